@@ -412,7 +412,11 @@ mod tests {
     // Each row: raw head, then what `parse_head` should say about it.
     #[test]
     fn parse_head_table() {
-        let rows: &[(&str, Result<(&str, &str), RequestError>)] = &[
+        type Row = (
+            &'static str,
+            Result<(&'static str, &'static str), RequestError>,
+        );
+        let rows: &[Row] = &[
             ("GET / HTTP/1.1", Ok(("GET", "/"))),
             ("GET /a?b=c HTTP/1.0\r\nHost: x", Ok(("GET", "/a?b=c"))),
             ("GET / HTTP/2.0", Err(RequestError::UnsupportedVersion)),
