@@ -1,1 +1,19 @@
+//! The client suite: checks every stage of the server, and a learner's own.
+//!
+//! - [`stage`]: the stages, in order.
+//! - [`server`]: starting a server under test (a stage's binary, any shell
+//!   command, or an address) and reading its `Listening on` line.
+//! - [`wire`]: a raw HTTP client that sends exact bytes and reads exact
+//!   bytes back, and turns requests into `curl` commands.
+//! - [`checks`]: every check, tagged with the stage that introduces it.
+//! - [`report`]: running checks and printing ✓/✗ with what went wrong.
+//!
+//! `src/bin/check.rs` is the command learners run. The tests in `tests/`
+//! use the same pieces: `gate.rs` proves each stage is a real step, and
+//! `matrix.rs` records every stage's answers to one table of requests.
 
+pub mod checks;
+pub mod report;
+pub mod server;
+pub mod stage;
+pub mod wire;

@@ -1,0 +1,74 @@
+//! Day 1: any answer at all, as long as it is well-formed HTTP with JSON in it.
+
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use super::{Check, Expect, Failure, Send, Test, still_answers};
+use crate::stage::Stage::Day1;
+
+pub static CHECKS: &[Check] = &[
+    Check {
+        id: "day1-answers",
+        from: Day1,
+        until: None,
+        title: "answers a plain GET with a complete HTTP response",
+        hint: "Read the request up to the empty line, then write a status line, headers, an empty line and a body, each line ending in \\r\\n.",
+        test: Test::Wire {
+            send: Send::Bytes(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+            expect: Expect::AnyResponse,
+        },
+    },
+    Check {
+        id: "day1-valid-json",
+        from: Day1,
+        until: None,
+        title: "labels the body as JSON, gives its length, and it really is JSON",
+        hint: "JSON strings use double quotes: {\"hello\":\"World\"}, not {'hello': 'World'}. Send `Content-Type: application/json` and a `Content-Length` that counts the body's bytes.",
+        test: Test::Wire {
+            send: Send::Bytes(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+            expect: Expect::AnyJson,
+        },
+    },
+    Check {
+        id: "day1-hello-world",
+        from: Day1,
+        until: Some(Day1),
+        title: "answers {\"hello\":\"World\"} with 200 OK",
+        hint: "Day 1 answers every request with the same fixed response: `HTTP/1.1 200 OK` and the body {\"hello\":\"World\"}.",
+        test: Test::Wire {
+            send: Send::Bytes(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+            expect: Expect::Json(200, &[("/hello", "\"World\"")]),
+        },
+    },
+    Check {
+        id: "day1-post-with-body",
+        from: Day1,
+        until: None,
+        title: "answers a POST that carries a small body",
+        hint: "The body comes after the empty line. Day 1 may ignore it, but must still answer.",
+        test: Test::Wire {
+            send: Send::Bytes(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"title\":\"milk\"}"),
+            expect: Expect::AnyJson,
+        },
+    },
+    Check {
+        id: "day1-empty-connection",
+        from: Day1,
+        until: None,
+        title: "survives a client that connects and leaves without a word",
+        hint: "When a read returns 0 bytes the client has gone. Handle errors from reading and writing by dropping that connection, not with `unwrap`, which stops the whole server.",
+        test: Test::Custom(connect_and_leave),
+    },
+];
+
+/// Connects, hangs up at once, then checks the server still answers.
+fn connect_and_leave(addr: SocketAddr) -> Result<(), Failure> {
+    let stream =
+        TcpStream::connect_timeout(&addr, Duration::from_secs(2)).map_err(|err| Failure {
+            expected: "the server accepts connections".into(),
+            sent: None,
+            received: err.to_string(),
+        })?;
+    drop(stream);
+    still_answers(addr)
+}

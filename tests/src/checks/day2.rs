@@ -1,0 +1,313 @@
+//! Day 2: reading whole requests, whatever shape the bytes arrive in.
+//!
+//! The first group relies on day 2's echo (the parsed request sent back as
+//! JSON), which day 3 replaces with real routes; those checks stop at day 2.
+//! The second group is about surviving bad input, and applies from day 2 on.
+
+use super::{Check, Expect, Send, Test};
+use crate::stage::Stage::Day2;
+
+pub static CHECKS: &[Check] = &[
+    // What the parser understood, seen through the echo.
+    Check {
+        id: "day2-echo-request-line",
+        from: Day2,
+        until: Some(Day2),
+        title: "echoes the method and path it parsed",
+        hint: "Split the first line on spaces: METHOD TARGET VERSION. Answer with JSON holding \"method\" and \"path\".",
+        test: Test::Wire {
+            send: Send::Bytes(b"DELETE /todos/7 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+            expect: Expect::Json(200, &[("/method", "\"DELETE\""), ("/path", "\"/todos/7\"")]),
+        },
+    },
+    Check {
+        id: "day2-query",
+        from: Day2,
+        until: Some(Day2),
+        title: "splits the query string into pairs",
+        hint: "Everything after the first `?` is the query: split it on `&`, then each pair on its first `=`.",
+        test: Test::Wire {
+            send: Send::Bytes(b"GET /search?q=rust&page=2&flag HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+            expect: Expect::Json(
+                200,
+                &[("/path", "\"/search\""), ("/query/q", "\"rust\""), ("/query/page", "\"2\""), ("/query/flag", "\"\"")],
+            ),
+        },
+    },
+    Check {
+        id: "day2-query-question-mark",
+        from: Day2,
+        until: Some(Day2),
+        title: "keeps a `?` that appears inside a query value",
+        hint: "Only the first `?` separates path and query. Use `split_once('?')`, not `split('?')`: the devlog's split dropped the second `?`.",
+        test: Test::Wire {
+            send: Send::Bytes(b"GET /ask?q=why?&n=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+            expect: Expect::Json(200, &[("/path", "\"/ask\""), ("/query/q", "\"why?\""), ("/query/n", "\"1\"")]),
+        },
+    },
+    Check {
+        id: "day2-header-names",
+        from: Day2,
+        until: Some(Day2),
+        title: "treats header names without regard to case",
+        hint: "`Content-Type`, `content-type` and `CONTENT-TYPE` are the same header (RFC 9110, section 5.1). Store names in lower case.",
+        test: Test::Wire {
+            send: Send::Bytes(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-ID:   abc-123  \r\nACCEPT: text/plain\r\n\r\n"),
+            expect: Expect::Json(200, &[("/headers/x-request-id", "\"abc-123\""), ("/headers/accept", "\"text/plain\"")]),
+        },
+    },
+    Check {
+        id: "day2-bare-newlines",
+        from: Day2,
+        until: Some(Day2),
+        title: "accepts lines that end in a bare \\n",
+        hint: "RFC 9112 (section 2.2) lets a server accept `\\n` alone as a line ending. `printf` and `nc` users send those.",
+        test: Test::Wire {
+            send: Send::Bytes(b"GET /lf HTTP/1.1\nHost: 127.0.0.1\n\n"),
+            expect: Expect::Json(200, &[("/path", "\"/lf\"")]),
+        },
+    },
+    Check {
+        id: "day2-split-writes",
+        from: Day2,
+        until: Some(Day2),
+        title: "reads a request that arrives in three pieces",
+        hint: "One `read` is not one request. Keep reading and appending until the buffer holds the empty line that ends the headers.",
+        test: Test::Wire {
+            send: Send::Pieces(&[b"GET /sp", b"lit?x=1 HTTP/1.1\r\nHo", b"st: 127.0.0.1\r\n\r\n"]),
+            expect: Expect::Json(200, &[("/path", "\"/split\""), ("/query/x", "\"1\"")]),
+        },
+    },
+    Check {
+        id: "day2-body-1023",
+        from: Day2,
+        until: Some(Day2),
+        title: "reads a body of 1023 bytes",
+        hint: "After the headers, read until you hold `Content-Length` body bytes, no more and no fewer.",
+        test: Test::Wire {
+            send: Send::Body { len: 1023, split: false },
+            expect: Expect::EchoedBody,
+        },
+    },
+    Check {
+        id: "day2-body-1024",
+        from: Day2,
+        until: Some(Day2),
+        title: "reads a request whose body is exactly 1024 bytes",
+        hint: "Stopping when a read returns fewer than 1024 bytes fails here: the devlog's loop guessed the end of the request from the read size. Use `Content-Length`.",
+        test: Test::Wire {
+            send: Send::Body { len: 1024, split: false },
+            expect: Expect::EchoedBody,
+        },
+    },
+    Check {
+        id: "day2-body-1025",
+        from: Day2,
+        until: Some(Day2),
+        title: "reads a body of 1025 bytes",
+        hint: "A body one byte over your buffer size needs a second read. Loop until you hold `Content-Length` bytes.",
+        test: Test::Wire {
+            send: Send::Body { len: 1025, split: false },
+            expect: Expect::EchoedBody,
+        },
+    },
+    Check {
+        id: "day2-body-64k",
+        from: Day2,
+        until: Some(Day2),
+        title: "reads a body of 64 KiB",
+        hint: "Large bodies arrive over many reads. Keep appending until you hold `Content-Length` bytes.",
+        test: Test::Wire {
+            send: Send::Body { len: 64 * 1024, split: false },
+            expect: Expect::EchoedBody,
+        },
+    },
+    Check {
+        id: "day2-body-late",
+        from: Day2,
+        until: Some(Day2),
+        title: "waits for a body that arrives after the headers",
+        hint: "The headers may arrive in one read and the body in a later one. Read the body until `Content-Length` bytes are there.",
+        test: Test::Wire {
+            send: Send::Body { len: 100, split: true },
+            expect: Expect::EchoedBody,
+        },
+    },
+    // Bad input: a clear 4xx or 5xx, and the server lives on.
+    Check {
+        id: "day2-not-http",
+        from: Day2,
+        until: None,
+        title: "answers 400 to a line that is not a request line",
+        hint: "A request line has exactly three parts. When it does not, answer 400 with a JSON error instead of calling `unwrap`.",
+        test: Test::Wire {
+            send: Send::Bytes(b"hello there\r\n\r\n"),
+            expect: Expect::Error(&[400]),
+        },
+    },
+    Check {
+        id: "day2-missing-version",
+        from: Day2,
+        until: None,
+        title: "answers 400 to a request line without a version",
+        hint: "`GET /` has two parts, not three: answer 400.",
+        test: Test::Wire {
+            send: Send::Bytes(b"GET /\r\n\r\n"),
+            expect: Expect::Error(&[400]),
+        },
+    },
+    Check {
+        id: "day2-header-without-colon",
+        from: Day2,
+        until: None,
+        title: "answers 400 to a header line without a colon",
+        hint: "Each header line is `Name: value`. A line without `:` is an error, not something to skip.",
+        test: Test::Wire {
+            send: Send::Bytes(b"GET / HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n"),
+            expect: Expect::Error(&[400]),
+        },
+    },
+    Check {
+        id: "day2-invalid-utf8",
+        from: Day2,
+        until: None,
+        title: "answers 400 to bytes that are not UTF-8",
+        hint: "`String::from_utf8(...).unwrap()` panics here. Map the error to a 400 instead.",
+        test: Test::Wire {
+            send: Send::Bytes(b"GET /caf\xe9 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+            expect: Expect::Error(&[400]),
+        },
+    },
+    Check {
+        id: "day2-bad-content-length",
+        from: Day2,
+        until: None,
+        title: "answers 400 to a Content-Length that is not a number",
+        hint: "Parse `Content-Length` as digits only; anything else is a 400.",
+        test: Test::Wire {
+            send: Send::Bytes(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ten\r\n\r\n"),
+            expect: Expect::Error(&[400]),
+        },
+    },
+    Check {
+        id: "day2-negative-content-length",
+        from: Day2,
+        until: None,
+        title: "answers 400 to a negative Content-Length",
+        hint: "`-5` is not a length. Accept digits only.",
+        test: Test::Wire {
+            send: Send::Bytes(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -5\r\n\r\n"),
+            expect: Expect::Error(&[400]),
+        },
+    },
+    Check {
+        id: "day2-two-content-lengths",
+        from: Day2,
+        until: None,
+        title: "answers 400 to two different Content-Lengths",
+        hint: "Two lengths mean two ways to read the message, the trick behind request smuggling. Refuse them.",
+        test: Test::Wire {
+            send: Send::Bytes(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"),
+            expect: Expect::Error(&[400]),
+        },
+    },
+    Check {
+        id: "day2-chunked",
+        from: Day2,
+        until: None,
+        title: "refuses a chunked body instead of misreading it",
+        hint: "Without `Content-Length`, a `Transfer-Encoding: chunked` body has no length you can read. Answer 501 (or 411) rather than guess.",
+        test: Test::Wire {
+            send: Send::Bytes(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n"),
+            expect: Expect::Error(&[411, 501]),
+        },
+    },
+    Check {
+        id: "day2-http-version",
+        from: Day2,
+        until: None,
+        title: "answers 505 to an HTTP version it does not speak",
+        hint: "Accept HTTP/1.0 and HTTP/1.1; answer 505 HTTP Version Not Supported to other HTTP/ versions.",
+        test: Test::Wire {
+            send: Send::Bytes(b"GET / HTTP/3.0\r\nHost: 127.0.0.1\r\n\r\n"),
+            expect: Expect::Error(&[505]),
+        },
+    },
+    Check {
+        id: "day2-headers-too-large",
+        from: Day2,
+        until: None,
+        title: "answers 431 to headers over 8 KiB",
+        hint: "Stop reading once the headers pass a limit (8 KiB is common) and answer 431, or a client can fill your memory.",
+        test: Test::Wire {
+            send: Send::Bytes(&HUGE_HEADER),
+            expect: Expect::Error(&[431]),
+        },
+    },
+    Check {
+        id: "day2-body-too-large",
+        from: Day2,
+        until: None,
+        title: "answers 413 to a Content-Length over 1 MiB",
+        hint: "Check `Content-Length` against a limit before reading (or allocating) the body, and answer 413.",
+        test: Test::Wire {
+            send: Send::Bytes(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2000000\r\n\r\n"),
+            expect: Expect::Error(&[413]),
+        },
+    },
+    Check {
+        id: "day2-no-blank-line",
+        from: Day2,
+        until: None,
+        title: "does not answer 200 to headers cut off before the empty line",
+        hint: "If the client closes before the empty line, the request is incomplete: answer 400, or just close.",
+        test: Test::Wire {
+            send: Send::BytesThenHalfClose(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"),
+            expect: Expect::ErrorOrClosed(400),
+        },
+    },
+    Check {
+        id: "day2-partial-request-timeout",
+        from: Day2,
+        until: None,
+        title: "gives up on a request that stops halfway (408)",
+        hint: "Set a deadline for the whole request (`set_read_timeout` with the time left) and answer 408 when it passes. Without it, one stalled client blocks the server for ever.",
+        test: Test::Wire {
+            send: Send::Bytes(b"GET / HTTP/1.1\r\nHo"),
+            expect: Expect::ErrorOrClosed(408),
+        },
+    },
+    Check {
+        id: "day2-silent-client",
+        from: Day2,
+        until: None,
+        title: "hangs up on a client that connects and says nothing",
+        hint: "A connection that sends nothing before the deadline gets closed without an answer: there is no request to answer.",
+        test: Test::Wire {
+            send: Send::Nothing,
+            expect: Expect::Closed,
+        },
+    },
+];
+
+/// A request whose one header is 16 KiB long: twice the usual limit.
+static HUGE_HEADER: [u8; HUGE_LEN] = huge_header();
+
+const HUGE_START: &[u8] = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: ";
+const HUGE_END: &[u8] = b"\r\n\r\n";
+const HUGE_LEN: usize = HUGE_START.len() + 16 * 1024 + HUGE_END.len();
+
+const fn huge_header() -> [u8; HUGE_LEN] {
+    let mut bytes = [b'a'; HUGE_LEN];
+    let mut i = 0;
+    while i < HUGE_START.len() {
+        bytes[i] = HUGE_START[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < HUGE_END.len() {
+        bytes[HUGE_LEN - HUGE_END.len() + j] = HUGE_END[j];
+        j += 1;
+    }
+    bytes
+}

@@ -1,0 +1,154 @@
+//! Day 4: several clients at once. These checks need several connections,
+//! so they are functions rather than rows.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::{Check, Expect, Failure, Send, Test};
+use crate::stage::Stage::Day4;
+use crate::wire::{Exchange, Reply};
+
+pub static CHECKS: &[Check] = &[
+    Check {
+        id: "day4-concurrent-sleeps",
+        from: Day4,
+        until: None,
+        title: "8 simultaneous GET /sleep?ms=500 finish in about two sleeps, not eight",
+        hint: "Hand each connection to a worker thread (`pool.execute(move || handle_connection(stream))`) instead of serving it in the accept loop.",
+        test: Test::Custom(concurrent_sleeps),
+    },
+    Check {
+        id: "day4-idle-client-does-not-block",
+        from: Day4,
+        until: None,
+        title: "a client stuck halfway through its request does not hold up the next one",
+        hint: "While one worker waits for a slow client, the others must keep serving. With one thread, everyone waits for the slowest client.",
+        test: Test::Custom(idle_client_does_not_block),
+    },
+    Check {
+        id: "day4-panic-is-500",
+        from: Day4,
+        until: None,
+        title: "a panicking handler answers 500, and the pool keeps all its workers",
+        hint: "Wrap the handler in `std::panic::catch_unwind` and answer 500 when it panics; otherwise each panic kills a worker thread and the pool shrinks until nothing answers.",
+        test: Test::Custom(panic_is_500),
+    },
+];
+
+/// How many `/sleep` requests go out together, and how long each sleeps.
+const SLEEPERS: usize = 8;
+const SLEEP_MS: u64 = 500;
+/// Four workers need two rounds of sleeps (1 s); one thread needs eight
+/// (4 s). Anything up to three sleeps counts as concurrent.
+const CONCURRENT_LIMIT: Duration = Duration::from_millis(3 * SLEEP_MS);
+
+fn concurrent_sleeps(addr: SocketAddr) -> Result<(), Failure> {
+    let request = format!("GET /sleep?ms={SLEEP_MS} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    // Every client waits at the barrier, so that all of them connect at
+    // the same moment.
+    let start_line = Arc::new(Barrier::new(SLEEPERS));
+    let started = Instant::now();
+    let clients: Vec<_> = (0..SLEEPERS)
+        .map(|_| {
+            let exchange = Exchange::new(request.clone());
+            let start_line = Arc::clone(&start_line);
+            thread::spawn(move || {
+                start_line.wait();
+                exchange.run(addr)
+            })
+        })
+        .collect();
+    let replies: Vec<Reply> = clients
+        .into_iter()
+        .map(|client| {
+            client.join().unwrap_or_else(|_| Reply::Failed {
+                error: "the client thread panicked".into(),
+                received: Vec::new(),
+            })
+        })
+        .collect();
+    let elapsed = started.elapsed();
+
+    for reply in &replies {
+        if !matches!(reply, Reply::Response(response) if response.status == 200) {
+            return Err(Failure {
+                expected: format!(
+                    "200 for each of {SLEEPERS} simultaneous GET /sleep?ms={SLEEP_MS}"
+                ),
+                sent: Some(request.into_bytes()),
+                received: reply.describe(),
+            });
+        }
+    }
+    if elapsed > CONCURRENT_LIMIT {
+        return Err(Failure {
+            expected: format!(
+                "{SLEEPERS} simultaneous GET /sleep?ms={SLEEP_MS} all answered within {:.1} s",
+                CONCURRENT_LIMIT.as_secs_f64()
+            ),
+            sent: Some(request.into_bytes()),
+            received: format!(
+                "the last answer came after {:.1} s: the requests were served one after another",
+                elapsed.as_secs_f64()
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn idle_client_does_not_block(addr: SocketAddr) -> Result<(), Failure> {
+    const HALF: &[u8] = b"GET /hello HTTP/1.1\r\nHo";
+    const HELLO: &[u8] = b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    // The first client sends half a request and then nothing.
+    let stalled = Exchange::new(HALF).open(addr).map_err(|err| Failure {
+        expected: "the server accepts connections".into(),
+        sent: Some(HALF.to_vec()),
+        received: err,
+    })?;
+    // The second must be answered long before the first one times out.
+    let wait = Duration::from_secs(2);
+    let reply = Exchange {
+        wait,
+        ..Exchange::new(HELLO)
+    }
+    .run(addr);
+    drop(stalled);
+    match reply {
+        Reply::Response(response) if response.status == 200 => Ok(()),
+        other => Err(Failure {
+            expected: format!(
+                "an answer to GET /hello within {} s, while another client sits on half a request",
+                wait.as_secs()
+            ),
+            sent: Some(HELLO.to_vec()),
+            received: other.describe(),
+        }),
+    }
+}
+
+fn panic_is_500(addr: SocketAddr) -> Result<(), Failure> {
+    const PANIC: &[u8] = b"GET /panic HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    const HELLO: &[u8] = b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    // More panics than a pool of this size has workers: if each one cost a
+    // worker, nothing would be left to answer the last requests.
+    for _ in 0..16 {
+        let reply = Exchange::new(PANIC).run(addr);
+        Expect::Error(&[500])
+            .verify(&reply, &Send::Bytes(PANIC))
+            .map_err(|expected| Failure {
+                expected,
+                sent: Some(PANIC.to_vec()),
+                received: reply.describe(),
+            })?;
+    }
+    let reply = Exchange::new(HELLO).run(addr);
+    Expect::Json(200, &[("/message", "\"Hello, World!\"")])
+        .verify(&reply, &Send::Bytes(HELLO))
+        .map_err(|expected| Failure {
+            expected: format!("after 16 panics, GET /hello still answers: {expected}"),
+            sent: Some(HELLO.to_vec()),
+            received: reply.describe(),
+        })
+}

@@ -1,0 +1,377 @@
+//! The checks: what each stage must do, as tables of requests and expected
+//! answers.
+//!
+//! Every check is tagged with the stage that introduces it (`from`) and,
+//! for behaviour a later stage replaces, the last stage it applies to
+//! (`until`): day 2 echoes every request back, and day 3 stops doing that.
+//! Two rules follow, and `tests/gate.rs` enforces both:
+//! - every stage passes every check that applies to it;
+//! - the stage before fails every check a stage introduces. A check that the
+//!   previous stage already passes does not prove a step was taken.
+//!
+//! Most checks are one row: raw bytes to send and the answer to expect,
+//! after which the runner checks that the server still answers. The few
+//! that need several connections are plain functions.
+
+mod day1;
+mod day2;
+mod day3;
+mod day4;
+
+use std::net::SocketAddr;
+
+use serde_json::Value;
+
+use crate::stage::Stage;
+use crate::wire::{self, Exchange, RawResponse, Reply};
+
+/// One thing a stage must do.
+pub struct Check {
+    /// A stable name, such as `day2-query-question-mark`. Progress files and
+    /// the book refer to checks by it, so it never changes.
+    pub id: &'static str,
+    /// The stage that introduces it.
+    pub from: Stage,
+    /// The last stage it applies to; `None` for every later stage too.
+    pub until: Option<Stage>,
+    /// What a passing server does, in a line.
+    pub title: &'static str,
+    /// A nudge for a learner whose server fails it.
+    pub hint: &'static str,
+    /// How to run it.
+    pub test: Test,
+}
+
+/// How a check runs.
+pub enum Test {
+    /// Send one request, compare the answer, then make sure the server still
+    /// answers a plain `GET /`.
+    Wire { send: Send, expect: Expect },
+    /// Anything that needs more than one connection.
+    Custom(fn(SocketAddr) -> Result<(), Failure>),
+}
+
+/// What to send.
+pub enum Send {
+    /// These bytes, in one write.
+    Bytes(&'static [u8]),
+    /// These pieces, one write each, with a short pause between them.
+    Pieces(&'static [&'static [u8]]),
+    /// These bytes, then close our sending side: the server reads the end of
+    /// the stream where it expected more.
+    BytesThenHalfClose(&'static [u8]),
+    /// `POST /echo` with a body of `len` letters `x`. With `split`, the head
+    /// and the body go in separate writes.
+    Body { len: usize, split: bool },
+    /// Connect, then send nothing at all.
+    Nothing,
+}
+
+/// What must come back.
+pub enum Expect {
+    /// This status, and a JSON body with these values at these JSON
+    /// pointers (`"/query/name"`), each given as JSON text.
+    Json(u16, &'static [(&'static str, &'static str)]),
+    /// This status and a header with this value (compared without case),
+    /// with a JSON error body.
+    ErrorWithHeader(u16, &'static str, &'static str),
+    /// A JSON error, `{"error": "…"}`, with one of these statuses.
+    Error(&'static [u16]),
+    /// A JSON error with this status, or a close without a word.
+    ErrorOrClosed(u16),
+    /// A close without a word.
+    Closed,
+    /// Any status, as long as the body is JSON and `Content-Length` is right.
+    AnyJson,
+    /// Any complete HTTP response.
+    AnyResponse,
+    /// 200, echoing back the body that [`Send::Body`] sent.
+    EchoedBody,
+}
+
+/// Why a check failed, with what a learner needs to see it happen.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// What should have happened.
+    pub expected: String,
+    /// The bytes sent, if one request shows the problem.
+    pub sent: Option<Vec<u8>>,
+    /// What came back instead.
+    pub received: String,
+}
+
+impl Check {
+    /// Whether this check applies to `stage`.
+    pub fn applies_to(&self, stage: Stage) -> bool {
+        self.from <= stage && self.until.is_none_or(|until| stage <= until)
+    }
+
+    /// Runs the check against the server at `addr`.
+    pub fn run(&self, addr: SocketAddr) -> Result<(), Failure> {
+        match &self.test {
+            Test::Custom(run) => run(addr),
+            Test::Wire { send, expect } => {
+                let exchange = send.exchange();
+                let reply = exchange.run(addr);
+                if let Err(expected) = expect.verify(&reply, send) {
+                    return Err(Failure {
+                        expected,
+                        sent: Some(exchange.bytes()),
+                        received: reply.describe(),
+                    });
+                }
+                still_answers(addr)
+            }
+        }
+    }
+}
+
+/// Every check, in the order of the book.
+pub fn all() -> impl Iterator<Item = &'static Check> {
+    day1::CHECKS
+        .iter()
+        .chain(day2::CHECKS)
+        .chain(day3::CHECKS)
+        .chain(day4::CHECKS)
+}
+
+/// The checks a server of `stage` must pass.
+pub fn for_stage(stage: Stage) -> Vec<&'static Check> {
+    all().filter(|check| check.applies_to(stage)).collect()
+}
+
+/// The checks `stage` introduces: the ones the stage before must fail.
+pub fn introduced_by(stage: Stage) -> Vec<&'static Check> {
+    all().filter(|check| check.from == stage).collect()
+}
+
+/// The check called `id`.
+pub fn find(id: &str) -> Option<&'static Check> {
+    all().find(|check| check.id == id)
+}
+
+impl Send {
+    fn exchange(&self) -> Exchange {
+        match self {
+            Send::Bytes(bytes) => Exchange::new(*bytes),
+            Send::Pieces(pieces) => Exchange {
+                segments: pieces.iter().map(|piece| piece.to_vec()).collect(),
+                ..Exchange::new(Vec::new())
+            },
+            Send::BytesThenHalfClose(bytes) => Exchange {
+                half_close: true,
+                ..Exchange::new(*bytes)
+            },
+            Send::Body { len, split } => {
+                let head = format!(
+                    "POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len}\r\n\r\n"
+                );
+                let body = vec![b'x'; *len];
+                let segments = if *split {
+                    vec![head.into_bytes(), body]
+                } else {
+                    vec![[head.into_bytes(), body].concat()]
+                };
+                Exchange {
+                    segments,
+                    ..Exchange::new(Vec::new())
+                }
+            }
+            Send::Nothing => Exchange {
+                segments: Vec::new(),
+                ..Exchange::new(Vec::new())
+            },
+        }
+    }
+}
+
+impl Expect {
+    /// `Ok` when `reply` is what this expects; otherwise what was expected.
+    pub(crate) fn verify(&self, reply: &Reply, send: &Send) -> Result<(), String> {
+        match (self, reply) {
+            (Expect::Closed, Reply::Closed) => Ok(()),
+            (Expect::Closed, _) => Err("the server closes the connection without answering".into()),
+            (Expect::ErrorOrClosed(_), Reply::Closed) => Ok(()),
+            (_, Reply::Response(response)) => self.verify_response(response, send),
+            (_, _) => Err(self.describe()),
+        }
+    }
+
+    fn verify_response(&self, response: &RawResponse, send: &Send) -> Result<(), String> {
+        let wanted = self.describe();
+        match self {
+            Expect::Closed => Err(wanted),
+            Expect::AnyResponse => Ok(()),
+            Expect::AnyJson => json_body(response).map(drop),
+            Expect::Error(statuses) => {
+                if !statuses.contains(&response.status) {
+                    return Err(wanted);
+                }
+                error_body(response)
+            }
+            Expect::ErrorOrClosed(status) => {
+                expect_status(response, *status)?;
+                error_body(response)
+            }
+            Expect::ErrorWithHeader(status, name, value) => {
+                expect_status(response, *status)?;
+                match response.header(name) {
+                    Some(got) if got.eq_ignore_ascii_case(value) => error_body(response),
+                    _ => Err(wanted),
+                }
+            }
+            Expect::Json(status, pointers) => {
+                expect_status(response, *status)?;
+                let json = json_body(response)?;
+                for (pointer, expected) in *pointers {
+                    let expected: Value = serde_json::from_str(expected)
+                        .unwrap_or_else(|_| Value::String(expected.to_string()));
+                    if json.pointer(pointer) != Some(&expected) {
+                        return Err(wanted);
+                    }
+                }
+                Ok(())
+            }
+            Expect::EchoedBody => {
+                expect_status(response, 200)?;
+                let Send::Body { len, .. } = send else {
+                    return Err("EchoedBody goes with Send::Body".into());
+                };
+                let json = json_body(response)?;
+                match json.pointer("/body").and_then(Value::as_str) {
+                    Some(body) if body.len() == *len && body.bytes().all(|b| b == b'x') => Ok(()),
+                    Some(body) => Err(format!(
+                        "200 echoing all {len} body bytes, but \"body\" holds {} bytes",
+                        body.len()
+                    )),
+                    None => Err(wanted),
+                }
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Expect::Json(status, pointers) => {
+                let values: Vec<String> = pointers
+                    .iter()
+                    .map(|(pointer, value)| format!("{pointer} = {value}"))
+                    .collect();
+                if values.is_empty() {
+                    format!("{} with a JSON body", status_line(*status))
+                } else {
+                    format!("{} with JSON {}", status_line(*status), values.join(", "))
+                }
+            }
+            Expect::ErrorWithHeader(status, name, value) => {
+                format!("{} with `{name}: {value}`", status_line(*status))
+            }
+            Expect::Error(statuses) => {
+                let lines: Vec<String> = statuses.iter().map(|s| status_line(*s)).collect();
+                format!(
+                    "{} with a JSON body {{\"error\": \"…\"}}",
+                    lines.join(" or ")
+                )
+            }
+            Expect::ErrorOrClosed(status) => format!(
+                "{} with a JSON error body, or a close without an answer",
+                status_line(*status)
+            ),
+            Expect::Closed => "the server closes the connection without answering".into(),
+            Expect::AnyJson => {
+                "a complete response with `Content-Type: application/json` and a JSON body".into()
+            }
+            Expect::AnyResponse => "a complete HTTP response".into(),
+            Expect::EchoedBody => "200 echoing the whole body back in \"body\"".into(),
+        }
+    }
+}
+
+/// `HTTP/1.1 404 Not Found`, for messages.
+pub fn status_line(status: u16) -> String {
+    match wire::reason_phrase(status) {
+        Some(reason) => format!("HTTP/1.1 {status} {reason}"),
+        None => format!("HTTP/1.1 {status}"),
+    }
+}
+
+/// The status code must be `status`, and the status line must carry the
+/// reason phrase RFC 9110 gives it.
+pub fn expect_status(response: &RawResponse, status: u16) -> Result<(), String> {
+    let expected = status_line(status);
+    if response.status != status || response.status_line != expected {
+        return Err(format!("the status line `{expected}`"));
+    }
+    Ok(())
+}
+
+/// The body, which must be JSON and labelled as JSON.
+pub fn json_body(response: &RawResponse) -> Result<Value, String> {
+    let content_type = response.header("content-type").unwrap_or_default();
+    if !content_type.starts_with("application/json") {
+        return Err(format!(
+            "`Content-Type: application/json`, not {:?}",
+            content_type
+        ));
+    }
+    if response.header("content-length").is_none() {
+        return Err("a `Content-Length` header".into());
+    }
+    response.json()
+}
+
+/// The body must be `{"error": "some message"}`.
+fn error_body(response: &RawResponse) -> Result<(), String> {
+    let json = json_body(response)?;
+    match json.pointer("/error") {
+        Some(Value::String(message)) if !message.is_empty() => Ok(()),
+        _ => Err("a JSON body {\"error\": \"…\"} saying what is wrong".into()),
+    }
+}
+
+/// The request every wire check sends afterwards, to prove the server
+/// survived: any complete answer will do.
+pub const PLAIN_GET: &[u8] = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+
+/// The server must still answer a plain `GET /`.
+pub fn still_answers(addr: SocketAddr) -> Result<(), Failure> {
+    let exchange = Exchange::new(PLAIN_GET);
+    match exchange.run(addr) {
+        Reply::Response(_) => Ok(()),
+        other => Err(Failure {
+            expected: "the server still answers a plain GET / afterwards".into(),
+            sent: Some(PLAIN_GET.to_vec()),
+            received: other.describe(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn ids_are_unique_and_start_with_their_stage() {
+        let mut seen = HashSet::new();
+        for check in all() {
+            assert!(seen.insert(check.id), "duplicate check id {}", check.id);
+            assert!(
+                check.id.starts_with(&format!("{}-", check.from)),
+                "{} should start with {}-",
+                check.id,
+                check.from
+            );
+        }
+    }
+
+    #[test]
+    fn every_stage_after_the_first_introduces_checks() {
+        for stage in Stage::ALL {
+            assert!(
+                !introduced_by(stage).is_empty(),
+                "{stage} introduces no check"
+            );
+        }
+    }
+}

@@ -1,0 +1,475 @@
+//! A raw HTTP client: exact bytes out, exact bytes back.
+//!
+//! Ordinary clients (curl, reqwest) only send well-formed requests, in one
+//! piece. To check a parser we must also send broken requests, and good ones
+//! cut into pieces with pauses in between, and see exactly what comes back,
+//! reason phrase and header spelling included. So most checks talk to the
+//! server through this module instead of an HTTP library.
+
+use std::fmt::Write as _;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long to wait for an answer unless a check says otherwise. Longer
+/// than the stages' 5-second request timeout, so that a 408 can arrive.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(10);
+
+/// The pause between two pieces of a request sent in several writes: long
+/// enough that the server's `read` returns in between.
+pub const SEGMENT_PAUSE: Duration = Duration::from_millis(50);
+
+/// What came back on a connection.
+#[derive(Debug)]
+pub enum Reply {
+    /// A complete HTTP response.
+    Response(RawResponse),
+    /// The server closed the connection without sending a byte.
+    Closed,
+    /// Something else: a timeout, a half-written answer, garbage.
+    Failed {
+        /// What went wrong, in a sentence.
+        error: String,
+        /// The bytes that did arrive.
+        received: Vec<u8>,
+    },
+}
+
+impl Reply {
+    /// What came back, as text a person can read.
+    pub fn describe(&self) -> String {
+        match self {
+            Reply::Response(response) => String::from_utf8_lossy(&response.raw).into_owned(),
+            Reply::Closed => "nothing: the server closed the connection".to_string(),
+            Reply::Failed { error, received } if received.is_empty() => error.clone(),
+            Reply::Failed { error, received } => {
+                format!("{error}; received:\n{}", String::from_utf8_lossy(received))
+            }
+        }
+    }
+}
+
+/// One HTTP response, parsed just enough to check it.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    /// Every byte received, for error messages.
+    pub raw: Vec<u8>,
+    /// `HTTP/1.1 200 OK`.
+    pub status_line: String,
+    /// `200`.
+    pub status: u16,
+    /// Headers in the order the server sent them, names as it spelled them.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    /// The value of header `name`, compared without regard to case.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The body parsed as JSON.
+    pub fn json(&self) -> Result<serde_json::Value, String> {
+        serde_json::from_slice(&self.body).map_err(|err| {
+            format!(
+                "the body is not valid JSON ({err}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    /// The response laid out for a snapshot: status line, headers as sent
+    /// (with `Date` blanked, since it changes every second), an empty line,
+    /// and the body, pretty-printed when it is JSON.
+    pub fn snapshot(&self) -> String {
+        let mut text = format!("{}\n", self.status_line);
+        for (name, value) in &self.headers {
+            let value = if name.eq_ignore_ascii_case("date") {
+                "[date]"
+            } else {
+                value
+            };
+            let _ = writeln!(text, "{name}: {value}");
+        }
+        text.push('\n');
+        match serde_json::from_slice::<serde_json::Value>(&self.body) {
+            Ok(json) => {
+                let pretty = serde_json::to_string_pretty(&json).unwrap_or_default();
+                text.push_str(&pretty);
+                text.push('\n');
+            }
+            Err(_) => text.push_str(&String::from_utf8_lossy(&self.body)),
+        }
+        text
+    }
+}
+
+/// How to send a request.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// The request, in the pieces it is written in.
+    pub segments: Vec<Vec<u8>>,
+    /// Close our sending side after the last piece, as `nc -N` does: the
+    /// server's next `read` returns 0.
+    pub half_close: bool,
+    /// How long to wait for the answer.
+    pub wait: Duration,
+}
+
+impl Exchange {
+    /// `bytes` in one write.
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Exchange {
+        Exchange {
+            segments: vec![bytes.into()],
+            half_close: false,
+            wait: DEFAULT_WAIT,
+        }
+    }
+
+    /// Every byte of the request, in one piece.
+    pub fn bytes(&self) -> Vec<u8> {
+        self.segments.concat()
+    }
+
+    /// Connects to `addr`, sends the request and reads one answer.
+    pub fn run(&self, addr: SocketAddr) -> Reply {
+        match self.open(addr) {
+            Ok(mut stream) => read_reply(&mut stream, Instant::now() + self.wait),
+            Err(error) => Reply::Failed {
+                error,
+                received: Vec::new(),
+            },
+        }
+    }
+
+    /// Connects and sends the request, leaving the answer to the caller.
+    pub fn open(&self, addr: SocketAddr) -> Result<TcpStream, String> {
+        let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
+            .map_err(|err| format!("cannot connect to {addr}: {err}"))?;
+        // Send each piece as soon as it is written, not batched by Nagle's
+        // algorithm, so that pieces really arrive apart.
+        let _ = stream.set_nodelay(true);
+        for (i, segment) in self.segments.iter().enumerate() {
+            if i > 0 {
+                thread::sleep(SEGMENT_PAUSE);
+            }
+            // The server may answer and hang up before reading everything
+            // (a 413 for a body it refuses, say). Its answer is what we
+            // check, so a failed write is not an error in itself.
+            if stream.write_all(segment).is_err() {
+                break;
+            }
+        }
+        if self.half_close {
+            let _ = stream.shutdown(Shutdown::Write);
+        }
+        Ok(stream)
+    }
+}
+
+/// Reads one response from `stream`, giving up at `deadline`.
+pub fn read_reply(stream: &mut TcpStream, deadline: Instant) -> Reply {
+    let mut received = Vec::new();
+    let failed = |error: String, received: Vec<u8>| Reply::Failed { error, received };
+
+    // The head: everything up to the empty line.
+    let head_end = loop {
+        if let Some(end) = find(&received, b"\r\n\r\n") {
+            break end;
+        }
+        match read_more(stream, &mut received, deadline) {
+            Ok(0) if received.is_empty() => return Reply::Closed,
+            Ok(0) => {
+                return failed(
+                    "the connection closed before the end of the response headers".into(),
+                    received,
+                );
+            }
+            Ok(_) => {}
+            Err(err) if received.is_empty() && err.kind() == ErrorKind::ConnectionReset => {
+                return Reply::Closed;
+            }
+            Err(err) => return failed(read_error(&err), received),
+        }
+    };
+
+    let head = String::from_utf8_lossy(&received[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default().to_string();
+    let Some(status) = parse_status_line(&status_line) else {
+        return failed(
+            format!("the status line must look like `HTTP/1.1 200 OK`, not {status_line:?}"),
+            received,
+        );
+    };
+    let mut headers = Vec::new();
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            return failed(format!("a header line has no colon: {line:?}"), received);
+        };
+        headers.push((name.to_string(), value.trim().to_string()));
+    }
+
+    // The body: `Content-Length` bytes, or everything until the server
+    // closes when there is no length.
+    let body_start = head_end + 4;
+    let length = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .map(|(_, value)| value.parse::<usize>());
+    match length {
+        Some(Err(_)) => return failed("Content-Length is not a number".into(), received),
+        Some(Ok(length)) => {
+            while received.len() < body_start + length {
+                match read_more(stream, &mut received, deadline) {
+                    Ok(0) => {
+                        let got = received.len() - body_start;
+                        return failed(
+                            format!(
+                                "Content-Length says {length} bytes, but the connection closed after {got}"
+                            ),
+                            received,
+                        );
+                    }
+                    Ok(_) => {}
+                    Err(err) => return failed(read_error(&err), received),
+                }
+            }
+            received.truncate(body_start + length);
+        }
+        None => loop {
+            match read_more(stream, &mut received, deadline) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(err) => return failed(read_error(&err), received),
+            }
+        },
+    }
+
+    let body = received[body_start..].to_vec();
+    Reply::Response(RawResponse {
+        raw: received,
+        status_line,
+        status,
+        headers,
+        body,
+    })
+}
+
+fn read_more(
+    stream: &mut TcpStream,
+    received: &mut Vec<u8>,
+    deadline: Instant,
+) -> std::io::Result<usize> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(ErrorKind::TimedOut.into());
+    }
+    stream.set_read_timeout(Some(left))?;
+    let mut chunk = [0u8; 8192];
+    loop {
+        match stream.read(&mut chunk) {
+            Ok(n) => {
+                received.extend_from_slice(&chunk[..n]);
+                return Ok(n);
+            }
+            Err(err) if err.kind() == ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+fn read_error(err: &std::io::Error) -> String {
+    match err.kind() {
+        ErrorKind::WouldBlock | ErrorKind::TimedOut => "no complete answer in time".to_string(),
+        ErrorKind::ConnectionReset => "the server reset the connection".to_string(),
+        _ => format!("reading the answer failed: {err}"),
+    }
+}
+
+/// The status code in `HTTP/1.1 200 OK`, if the line has that shape.
+fn parse_status_line(line: &str) -> Option<u16> {
+    let rest = line.strip_prefix("HTTP/1.")?;
+    let mut parts = rest.splitn(3, ' ');
+    let minor = parts.next()?;
+    let code = parts.next()?;
+    if !matches!(minor, "0" | "1") || code.len() != 3 {
+        return None;
+    }
+    code.parse().ok()
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
+}
+
+/// The reason phrase RFC 9110 gives each status code the suite expects.
+pub fn reason_phrase(status: u16) -> Option<&'static str> {
+    Some(match status {
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        411 => "Length Required",
+        413 => "Content Too Large",
+        415 => "Unsupported Media Type",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        503 => "Service Unavailable",
+        505 => "HTTP Version Not Supported",
+        _ => return None,
+    })
+}
+
+/// A shell command that sends `bytes` to `addr` again, for a learner to
+/// paste into a terminal.
+///
+/// When the bytes are a well-formed request, that is a `curl` command. When
+/// they are not (the point of many checks), curl cannot send them, so it is
+/// `printf … | nc` instead.
+pub fn reproducer(addr: SocketAddr, bytes: &[u8]) -> String {
+    curl_command(addr, bytes).unwrap_or_else(|| {
+        format!(
+            "printf '{}' | nc {} {}",
+            printf_escape(bytes),
+            addr.ip(),
+            addr.port()
+        )
+    })
+}
+
+fn curl_command(addr: SocketAddr, bytes: &[u8]) -> Option<String> {
+    let end = find(bytes, b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&bytes[..end]).ok()?;
+    let body = &bytes[end + 4..];
+    let mut lines = head.split("\r\n");
+    let mut parts = lines.next()?.split(' ');
+    let (method, target, version) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || version != "HTTP/1.1" || !target.starts_with('/') {
+        return None;
+    }
+    if target.bytes().any(|b| !b.is_ascii_graphic()) {
+        return None;
+    }
+
+    let mut command = String::from("curl -i");
+    if method != "GET" || !body.is_empty() {
+        let _ = write!(command, " -X {method}");
+    }
+    let _ = write!(
+        command,
+        " {}",
+        shell_quote(&format!("http://{addr}{target}"))
+    );
+    for line in lines {
+        let (name, value) = line.split_once(':')?;
+        // curl writes these itself, and better: it knows the real port and
+        // the real length.
+        if ["host", "content-length", "connection"].contains(&name.to_ascii_lowercase().as_str()) {
+            continue;
+        }
+        let _ = write!(
+            command,
+            " -H {}",
+            shell_quote(&format!("{name}: {}", value.trim()))
+        );
+    }
+    if body.is_empty() {
+        return Some(command);
+    }
+    // A long run of one byte, as the body-size checks send: generate it.
+    if body.len() > 64 && body.iter().all(|b| *b == body[0]) && body[0].is_ascii_alphanumeric() {
+        return Some(format!(
+            "head -c {} /dev/zero | tr '\\0' '{}' | {command} --data-binary @-",
+            body.len(),
+            body[0] as char
+        ));
+    }
+    let text = std::str::from_utf8(body).ok()?;
+    Some(format!("{command} --data-binary {}", shell_quote(text)))
+}
+
+/// `text` in single quotes, safe to paste into a POSIX shell.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// `bytes` as a `printf` format string: printable ASCII as it is, the rest
+/// as octal escapes, which every `printf` understands.
+fn printf_escape(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for &byte in bytes {
+        match byte {
+            b'\r' => out.push_str(r"\r"),
+            b'\n' => out.push_str(r"\n"),
+            b'\\' => out.push_str(r"\\"),
+            b'%' => out.push_str("%%"),
+            b'\'' => out.push_str(r"\047"),
+            b' '..=b'~' => out.push(byte as char),
+            _ => {
+                let _ = write!(out, "\\{byte:03o}");
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_line_table() {
+        let rows = [
+            ("HTTP/1.1 200 OK", Some(200)),
+            ("HTTP/1.1 404 Not Found", Some(404)),
+            ("HTTP/1.0 500 Internal Server Error", Some(500)),
+            ("HTTP/1.1 204 ", Some(204)),
+            ("HTTP/1.1 204", Some(204)),
+            ("HTTP/2 200 OK", None),
+            ("HTTP/1.1 20 OK", None),
+            ("200 OK", None),
+        ];
+        for (line, expected) in rows {
+            assert_eq!(parse_status_line(line), expected, "line: {line:?}");
+        }
+    }
+
+    #[test]
+    fn reproducer_table() {
+        let addr: SocketAddr = "127.0.0.1:5000".parse().expect("valid address");
+        let rows: [(&[u8], &str); 4] = [
+            (
+                b"GET /hello?name=Ferris HTTP/1.1\r\nHost: x\r\n\r\n",
+                "curl -i 'http://127.0.0.1:5000/hello?name=Ferris'",
+            ),
+            (
+                b"POST /todos HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"a\":\"it's\"}",
+                "curl -i -X POST 'http://127.0.0.1:5000/todos' -H 'Content-Type: application/json' --data-binary '{\"a\":\"it'\\''s\"}'",
+            ),
+            (
+                b"GET /\r\n\r\n",
+                "printf 'GET /\\r\\n\\r\\n' | nc 127.0.0.1 5000",
+            ),
+            (
+                b"GET /\xff HTTP/1.1\r\n\r\n",
+                "printf 'GET /\\377 HTTP/1.1\\r\\n\\r\\n' | nc 127.0.0.1 5000",
+            ),
+        ];
+        for (bytes, expected) in rows {
+            assert_eq!(reproducer(addr, bytes), expected);
+        }
+    }
+}
