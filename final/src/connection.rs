@@ -1,0 +1,264 @@
+//! One connection, from its first byte to its close: keep-alive, pipelining,
+//! timeouts, and the access log.
+//!
+//! Days 1 to 4 answered one request and hung up. Here a connection stays
+//! open for as many requests as the client sends, which saves a TCP
+//! handshake per request, and is what browsers and HTTP libraries expect.
+//! The cost is that a connection now spends most of its life *waiting*, and
+//! while it waits it holds a worker thread. Three rules keep that in check:
+//! - an idle connection (before a request's first byte) is closed after
+//!   [`IDLE_TIMEOUT`], or at once when the pool is crowded or the server is
+//!   shutting down: it checks every [`IDLE_SLICE`];
+//! - once a request has started, its head must arrive within
+//!   [`HEAD_TIMEOUT`] and its body within [`BODY_TIMEOUT`], or it gets 408;
+//! - a response to a client that is not reading must be written within
+//!   [`WRITE_TIMEOUT`].
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::request::{self, MAX_HEAD_SIZE, Request, RequestError};
+use crate::response::Response;
+use crate::router::{self, App};
+use crate::shutdown::Shutdown as ShutdownFlag;
+use crate::thread_pool::Load;
+
+/// How long a kept-open connection may wait for its next request.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often a waiting connection looks up to see whether it should give
+/// way. Shorter means faster hand-over under load, longer means fewer
+/// wake-ups; a tenth of a second is both quick and cheap.
+pub const IDLE_SLICE: Duration = Duration::from_millis(100);
+/// How long a client has to send a request's line and headers once it has
+/// begun.
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a client has to send a body once the headers are in.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long writing one response may take.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What every connection shares.
+pub struct Shared {
+    pub app: App,
+    pub load: Arc<Load>,
+    pub shutdown: ShutdownFlag,
+}
+
+/// Why reading a request stopped without a request.
+enum ReadFailure {
+    /// The client made a mistake; answer it, then close.
+    Answer(RequestError),
+    /// There is nobody to answer: the client left, or the socket failed.
+    Gone,
+}
+
+/// A socket and the bytes read from it that no request has used yet.
+///
+/// A client may send its next request before we answer the current one
+/// (HTTP pipelining), and one `read` may return the end of one request and
+/// the start of the next. So leftover bytes stay in `buffer` for the next
+/// call to [`Connection::read_request`].
+struct Connection {
+    stream: TcpStream,
+    peer: SocketAddr,
+    buffer: Vec<u8>,
+}
+
+// ANCHOR: serve
+/// Serves `stream` until the client closes it or we decide to.
+pub fn serve(stream: TcpStream, shared: &Shared) {
+    let Ok(peer) = stream.peer_addr() else {
+        return; // Already disconnected.
+    };
+    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+    let mut connection = Connection {
+        stream,
+        peer,
+        buffer: Vec::new(),
+    };
+
+    loop {
+        if !connection.wait_for_request(shared) {
+            return;
+        }
+        let started = Instant::now();
+        let request = match connection.read_request() {
+            Ok(request) => request,
+            Err(ReadFailure::Gone) => return,
+            Err(ReadFailure::Answer(err)) => {
+                // After a broken request we cannot know where the next one
+                // would start, so we answer and close.
+                let response = Response::error(err.status(), err.message());
+                connection.send(&response, false, "-", started);
+                connection.close_gracefully();
+                return;
+            }
+        };
+
+        let response = route_or_500(&request, &shared.app);
+        let keep_alive =
+            request.keep_alive() && !shared.shutdown.requested() && !shared.load.crowded();
+        if !connection.send(&response, keep_alive, &request.line(), started) || !keep_alive {
+            connection.close_gracefully();
+            return;
+        }
+    }
+}
+// ANCHOR_END: serve
+
+/// Runs the router, turning a panic into a 500, as on day 4.
+fn route_or_500(request: &Request, app: &App) -> Response {
+    panic::catch_unwind(AssertUnwindSafe(|| router::route(request, app)))
+        .unwrap_or_else(|_| Response::error(500, "the handler panicked; see the server log"))
+}
+
+impl Connection {
+    // ANCHOR: wait_for_request
+    /// Waits for the first byte of the next request. Returns `false` when
+    /// the connection should close instead: the client left, stayed idle
+    /// too long, the pool needs this thread for someone else, or the server
+    /// is shutting down.
+    fn wait_for_request(&mut self, shared: &Shared) -> bool {
+        if !self.buffer.is_empty() {
+            return true; // A pipelined request is already here.
+        }
+        let give_up = Instant::now() + IDLE_TIMEOUT;
+        loop {
+            if shared.shutdown.requested() || shared.load.crowded() {
+                return false;
+            }
+            let left = give_up.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            match self.read_more(left.min(IDLE_SLICE)) {
+                Ok(0) => return false,
+                Ok(_) => return true,
+                Err(err) if is_timeout(&err) => continue,
+                Err(_) => return false,
+            }
+        }
+    }
+    // ANCHOR_END: wait_for_request
+
+    // ANCHOR: read_request
+    /// Reads one whole request, starting with what is in the buffer.
+    fn read_request(&mut self) -> Result<Request, ReadFailure> {
+        let deadline = Instant::now() + HEAD_TIMEOUT;
+        let (head_end, body_start) = loop {
+            if let Some(found) = request::find_head_end(&self.buffer) {
+                break found;
+            }
+            if self.buffer.len() > MAX_HEAD_SIZE {
+                return Err(ReadFailure::Answer(RequestError::HeadTooLarge));
+            }
+            self.read_before(deadline)?;
+        };
+        let head = request::parse_head(&self.buffer[..head_end]).map_err(ReadFailure::Answer)?;
+        let length = request::body_length(&head.headers).map_err(ReadFailure::Answer)?;
+
+        let deadline = Instant::now() + BODY_TIMEOUT;
+        while self.buffer.len() < body_start + length {
+            self.read_before(deadline)?;
+        }
+        let body = self.buffer[body_start..body_start + length].to_vec();
+        // What is left in the buffer belongs to the next request.
+        self.buffer.drain(..body_start + length);
+
+        let (path, query) = request::split_target(&head.target);
+        Ok(Request {
+            method: head.method,
+            path,
+            query,
+            version: head.version,
+            headers: head.headers,
+            body,
+        })
+    }
+    // ANCHOR_END: read_request
+
+    /// One read, giving up at `deadline`. The client closing mid-request
+    /// is a 400; the deadline passing is a 408.
+    fn read_before(&mut self, deadline: Instant) -> Result<(), ReadFailure> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ReadFailure::Answer(RequestError::TimedOut));
+        }
+        match self.read_more(left) {
+            Ok(0) => Err(ReadFailure::Answer(RequestError::Incomplete)),
+            Ok(_) => Ok(()),
+            Err(err) if is_timeout(&err) => Err(ReadFailure::Answer(RequestError::TimedOut)),
+            Err(_) => Err(ReadFailure::Gone),
+        }
+    }
+
+    /// Appends whatever arrives within `timeout` to the buffer.
+    fn read_more(&mut self, timeout: Duration) -> io::Result<usize> {
+        self.stream.set_read_timeout(Some(timeout))?;
+        let mut chunk = [0u8; 8 * 1024];
+        loop {
+            match self.stream.read(&mut chunk) {
+                Ok(n) => {
+                    self.buffer.extend_from_slice(&chunk[..n]);
+                    return Ok(n);
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// Writes `response` and logs it. Returns `false` if writing failed.
+    fn send(
+        &mut self,
+        response: &Response,
+        keep_alive: bool,
+        line: &str,
+        started: Instant,
+    ) -> bool {
+        let bytes = Response::resolve(response, keep_alive);
+        let written = self.stream.write_all(&bytes);
+        // One access-log line per request: who, what, how it went, how long.
+        eprintln!(
+            "{} \"{line}\" {} {} {:.1}ms",
+            self.peer,
+            response.status,
+            bytes.len(),
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+        written.is_ok()
+    }
+
+    /// Hangs up without destroying the last answer, as on day 2: stop
+    /// sending, then discard what the client still sends, briefly.
+    fn close_gracefully(mut self) {
+        if self.stream.shutdown(Shutdown::Write).is_err() {
+            return;
+        }
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let mut discarded = 0;
+        let mut sink = [0u8; 8 * 1024];
+        while discarded < 2 * 1024 * 1024 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || self.stream.set_read_timeout(Some(left)).is_err() {
+                return;
+            }
+            match self.stream.read(&mut sink) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => discarded += n,
+            }
+        }
+    }
+}
+
+/// What a read timeout looks like: `WouldBlock` on Unix, `TimedOut` on
+/// Windows.
+fn is_timeout(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}

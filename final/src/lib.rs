@@ -1,0 +1,27 @@
+//! The complete to-do server: the devlog's four days, grown up.
+//!
+//! How a request travels, and where each step lives:
+//! - [`server`]: the accept loop. Hands each connection to the pool, or
+//!   answers 503 when the pool is full; stops on shutdown.
+//! - [`thread_pool`]: day 4's `ThreadPool`, now elastic: threads start on
+//!   demand up to a ceiling, with a bounded queue behind them.
+//! - [`connection`]: one connection's life: keep-alive, pipelining,
+//!   timeouts, giving way when others wait, and the access log.
+//! - [`request`]: parsing a request's head, and refusing ambiguous lengths.
+//! - [`router`]: which handler answers which method and path; CORS.
+//! - [`todos`]: the to-do API, and checking the JSON it receives.
+//! - [`store`]: the to-dos, in memory or in a file that survives `kill -9`.
+//! - [`response`]: `Response::json` and `Response::resolve`, with serde.
+//! - [`shutdown`]: Ctrl-C and SIGTERM stop the server gracefully.
+//! - [`cli`]: the command line.
+
+pub mod cli;
+pub mod connection;
+pub mod request;
+pub mod response;
+pub mod router;
+pub mod server;
+pub mod shutdown;
+pub mod store;
+pub mod thread_pool;
+pub mod todos;

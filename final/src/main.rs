@@ -1,0 +1,73 @@
+//! `cargo run -p final`: parse the command line, open the store, bind,
+//! announce, and serve until Ctrl-C.
+
+use std::net::TcpListener;
+use std::process::ExitCode;
+
+use todo_server::cli::{self, Command, USAGE};
+use todo_server::router::App;
+use todo_server::server;
+use todo_server::shutdown::{self, Shutdown};
+use todo_server::store::Store;
+
+// ANCHOR: main
+fn main() -> ExitCode {
+    let config = match cli::parse(std::env::args().skip(1), std::env::var("PORT").ok()) {
+        Ok(Command::Run(config)) => config,
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("error: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+
+    let store = match &config.data {
+        Some(path) => match Store::open(path) {
+            Ok(store) => store,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => Store::in_memory(),
+    };
+
+    let listener = match TcpListener::bind(("127.0.0.1", config.port)) {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!("error: cannot listen on 127.0.0.1:{}: {err}", config.port);
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = match listener.local_addr() {
+        Ok(addr) => addr,
+        Err(err) => {
+            eprintln!("error: cannot read the listening address: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+
+    println!("Listening on http://{addr}");
+    match store.file() {
+        Some(path) => println!(
+            "To-dos are kept in {} ({} loaded).",
+            path.display(),
+            store.list().len()
+        ),
+        None => println!(
+            "To-dos are kept in memory only, and are gone when the server stops. Use --data FILE to keep them."
+        ),
+    }
+
+    let shutdown = Shutdown::new();
+    if let Err(err) = shutdown::on_signals(shutdown.clone(), addr) {
+        eprintln!("warning: Ctrl-C will stop the server abruptly: {err}");
+    }
+    server::run(listener, App { store, addr }, config.threads, shutdown);
+    println!("Stopped.");
+    ExitCode::SUCCESS
+}
+// ANCHOR_END: main

@@ -1,0 +1,143 @@
+//! Responses: day 3's `Response::json` and `Response::resolve`, with bodies
+//! written by `serde_json` and the headers a real API needs.
+
+use serde::Serialize;
+
+/// A response, turned into bytes by [`Response::resolve`].
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    /// Headers besides the ones `resolve` always writes.
+    pub headers: Vec<(&'static str, String)>,
+    /// The body; empty for 204.
+    pub body: Vec<u8>,
+}
+
+/// The body of every error: `{"error": "…"}`.
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+}
+
+impl Response {
+    // ANCHOR: json
+    /// A response whose body is `value` as JSON.
+    ///
+    /// `serde_json` writes the JSON, so quotes and backslashes in user input
+    /// are escaped for us. Serializing our own types cannot fail (they are
+    /// plain structs with string keys); if it somehow did, the client gets
+    /// a 500 rather than a half-written body.
+    pub fn json<T: Serialize>(status: u16, value: &T) -> Response {
+        match serde_json::to_vec(value) {
+            Ok(body) => Response {
+                status,
+                headers: vec![("Content-Type", "application/json".to_string())],
+                body,
+            },
+            Err(err) => Response::error(500, &format!("could not write the answer: {err}")),
+        }
+    }
+    // ANCHOR_END: json
+
+    /// `{"error": message}` with `status`.
+    pub fn error(status: u16, message: &str) -> Response {
+        let body = serde_json::to_vec(&ErrorBody { error: message })
+            .unwrap_or_else(|_| br#"{"error":"internal error"}"#.to_vec());
+        Response {
+            status,
+            headers: vec![("Content-Type", "application/json".to_string())],
+            body,
+        }
+    }
+
+    /// A response without a body, such as 204 No Content.
+    pub fn empty(status: u16) -> Response {
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// Adds a header.
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Response {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    // ANCHOR: resolve
+    /// The bytes on the wire.
+    ///
+    /// Every response carries `Content-Length` (so the client knows where it
+    /// ends and can send its next request on the same connection), the CORS
+    /// header that lets web pages from any origin read it, and a
+    /// `Connection` header saying whether we keep the connection open.
+    pub fn resolve(response: &Response, keep_alive: bool) -> Vec<u8> {
+        let mut head = format!(
+            "HTTP/1.1 {} {}\r\n",
+            response.status,
+            reason_phrase(response.status)
+        );
+        for (name, value) in &response.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        // 204 and 304 never have a body, so they carry no length either
+        // (RFC 9110, section 8.6).
+        if response.status != 204 && response.status != 304 {
+            head.push_str(&format!("Content-Length: {}\r\n", response.body.len()));
+        }
+        head.push_str("Access-Control-Allow-Origin: *\r\n");
+        head.push_str(if keep_alive {
+            "Connection: keep-alive\r\n"
+        } else {
+            "Connection: close\r\n"
+        });
+        head.push_str("\r\n");
+        let mut bytes = head.into_bytes();
+        bytes.extend_from_slice(&response.body);
+        bytes
+    }
+    // ANCHOR_END: resolve
+}
+
+/// The reason phrase for each status this server sends (RFC 9110,
+/// section 15).
+pub fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        411 => "Length Required",
+        413 => "Content Too Large",
+        415 => "Unsupported Media Type",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        505 => "HTTP Version Not Supported",
+        _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_escaped_json() {
+        let response = Response::error(404, r#"no todo "7\""#);
+        assert_eq!(response.body, br#"{"error":"no todo \"7\\\""}"#);
+    }
+
+    #[test]
+    fn no_content_has_no_length() {
+        let bytes = Response::resolve(&Response::empty(204), true);
+        let text = String::from_utf8(bytes).expect("ASCII");
+        assert!(text.starts_with("HTTP/1.1 204 No Content\r\n"));
+        assert!(!text.contains("Content-Length"));
+        assert!(text.ends_with("Connection: keep-alive\r\n\r\n"));
+    }
+}

@@ -1,0 +1,66 @@
+//! The accept loop: hand each connection to the pool, or refuse it with 503
+//! when the pool is full, until shutdown.
+
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use crate::connection::{self, Shared};
+use crate::response::Response;
+use crate::router::App;
+use crate::shutdown::Shutdown;
+use crate::thread_pool::ThreadPool;
+
+// ANCHOR: run
+/// Serves `listener` with at most `max_threads` threads until `shutdown`
+/// is requested, then waits for the connections in flight to finish.
+///
+/// Taking a listener that is already bound (rather than an address) lets
+/// `main` print the real port before serving, and lets tests bind port 0.
+pub fn run(listener: TcpListener, app: App, max_threads: usize, shutdown: Shutdown) {
+    // As many connections may wait for a thread as there are threads.
+    let mut pool = ThreadPool::new(max_threads, max_threads);
+    let shared = Arc::new(Shared {
+        app,
+        load: pool.load(),
+        shutdown: shutdown.clone(),
+    });
+
+    for stream in listener.incoming() {
+        if shutdown.requested() {
+            break;
+        }
+        match stream {
+            Ok(stream) if pool.has_room() => {
+                let shared = Arc::clone(&shared);
+                pool.execute(move || connection::serve(stream, &shared));
+            }
+            Ok(stream) => refuse(stream),
+            Err(err) => {
+                eprintln!("accept failed: {err}");
+                // Out of file descriptors, most likely: pause rather than
+                // spin, and let connections finish and free some.
+                thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+    eprintln!("Stopped accepting; waiting for connections in flight.");
+    drop(pool); // `Drop` closes the queue and joins every worker.
+}
+// ANCHOR_END: run
+
+// ANCHOR: refuse
+/// Tells a client we are too busy, right from the accept loop.
+///
+/// `Retry-After` says when to try again. The accept loop must not wait on a
+/// slow client, so the write gets a short timeout, and whatever happens, we
+/// hang up.
+fn refuse(mut stream: TcpStream) {
+    let response = Response::error(503, "the server is busy; try again in a second")
+        .with_header("Retry-After", "1");
+    let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
+    let _ = stream.write_all(&Response::resolve(&response, false));
+}
+// ANCHOR_END: refuse

@@ -1,0 +1,257 @@
+//! Day 4's `ThreadPool`, made elastic: threads start on demand, up to a
+//! ceiling, and the queue behind them is bounded.
+//!
+//! Day 4 had four threads and one connection per request. With keep-alive,
+//! a connection stays open between requests, and whoever holds a thread
+//! while waiting for its client's next request holds it for seconds. Four
+//! idle browsers would then starve everybody else. Without `epoll` (the
+//! standard library has no way to wait on many sockets at once), a
+//! connection that waits needs a thread that waits. So the pool grows to
+//! match the connections it serves, up to `max_threads`:
+//!
+//! ```text
+//!              execute(job)                    ┌── Worker 0 ── connection A
+//!  accept ──▶ [ sender ] ══ queue (bounded) ══▶├── Worker 1 ── connection B
+//!    │                                         ├── …           (started on demand)
+//!    └── no room? answer 503                   └── Worker N ── (N < max_threads)
+//! ```
+//!
+//! The ceiling keeps memory bounded, the alternative (`thread::spawn` per
+//! connection) does not. When every thread is busy, new connections wait in
+//! the queue, and [`Load::crowded`] tells idle connections to step aside.
+//! When the queue is full too, the accept loop answers 503 at once.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
+use std::thread;
+
+/// A job: here, always "serve this connection".
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+// ANCHOR: load
+/// How busy the pool is, shared with the workers and with every connection.
+#[derive(Debug, Default)]
+pub struct Load {
+    /// Workers waiting for a job.
+    idle: AtomicUsize,
+    /// Jobs waiting for a worker.
+    queued: AtomicUsize,
+}
+
+impl Load {
+    /// Whether a job is waiting with no worker free to take it. A
+    /// connection that is only idling (between requests, or before its
+    /// first byte) should then close and give its thread to the waiting one.
+    pub fn crowded(&self) -> bool {
+        self.queued.load(Ordering::SeqCst) > self.idle.load(Ordering::SeqCst)
+    }
+}
+// ANCHOR_END: load
+
+/// An elastic pool of worker threads with a bounded queue.
+pub struct ThreadPool {
+    workers: Vec<Worker>,
+    sender: Option<mpsc::Sender<Job>>,
+    receiver: Arc<Mutex<mpsc::Receiver<Job>>>,
+    load: Arc<Load>,
+    max_threads: usize,
+    max_queued: usize,
+}
+
+impl ThreadPool {
+    /// A pool that starts threads as needed, up to `max_threads`, and lets
+    /// at most `max_queued` jobs wait when they are all busy. No thread
+    /// starts until the first job arrives.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `max_threads` is 0: such a pool could never run a job.
+    pub fn new(max_threads: usize, max_queued: usize) -> ThreadPool {
+        assert!(max_threads > 0, "a thread pool needs at least one thread");
+        // The channel itself is unbounded; `has_room` bounds it, because
+        // the caller must decide what to do with a job that does not fit
+        // *before* handing it over (it still owns the connection then).
+        let (sender, receiver) = mpsc::channel();
+        ThreadPool {
+            workers: Vec::new(),
+            sender: Some(sender),
+            receiver: Arc::new(Mutex::new(receiver)),
+            load: Arc::new(Load::default()),
+            max_threads,
+            max_queued,
+        }
+    }
+
+    /// The pool's load counters, for connections to consult.
+    pub fn load(&self) -> Arc<Load> {
+        Arc::clone(&self.load)
+    }
+
+    // ANCHOR: has_room
+    /// Whether [`execute`](Self::execute) would find a worker, start one, or
+    /// queue the job without going over `max_queued`.
+    ///
+    /// Only the accept loop submits jobs, and workers only ever empty the
+    /// queue, so the answer cannot turn from yes to no before `execute`.
+    pub fn has_room(&self) -> bool {
+        let idle = self.load.idle.load(Ordering::SeqCst);
+        let queued = self.load.queued.load(Ordering::SeqCst);
+        idle > queued || self.workers.len() < self.max_threads || queued < self.max_queued
+    }
+    // ANCHOR_END: has_room
+
+    // ANCHOR: execute
+    /// Runs `f` on a free worker, starting one if none is free and the
+    /// ceiling allows; otherwise `f` waits in the queue.
+    pub fn execute<F>(&mut self, f: F)
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        let idle = self.load.idle.load(Ordering::SeqCst);
+        let queued = self.load.queued.load(Ordering::SeqCst);
+        if idle <= queued && self.workers.len() < self.max_threads {
+            self.start_worker();
+        }
+        let Some(sender) = &self.sender else {
+            return; // Only `drop` takes the sender.
+        };
+        self.load.queued.fetch_add(1, Ordering::SeqCst);
+        if sender.send(Box::new(f)).is_err() {
+            self.load.queued.fetch_sub(1, Ordering::SeqCst);
+            eprintln!("thread pool: no worker is left to run the job");
+        }
+    }
+    // ANCHOR_END: execute
+
+    fn start_worker(&mut self) {
+        let id = self.workers.len();
+        match Worker::new(id, Arc::clone(&self.receiver), Arc::clone(&self.load)) {
+            Ok(worker) => self.workers.push(worker),
+            // The system refused another thread (out of memory, or a
+            // process limit). The job still queues; busy workers will get
+            // to it. Carrying on beats crashing here.
+            Err(err) => eprintln!("thread pool: cannot start worker {id}: {err}"),
+        }
+    }
+
+    /// How many threads the pool has started.
+    pub fn threads(&self) -> usize {
+        self.workers.len()
+    }
+}
+
+// ANCHOR: drop
+impl Drop for ThreadPool {
+    /// Closes the queue and waits for every worker to finish. Connections
+    /// notice the server's shutdown flag within a fraction of a second,
+    /// and every request has a deadline, so this wait is bounded.
+    fn drop(&mut self) {
+        drop(self.sender.take());
+        for worker in &mut self.workers {
+            if let Some(thread) = worker.thread.take()
+                && thread.join().is_err()
+            {
+                eprintln!("worker {} had panicked", worker.id);
+            }
+        }
+        eprintln!("Joined all {} worker threads.", self.workers.len());
+    }
+}
+// ANCHOR_END: drop
+
+struct Worker {
+    id: usize,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Worker {
+    fn new(
+        id: usize,
+        receiver: Arc<Mutex<mpsc::Receiver<Job>>>,
+        load: Arc<Load>,
+    ) -> std::io::Result<Worker> {
+        let thread = thread::Builder::new()
+            .name(format!("worker-{id}"))
+            .spawn(move || {
+                loop {
+                    load.idle.fetch_add(1, Ordering::SeqCst);
+                    // As on day 4: the guard is dropped at the end of this
+                    // statement, so the lock is held only while waiting.
+                    let message = receiver
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .recv();
+                    let Ok(job) = message else {
+                        load.idle.fetch_sub(1, Ordering::SeqCst);
+                        break;
+                    };
+                    // The job leaves the queue before the worker stops
+                    // being idle, so that for no moment does it look as if
+                    // a job waits with nobody free to take it.
+                    load.queued.fetch_sub(1, Ordering::SeqCst);
+                    load.idle.fetch_sub(1, Ordering::SeqCst);
+                    if panic::catch_unwind(AssertUnwindSafe(job)).is_err() {
+                        eprintln!("worker {id}: a job panicked; the worker carries on");
+                    }
+                }
+            })?;
+        Ok(Worker {
+            id,
+            thread: Some(thread),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Barrier;
+
+    #[test]
+    #[should_panic(expected = "at least one thread")]
+    fn a_pool_of_zero_threads_is_a_bug() {
+        ThreadPool::new(0, 1);
+    }
+
+    #[test]
+    fn threads_start_on_demand_up_to_the_ceiling() {
+        let mut pool = ThreadPool::new(3, 10);
+        assert_eq!(pool.threads(), 0);
+        // Five jobs that all wait for each other: only three can run, so
+        // the pool stops at three threads and queues the rest.
+        let gate = Arc::new(Barrier::new(4));
+        for _ in 0..3 {
+            let gate = Arc::clone(&gate);
+            pool.execute(move || {
+                gate.wait();
+            });
+        }
+        assert_eq!(pool.threads(), 3);
+        pool.execute(|| {});
+        assert_eq!(pool.threads(), 3, "the ceiling holds");
+        assert!(pool.load().crowded(), "a job is waiting for a thread");
+        gate.wait();
+    }
+
+    #[test]
+    fn has_room_says_no_when_threads_and_queue_are_full() {
+        let mut pool = ThreadPool::new(1, 1);
+        let gate = Arc::new(Barrier::new(2));
+        let worker_gate = Arc::clone(&gate);
+        pool.execute(move || {
+            worker_gate.wait();
+        });
+        // Wait until the worker has taken its job off the queue.
+        while pool.load().crowded() {
+            thread::yield_now();
+        }
+        assert!(pool.has_room(), "one job may queue");
+        pool.execute(|| {});
+        assert!(
+            !pool.has_room(),
+            "the one thread is busy and the queue is full"
+        );
+        gate.wait();
+    }
+}
