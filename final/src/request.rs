@@ -321,7 +321,11 @@ mod tests {
 
     #[test]
     fn body_length_refuses_every_ambiguity() {
-        let rows: &[(&[(&str, &str)], Result<usize, RequestError>)] = &[
+        type Row = (
+            &'static [(&'static str, &'static str)],
+            Result<usize, RequestError>,
+        );
+        let rows: &[Row] = &[
             (&[], Ok(0)),
             (&[("content-length", "12")], Ok(12)),
             (
