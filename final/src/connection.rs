@@ -121,15 +121,17 @@ impl Connection {
     /// the connection should close instead: the client left, stayed idle
     /// too long, the pool needs this thread for someone else, or the server
     /// is shutting down.
+    ///
+    /// It waits in slices of [`IDLE_SLICE`], and looks up only after a
+    /// slice in which nothing arrived. So every connection, even one
+    /// accepted in a rush, has a fair chance to send its request before it
+    /// is asked to give way.
     fn wait_for_request(&mut self, shared: &Shared) -> bool {
         if !self.buffer.is_empty() {
             return true; // A pipelined request is already here.
         }
         let give_up = Instant::now() + IDLE_TIMEOUT;
         loop {
-            if shared.shutdown.requested() || shared.load.crowded() {
-                return false;
-            }
             let left = give_up.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return false;
@@ -137,7 +139,11 @@ impl Connection {
             match self.read_more(left.min(IDLE_SLICE)) {
                 Ok(0) => return false,
                 Ok(_) => return true,
-                Err(err) if is_timeout(&err) => continue,
+                Err(err) if is_timeout(&err) => {
+                    if shared.shutdown.requested() || shared.load.crowded() {
+                        return false;
+                    }
+                }
                 Err(_) => return false,
             }
         }

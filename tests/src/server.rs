@@ -7,14 +7,14 @@
 //! line, and connect to the address in it. Many servers can then run side by
 //! side without fighting over a port.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, mpsc};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::stage::Stage;
 
@@ -29,14 +29,27 @@ pub struct Server {
     /// Whether `child` leads a process group of its own (true for `--cmd`,
     /// whose shell may start the real server as a grandchild).
     kill_group: bool,
-    output: Arc<Mutex<String>>,
+    output: Arc<Output>,
+}
+
+/// What the server printed, and a way to wait for more of it.
+#[derive(Default)]
+struct Output {
+    text: Mutex<String>,
+    grew: Condvar,
 }
 
 impl Server {
     /// Starts the reference crate of `stage`, building it first if needed.
     pub fn reference(stage: Stage) -> Result<Server, String> {
+        Server::reference_with(stage, &[])
+    }
+
+    /// Starts the reference crate of `stage` with command-line `args`.
+    pub fn reference_with(stage: Stage, args: &[&str]) -> Result<Server, String> {
         let binary = reference_binary(stage)?;
         let mut command = Command::new(&binary);
+        command.args(args);
         Server::spawn(&mut command, false, Duration::from_secs(10))
             .map_err(|err| format!("{}: {err}", binary.display()))
     }
@@ -80,9 +93,70 @@ impl Server {
     /// when we started it.
     pub fn output(&self) -> String {
         self.output
+            .text
             .lock()
             .map(|text| text.clone())
             .unwrap_or_default()
+    }
+
+    /// Waits until the server's output contains `needle`, for at most
+    /// `timeout`. Returns whether it did.
+    pub fn wait_for_output(&self, needle: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let Ok(mut text) = self.output.text.lock() else {
+            return false;
+        };
+        while !text.contains(needle) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            text = match self.output.grew.wait_timeout(text, left) {
+                Ok((text, _)) => text,
+                Err(_) => return false,
+            };
+        }
+        true
+    }
+
+    /// Sends `signal` (`"TERM"`, `"INT"`, `"KILL"`, …) to the server
+    /// process, with the system's `kill` command.
+    pub fn signal(&self, signal: &str) -> Result<(), String> {
+        let child = self
+            .child
+            .as_ref()
+            .ok_or("this server was not started here")?;
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .map_err(|err| format!("cannot run kill: {err}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("kill -{signal} failed"))
+        }
+    }
+
+    /// Waits up to `timeout` for the server to exit, and returns how it
+    /// exited; `None` if it is still running.
+    pub fn wait_for_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let mut child = self.child.take()?;
+        let (done, exited) = mpsc::channel();
+        let pid = child.id();
+        // `Child::wait` has no timeout, so a thread waits and reports back.
+        thread::spawn(move || {
+            let _ = done.send(child.wait());
+        });
+        match exited.recv_timeout(timeout) {
+            Ok(Ok(status)) => Some(status),
+            _ => {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+                None
+            }
+        }
     }
 
     fn spawn(command: &mut Command, kill_group: bool, wait: Duration) -> Result<Server, String> {
@@ -94,7 +168,7 @@ impl Server {
             .spawn()
             .map_err(|err| format!("cannot start the server: {err}"))?;
 
-        let output = Arc::new(Mutex::new(String::new()));
+        let output = Arc::new(Output::default());
         let (first_line, listening) = mpsc::channel();
         if let Some(stdout) = child.stdout.take() {
             let output = Arc::clone(&output);
@@ -113,12 +187,16 @@ impl Server {
                 }
             });
         }
-        if let Some(mut stderr) = child.stderr.take() {
+        if let Some(stderr) = child.stderr.take() {
             let output = Arc::clone(&output);
             thread::spawn(move || {
-                let mut chunk = [0u8; 4096];
-                while let Ok(n @ 1..) = stderr.read(&mut chunk) {
-                    keep(&output, String::from_utf8_lossy(&chunk[..n]).trim_end());
+                // Line by line, so that a line is never kept in two halves;
+                // lossily, since a learner's server may print anything.
+                let mut stderr = BufReader::new(stderr);
+                let mut line = Vec::new();
+                while let Ok(1..) = stderr.read_until(b'\n', &mut line) {
+                    keep(&output, String::from_utf8_lossy(&line).trim_end());
+                    line.clear();
                 }
             });
         }
@@ -157,8 +235,8 @@ impl Drop for Server {
     }
 }
 
-fn keep(output: &Mutex<String>, line: &str) {
-    if let Ok(mut text) = output.lock() {
+fn keep(output: &Output, line: &str) {
+    if let Ok(mut text) = output.text.lock() {
         text.push_str(line);
         text.push('\n');
         if text.len() > KEPT_OUTPUT {
@@ -169,6 +247,7 @@ fn keep(output: &Mutex<String>, line: &str) {
             text.drain(..cut);
         }
     }
+    output.grew.notify_all();
 }
 
 /// Reads the address out of `Listening on http://127.0.0.1:PORT`.

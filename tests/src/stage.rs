@@ -9,11 +9,19 @@ pub enum Stage {
     Day2,
     Day3,
     Day4,
+    /// The complete to-do server.
+    Final,
 }
 
 impl Stage {
     /// Every stage, oldest first.
-    pub const ALL: [Stage; 4] = [Stage::Day1, Stage::Day2, Stage::Day3, Stage::Day4];
+    pub const ALL: [Stage; 5] = [
+        Stage::Day1,
+        Stage::Day2,
+        Stage::Day3,
+        Stage::Day4,
+        Stage::Final,
+    ];
 
     /// The crate name, which is also how the stage is named on the command
     /// line and in snapshot file names.
@@ -23,6 +31,7 @@ impl Stage {
             Stage::Day2 => "day2",
             Stage::Day3 => "day3",
             Stage::Day4 => "day4",
+            Stage::Final => "final",
         }
     }
 

@@ -110,6 +110,29 @@ impl RawResponse {
     }
 }
 
+/// A request and its answer, the way `curl -v` shows them: `> ` before
+/// each line sent, `< ` before each line of the answer's head, then the
+/// body. This is the layout of the snapshots the book shows.
+pub fn transcript(request: &str, response: &RawResponse) -> String {
+    let (head, body) = request.split_once("\r\n\r\n").unwrap_or((request, ""));
+    let mut text = String::new();
+    for line in head.split("\r\n") {
+        let _ = writeln!(text, "> {line}");
+    }
+    text.push_str(">\n");
+    if !body.is_empty() {
+        let _ = writeln!(text, "{body}");
+    }
+    let snapshot = response.snapshot();
+    let (head, body) = snapshot.split_once("\n\n").unwrap_or((&snapshot, ""));
+    for line in head.lines() {
+        let _ = writeln!(text, "< {line}");
+    }
+    text.push_str("<\n");
+    text.push_str(body);
+    text
+}
+
 /// How to send a request.
 #[derive(Debug, Clone)]
 pub struct Exchange {
@@ -217,12 +240,19 @@ pub fn read_reply(stream: &mut TcpStream, deadline: Instant) -> Reply {
     }
 
     // The body: `Content-Length` bytes, or everything until the server
-    // closes when there is no length.
+    // closes when there is no length (RFC 9112, section 6.3).
     let body_start = head_end + 4;
     let length = headers
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
         .map(|(_, value)| value.parse::<usize>());
+    // 204 and 304 answers never have a body, whatever their headers say
+    // (RFC 9112, section 6.3).
+    let length = if status == 204 || status == 304 {
+        Some(Ok(0))
+    } else {
+        length
+    };
     match length {
         Some(Err(_)) => return failed("Content-Length is not a number".into(), received),
         Some(Ok(length)) => {

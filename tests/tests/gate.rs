@@ -59,6 +59,7 @@ fn assert_passes_its_checks(stage: Stage) {
     );
 }
 
+// ANCHOR: is_a_step
 fn assert_is_a_step(stage: Stage) {
     let previous = stage
         .previous()
@@ -74,6 +75,7 @@ fn assert_is_a_step(stage: Stage) {
         "{previous} already passes checks that {stage} introduces, so they prove no step: {already_passing:?}"
     );
 }
+// ANCHOR_END: is_a_step
 
 #[test]
 fn day1_passes_its_checks() {
@@ -108,4 +110,14 @@ fn day4_passes_its_checks() {
 #[test]
 fn day4_is_a_step_past_day3() {
     assert_is_a_step(Stage::Day4);
+}
+
+#[test]
+fn final_passes_its_checks() {
+    assert_passes_its_checks(Stage::Final);
+}
+
+#[test]
+fn final_is_a_step_past_day4() {
+    assert_is_a_step(Stage::Final);
 }

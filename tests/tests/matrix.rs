@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use tests::server::Server;
 use tests::stage::Stage;
-use tests::wire::{Exchange, RawResponse, Reply};
+use tests::wire::{Exchange, Reply, transcript};
 
 /// One row: a name for the snapshot, the raw request, and whether a real
 /// HTTP client can send it too (it cannot send malformed requests).
@@ -70,33 +70,26 @@ const CASES: &[Case] = &[
         real_client: true,
     },
     Case {
+        name: "sleep_bad_ms",
+        request: "GET /sleep?ms=soon HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        real_client: true,
+    },
+    Case {
+        name: "panic",
+        request: "GET /panic HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        real_client: true,
+    },
+    Case {
+        name: "body_too_large",
+        request: "POST /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2000000\r\nConnection: close\r\n\r\n",
+        real_client: false,
+    },
+    Case {
         name: "not_http",
         request: "GET /\r\n\r\n",
         real_client: false,
     },
 ];
-
-/// A request and its answer, the way `curl -v` shows them: `> ` before
-/// what was sent, `< ` before the answer's head, then the body.
-fn transcript(request: &str, response: &RawResponse) -> String {
-    let (head, body) = request.split_once("\r\n\r\n").unwrap_or((request, ""));
-    let mut text = String::new();
-    for line in head.split("\r\n") {
-        text.push_str(&format!("> {line}\n"));
-    }
-    text.push_str(">\n");
-    if !body.is_empty() {
-        text.push_str(&format!("{body}\n"));
-    }
-    let snapshot = response.snapshot();
-    let (head, body) = snapshot.split_once("\n\n").unwrap_or((&snapshot, ""));
-    for line in head.lines() {
-        text.push_str(&format!("< {line}\n"));
-    }
-    text.push_str("<\n");
-    text.push_str(body);
-    text
-}
 
 /// Sends `case` the way a real client would and returns the status.
 fn status_from_real_client(server: &Server, case: &Case) -> Result<u16, String> {
@@ -171,4 +164,9 @@ fn day3() {
 #[test]
 fn day4() {
     record(Stage::Day4);
+}
+
+#[test]
+fn r#final() {
+    record(Stage::Final);
 }

@@ -22,7 +22,7 @@ const USAGE: &str = "\
 usage: check <STAGE | CHECK-ID> [--addr HOST:PORT | --cmd \"SHELL COMMAND\"]
        check --list
 
-  STAGE       day1, day2, day3 or day4: every check that stage must pass
+  STAGE       day1, day2, day3, day4 or final: every check that stage must pass
   CHECK-ID    one check, such as day2-query (see --list)
   --addr      check a server that is already running at HOST:PORT
   --cmd       start this command with PORT=0 and check it; it must print
@@ -93,7 +93,7 @@ fn run(args: &Args) -> Result<bool, String> {
             Some(check) => (check.from, vec![check]),
             None => {
                 return Err(format!(
-                    "{} is neither a stage (day1 … day4) nor a check id (see --list)",
+                    "{} is neither a stage (day1 … day4, final) nor a check id (see --list)",
                     args.target
                 ));
             }

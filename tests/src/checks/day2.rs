@@ -34,6 +34,7 @@ pub static CHECKS: &[Check] = &[
             ),
         },
     },
+    // ANCHOR: question_mark_row
     Check {
         id: "day2-query-question-mark",
         from: Day2,
@@ -45,6 +46,7 @@ pub static CHECKS: &[Check] = &[
             expect: Expect::Json(200, &[("/path", "\"/ask\""), ("/query/q", "\"why?\""), ("/query/n", "\"1\"")]),
         },
     },
+    // ANCHOR_END: question_mark_row
     Check {
         id: "day2-header-names",
         from: Day2,
@@ -208,6 +210,17 @@ pub static CHECKS: &[Check] = &[
         hint: "Two lengths mean two ways to read the message, the trick behind request smuggling. Refuse them.",
         test: Test::Wire {
             send: Send::Bytes(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"),
+            expect: Expect::Error(&[400]),
+        },
+    },
+    Check {
+        id: "day2-repeated-content-length",
+        from: Day2,
+        until: None,
+        title: "answers 400 to Content-Length sent twice, even with the same value",
+        hint: "A repeated header arrives as \"5, 5\": not a number, so a 400. Picking one of the two is how smuggling starts.",
+        test: Test::Wire {
+            send: Send::Bytes(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}"),
             expect: Expect::Error(&[400]),
         },
     },

@@ -44,6 +44,7 @@ const SLEEP_MS: u64 = 500;
 /// (4 s). Anything up to three sleeps counts as concurrent.
 const CONCURRENT_LIMIT: Duration = Duration::from_millis(3 * SLEEP_MS);
 
+// ANCHOR: concurrent_sleeps
 fn concurrent_sleeps(addr: SocketAddr) -> Result<(), Failure> {
     let request = format!("GET /sleep?ms={SLEEP_MS} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     // Every client waits at the barrier, so that all of them connect at
@@ -97,6 +98,7 @@ fn concurrent_sleeps(addr: SocketAddr) -> Result<(), Failure> {
     }
     Ok(())
 }
+// ANCHOR_END: concurrent_sleeps
 
 fn idle_client_does_not_block(addr: SocketAddr) -> Result<(), Failure> {
     const HALF: &[u8] = b"GET /hello HTTP/1.1\r\nHo";

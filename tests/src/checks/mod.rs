@@ -17,6 +17,7 @@ mod day1;
 mod day2;
 mod day3;
 mod day4;
+mod r#final;
 
 use std::net::SocketAddr;
 
@@ -25,6 +26,7 @@ use serde_json::Value;
 use crate::stage::Stage;
 use crate::wire::{self, Exchange, RawResponse, Reply};
 
+// ANCHOR: check
 /// One thing a stage must do.
 pub struct Check {
     /// A stable name, such as `day2-query-question-mark`. Progress files and
@@ -41,6 +43,7 @@ pub struct Check {
     /// How to run it.
     pub test: Test,
 }
+// ANCHOR_END: check
 
 /// How a check runs.
 pub enum Test {
@@ -51,6 +54,7 @@ pub enum Test {
     Custom(fn(SocketAddr) -> Result<(), Failure>),
 }
 
+// ANCHOR: send
 /// What to send.
 pub enum Send {
     /// These bytes, in one write.
@@ -66,7 +70,9 @@ pub enum Send {
     /// Connect, then send nothing at all.
     Nothing,
 }
+// ANCHOR_END: send
 
+// ANCHOR: expect
 /// What must come back.
 pub enum Expect {
     /// This status, and a JSON body with these values at these JSON
@@ -77,6 +83,8 @@ pub enum Expect {
     ErrorWithHeader(u16, &'static str, &'static str),
     /// A JSON error, `{"error": "…"}`, with one of these statuses.
     Error(&'static [u16]),
+    /// A JSON error with this status, whose message mentions this text.
+    ErrorMentioning(u16, &'static str),
     /// A JSON error with this status, or a close without a word.
     ErrorOrClosed(u16),
     /// A close without a word.
@@ -88,6 +96,7 @@ pub enum Expect {
     /// 200, echoing back the body that [`Send::Body`] sent.
     EchoedBody,
 }
+// ANCHOR_END: expect
 
 /// Why a check failed, with what a learner needs to see it happen.
 #[derive(Debug, Clone)]
@@ -133,6 +142,7 @@ pub fn all() -> impl Iterator<Item = &'static Check> {
         .chain(day2::CHECKS)
         .chain(day3::CHECKS)
         .chain(day4::CHECKS)
+        .chain(r#final::CHECKS)
 }
 
 /// The checks a server of `stage` must pass.
@@ -213,6 +223,15 @@ impl Expect {
                 expect_status(response, *status)?;
                 error_body(response)
             }
+            Expect::ErrorMentioning(status, text) => {
+                expect_status(response, *status)?;
+                error_body(response)?;
+                let json = response.json()?;
+                match json.pointer("/error").and_then(Value::as_str) {
+                    Some(message) if message.contains(text) => Ok(()),
+                    _ => Err(wanted),
+                }
+            }
             Expect::ErrorWithHeader(status, name, value) => {
                 expect_status(response, *status)?;
                 match response.header(name) {
@@ -273,6 +292,10 @@ impl Expect {
                     lines.join(" or ")
                 )
             }
+            Expect::ErrorMentioning(status, text) => format!(
+                "{} with a JSON error whose message mentions {text:?}",
+                status_line(*status)
+            ),
             Expect::ErrorOrClosed(status) => format!(
                 "{} with a JSON error body, or a close without an answer",
                 status_line(*status)

@@ -1,0 +1,284 @@
+//! The book must not drift from the code.
+//!
+//! `mdbook build` succeeds even when an `{{#include}}` names a missing file
+//! (it logs an error) or a missing anchor (it includes nothing). So this
+//! test reads every page of `book/src` and checks what mdbook does not:
+//! - every include names a file that exists and, if it names an anchor, an
+//!   anchor that the file opens and closes;
+//! - every link to another page points at a page that exists;
+//! - every page in SUMMARY.md exists;
+//! - no Rust code is pasted: a `rust` code block holds only includes;
+//! - no HTTP response is typed by hand: a block showing a status line is an
+//!   include (of a snapshot the suite checks);
+//! - every check id the book names (such as `day2-body-1024`) exists.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use tests::checks;
+
+fn book_src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src")
+}
+
+/// Every Markdown page, with its text.
+fn pages() -> Vec<(PathBuf, String)> {
+    let mut pages: Vec<(PathBuf, String)> = fs::read_dir(book_src())
+        .expect("book/src exists")
+        .map(|entry| entry.expect("readable directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "md"))
+        .map(|path| {
+            let text = fs::read_to_string(&path).expect("pages are UTF-8 text");
+            (path, text)
+        })
+        .collect();
+    pages.sort();
+    pages
+}
+
+/// The `{{#include …}}` and `{{#rustdoc_include …}}` directives on a page.
+fn includes(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{#") {
+        let after = &rest[start + 3..];
+        let Some(end) = after.find("}}") else { break };
+        let directive = &after[..end];
+        if let Some(argument) = directive
+            .strip_prefix("include ")
+            .or_else(|| directive.strip_prefix("rustdoc_include "))
+        {
+            found.push(argument.trim().to_string());
+        }
+        rest = &after[end..];
+    }
+    found
+}
+
+#[test]
+fn includes_name_existing_files_and_anchors() {
+    let mut problems = Vec::new();
+    for (page, text) in pages() {
+        for argument in includes(&text) {
+            let mut parts = argument.splitn(2, ':');
+            let file = parts.next().unwrap_or_default();
+            let selector = parts.next();
+            let path = page.parent().expect("pages live in a folder").join(file);
+            let Ok(source) = fs::read_to_string(&path) else {
+                problems.push(format!("{}: no file {file}", page.display()));
+                continue;
+            };
+            // `file:anchor` names an anchor; `file:3:` or `file:3:9` names lines.
+            let Some(anchor) = selector.filter(|s| !s.starts_with(|c: char| c.is_ascii_digit()))
+            else {
+                continue;
+            };
+            let opens = source.contains(&format!("ANCHOR: {anchor}\n"));
+            let closes = source.contains(&format!("ANCHOR_END: {anchor}\n"));
+            if !(opens && closes) {
+                problems.push(format!("{}: {file} has no anchor {anchor}", page.display()));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "broken includes:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn links_between_pages_resolve() {
+    let mut problems = Vec::new();
+    for (page, text) in pages() {
+        for (i, _) in text.match_indices("](") {
+            let target = &text[i + 2..];
+            let Some(end) = target.find(')') else {
+                continue;
+            };
+            let target = &target[..end];
+            if target.contains("://") || target.starts_with('#') || target.starts_with("mailto:") {
+                continue;
+            }
+            let file = target.split('#').next().unwrap_or_default();
+            let path = page.parent().expect("pages live in a folder").join(file);
+            if !path.exists() {
+                problems.push(format!("{}: link to missing {target}", page.display()));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "broken links:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn code_and_responses_are_included_not_pasted() {
+    let mut problems = Vec::new();
+    for (page, text) in pages() {
+        let mut block: Option<(String, Vec<&str>)> = None;
+        for line in text.lines() {
+            let trimmed = line.trim_start();
+            if let Some(info) = trimmed.strip_prefix("```") {
+                match block.take() {
+                    None => block = Some((info.to_string(), Vec::new())),
+                    Some((info, lines)) => {
+                        let all_includes = lines
+                            .iter()
+                            .filter(|l| !l.trim().is_empty())
+                            .all(|l| l.trim().starts_with("{{#"));
+                        let is_rust = info.split(',').next() == Some("rust");
+                        let shows_response = lines.iter().any(|l| shows_status_line(l));
+                        if (is_rust || shows_response) && !all_includes {
+                            problems.push(format!(
+                                "{}: a ```{info} block is typed in, not included: {:?}",
+                                page.display(),
+                                lines.first().unwrap_or(&"")
+                            ));
+                        }
+                    }
+                }
+            } else if let Some((_, lines)) = &mut block {
+                lines.push(line);
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "pasted code or responses:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// Whether `line` holds a status line such as `HTTP/1.1 200 OK`.
+fn shows_status_line(line: &str) -> bool {
+    line.match_indices("HTTP/1.").any(|(i, _)| {
+        let rest = &line.as_bytes()[i + 7..];
+        rest.len() >= 5 && rest[1] == b' ' && rest[2..5].iter().all(u8::is_ascii_digit)
+    })
+}
+
+#[test]
+fn summary_lists_existing_pages() {
+    let summary = fs::read_to_string(book_src().join("SUMMARY.md")).expect("SUMMARY.md exists");
+    for (i, _) in summary.match_indices("](") {
+        let target = &summary[i + 2..];
+        let target = &target[..target.find(')').expect("links close")];
+        assert!(
+            book_src().join(target).exists(),
+            "SUMMARY.md lists missing {target}"
+        );
+    }
+}
+
+#[test]
+fn check_ids_named_in_the_book_exist() {
+    let mut problems = Vec::new();
+    for (page, text) in pages() {
+        for word in text.split('`') {
+            let looks_like_id = word.len() > 5
+                && word.starts_with("day")
+                && word.as_bytes()[3].is_ascii_digit()
+                && word.as_bytes()[4] == b'-'
+                && word
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if looks_like_id && checks::find(word).is_none() {
+                problems.push(format!("{}: no check called {word}", page.display()));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "unknown check ids:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// The diffs the book shows between one day and the next
+/// (`book/src/diffs/dayN.diff`) must match the crates as they are now.
+///
+/// They are made with `git diff --no-index` over each pair of `src`
+/// folders, with the `ANCHOR` comment lines taken out first: those exist
+/// for the book, not for the reader of a diff. After changing a stage, run
+/// `UPDATE_DIFFS=1 cargo test -p tests --test book` and commit the result.
+#[test]
+fn stage_diffs_are_current() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let stages = ["day1", "day2", "day3", "day4"];
+    let update = std::env::var_os("UPDATE_DIFFS").is_some();
+    let mut stale = Vec::new();
+    for pair in stages.windows(2) {
+        let diff = stage_diff(&root, pair[0], pair[1]);
+        let path = book_src().join("diffs").join(format!("{}.diff", pair[1]));
+        if fs::read_to_string(&path).ok().as_deref() == Some(diff.as_str()) {
+            continue;
+        }
+        if update {
+            fs::create_dir_all(path.parent().expect("diffs has a parent"))
+                .expect("can create diffs/");
+            fs::write(&path, diff).expect("can write the diff");
+        } else {
+            stale.push(path.display().to_string());
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "stage diffs are out of date: {stale:?}\nrun `UPDATE_DIFFS=1 cargo test -p tests --test book`"
+    );
+}
+
+fn stage_diff(root: &Path, old: &str, new: &str) -> String {
+    let work = std::env::temp_dir().join(format!("stage-diff-{}-{new}", std::process::id()));
+    let _ = fs::remove_dir_all(&work);
+    for stage in [old, new] {
+        copy_without_anchors(&root.join(stage).join("src"), &work.join(stage).join("src"));
+    }
+    let output = std::process::Command::new("git")
+        .current_dir(&work)
+        .args([
+            "-c",
+            "core.quotepath=off",
+            "diff",
+            "--no-index",
+            "--no-color",
+            "--no-prefix",
+        ])
+        .arg(format!("{old}/src"))
+        .arg(format!("{new}/src"))
+        .output()
+        .expect("git is installed");
+    let _ = fs::remove_dir_all(&work);
+    // `git diff --no-index` exits with 1 when the trees differ, as they do.
+    assert!(
+        output.status.code() == Some(1),
+        "git diff failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("the stages are UTF-8")
+}
+
+fn copy_without_anchors(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("can create a temporary folder");
+    let mut entries: Vec<PathBuf> = fs::read_dir(from)
+        .expect("the stage has a src folder")
+        .map(|entry| entry.expect("readable entry").path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let target = to.join(path.file_name().expect("entries have names"));
+        if path.is_dir() {
+            copy_without_anchors(&path, &target);
+            continue;
+        }
+        let text = fs::read_to_string(&path).expect("sources are UTF-8");
+        let kept: String = text
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("// ANCHOR"))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        fs::write(target, kept).expect("can write a temporary file");
+    }
+}

@@ -1,0 +1,87 @@
+//! A whole conversation with the final server's to-do API, on one kept-open
+//! connection, each step recorded as a snapshot (`todos_<step>@final.snap`).
+//!
+//! It is the tour the book's final chapters show: create, list, change,
+//! delete, and the errors a client meets on the way. The steps depend on
+//! each other (the to-do created first is the one changed later), so they
+//! run in order, in one test.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use tests::server::Server;
+use tests::stage::Stage;
+use tests::wire::{self, Reply, transcript};
+
+/// Each step: its name, method, path, extra headers, and body (sent as
+/// JSON unless the extra headers set another Content-Type).
+const STEPS: &[(&str, &str, &str, &str, &str)] = &[
+    ("create", "POST", "/todos", "", r#"{"title":"buy milk"}"#),
+    (
+        "create_with_order",
+        "POST",
+        "/todos",
+        "",
+        r#"{"title":"walk the dog","order":2}"#,
+    ),
+    ("list", "GET", "/todos", "", ""),
+    ("patch", "PATCH", "/todos/1", "", r#"{"completed":true}"#),
+    ("get", "GET", "/todos/1", "", ""),
+    ("delete", "DELETE", "/todos/2", "", ""),
+    ("get_deleted", "GET", "/todos/2", "", ""),
+    (
+        "not_json",
+        "POST",
+        "/todos",
+        "Content-Type: text/plain\r\n",
+        "buy bread",
+    ),
+    ("empty_title", "POST", "/todos", "", r#"{"title":""}"#),
+    (
+        "wrong_type",
+        "PATCH",
+        "/todos/1",
+        "",
+        r#"{"order":"first"}"#,
+    ),
+    ("wrong_method", "PUT", "/todos/1", "", r#"{"title":"x"}"#),
+    ("preflight", "OPTIONS", "/todos/1", "", ""),
+    ("delete_all", "DELETE", "/todos", "", ""),
+    ("list_empty", "GET", "/todos", "Connection: close\r\n", ""),
+];
+
+fn request(method: &str, path: &str, extra_headers: &str, body: &str) -> String {
+    let mut text = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra_headers}");
+    if !body.is_empty() {
+        if !extra_headers.contains("Content-Type") {
+            text.push_str("Content-Type: application/json\r\n");
+        }
+        text.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    text.push_str("\r\n");
+    text.push_str(body);
+    text
+}
+
+#[test]
+fn todo_api_conversation() {
+    let server = Server::reference(Stage::Final).expect("final starts");
+    let mut stream = std::net::TcpStream::connect(server.addr()).expect("final accepts");
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| {
+        for (name, method, path, extra_headers, body) in STEPS {
+            let sent = request(method, path, extra_headers, body);
+            stream
+                .write_all(sent.as_bytes())
+                .expect("the connection stays open");
+            let reply = wire::read_reply(&mut stream, Instant::now() + Duration::from_secs(5));
+            let Reply::Response(response) = reply else {
+                panic!("no answer to {method} {path}: {}", reply.describe());
+            };
+            insta::assert_snapshot!(format!("todos_{name}@final"), transcript(&sent, &response));
+        }
+    });
+}

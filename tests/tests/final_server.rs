@@ -1,0 +1,299 @@
+//! What the final server does as a process: keeping to-dos across restarts
+//! and crashes, refusing a corrupt file, stopping gracefully, refusing work
+//! when saturated, logging, and its command line.
+//!
+//! These need control over the process (its arguments, signals, restarts),
+//! so they are tests of this repository's `final` rather than checks that
+//! `check` could run against any server.
+
+use std::fs;
+use std::io::Write;
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tests::server::{Server, reference_binary};
+use tests::stage::Stage;
+use tests::wire::{self, Exchange, RawResponse, Reply};
+
+/// A fresh, empty directory for one test's data file.
+fn data_file(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("final-{}-{test}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("can create a temporary directory");
+    dir.join("todos.json")
+}
+
+fn start(args: &[&str]) -> Server {
+    Server::reference_with(Stage::Final, args).unwrap_or_else(|err| panic!("final starts: {err}"))
+}
+
+/// One request on a new connection; panics unless a response comes back.
+fn send(addr: SocketAddr, method: &str, path: &str, body: &str) -> RawResponse {
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+    if !body.is_empty() {
+        request.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    match Exchange::new(request).run(addr) {
+        Reply::Response(response) => response,
+        other => panic!("no answer to {method} {path}: {}", other.describe()),
+    }
+}
+
+fn titles(addr: SocketAddr) -> Vec<String> {
+    let list = send(addr, "GET", "/todos", "").json().expect("a JSON list");
+    list.as_array()
+        .expect("an array")
+        .iter()
+        .map(|todo| todo["title"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn a_restart_keeps_the_todos_and_the_id_counter() {
+    let file = data_file("restart");
+    let path = file.to_str().expect("a UTF-8 path");
+
+    let mut server = start(&["--data", path]);
+    assert_eq!(
+        send(server.addr(), "POST", "/todos", r#"{"title":"milk"}"#).status,
+        201
+    );
+    assert_eq!(
+        send(server.addr(), "POST", "/todos", r#"{"title":"eggs"}"#).status,
+        201
+    );
+    assert_eq!(send(server.addr(), "DELETE", "/todos/2", "").status, 204);
+    server.signal("TERM").expect("kill works");
+    assert!(
+        server
+            .wait_for_exit(Duration::from_secs(10))
+            .is_some_and(|s| s.success())
+    );
+
+    let server = start(&["--data", path]);
+    assert!(
+        server.wait_for_output("(1 loaded)", Duration::from_secs(5)),
+        "the banner says what was loaded"
+    );
+    assert_eq!(titles(server.addr()), ["milk"]);
+    let third = send(server.addr(), "POST", "/todos", r#"{"title":"bread"}"#);
+    assert_eq!(third.json().expect("JSON")["id"], 3, "id 2 is never reused");
+}
+
+#[test]
+fn kill_9_during_writes_loses_no_acknowledged_todo() {
+    let file = data_file("kill9");
+    let path = file.to_str().expect("a UTF-8 path");
+    let server = start(&["--data", path]);
+    let addr = server.addr();
+
+    // Four writers create to-dos as fast as they can and note each id the
+    // server acknowledged with 201. The server is killed while they write.
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (progress, made) = mpsc::channel();
+    let writers: Vec<_> = (0..4)
+        .map(|writer| {
+            let (acknowledged, stop, progress) =
+                (Arc::clone(&acknowledged), Arc::clone(&stop), progress.clone());
+            thread::spawn(move || {
+                for n in 0.. {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let body = format!(r#"{{"title":"writer {writer} item {n}"}}"#);
+                    let request = format!(
+                        "POST /todos HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if let Reply::Response(response) = Exchange::new(request).run(addr)
+                        && response.status == 201
+                    {
+                        let id = response.json().ok().and_then(|json| json["id"].as_u64());
+                        acknowledged.lock().expect("no panics").push(id.expect("an id"));
+                        let _ = progress.send(());
+                    }
+                }
+            })
+        })
+        .collect();
+    // Kill once forty writes are acknowledged, with the writers still going.
+    for _ in 0..40 {
+        made.recv_timeout(Duration::from_secs(20))
+            .expect("writes are acknowledged");
+    }
+    server.signal("KILL").expect("kill works");
+    stop.store(true, Ordering::SeqCst);
+    for writer in writers {
+        writer.join().expect("writers do not panic");
+    }
+    drop(server);
+
+    let text = fs::read_to_string(&file).expect("the data file exists");
+    serde_json::from_str::<Value>(&text).expect("the data file is valid JSON after kill -9");
+    let server = start(&["--data", path]);
+    let list = send(server.addr(), "GET", "/todos", "")
+        .json()
+        .expect("a JSON list");
+    let stored: Vec<u64> = list
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter_map(|todo| todo["id"].as_u64())
+        .collect();
+    let acknowledged = acknowledged.lock().expect("no panics").clone();
+    let lost: Vec<&u64> = acknowledged
+        .iter()
+        .filter(|id| !stored.contains(id))
+        .collect();
+    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+}
+
+#[test]
+fn a_corrupt_data_file_is_refused_and_left_untouched() {
+    let file = data_file("corrupt");
+    fs::write(&file, "{ this is not json").expect("can write");
+    let output = std::process::Command::new(reference_binary(Stage::Final).expect("final builds"))
+        .args(["--data", file.to_str().expect("a UTF-8 path")])
+        .env("PORT", "0")
+        .output()
+        .expect("final runs");
+    assert!(!output.status.success(), "final must refuse to start");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("not a valid to-do file"),
+        "says why: {stderr}"
+    );
+    assert_eq!(
+        fs::read_to_string(&file).expect("still there"),
+        "{ this is not json"
+    );
+}
+
+#[test]
+fn sigterm_finishes_the_request_in_flight_then_exits_0() {
+    let mut server = start(&[]);
+    // A first request proves a worker is serving this connection; the
+    // second, slow one is then read at once, well before the signal lands.
+    let mut stream = TcpStream::connect(server.addr()).expect("final accepts");
+    let deadline = || Instant::now() + Duration::from_secs(10);
+    stream
+        .write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("can send");
+    assert!(
+        matches!(wire::read_reply(&mut stream, deadline()), Reply::Response(r) if r.status == 200)
+    );
+    stream
+        .write_all(b"GET /sleep?ms=1000 HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("can send");
+    server.signal("TERM").expect("kill works");
+
+    let reply = wire::read_reply(&mut stream, deadline());
+    let Reply::Response(response) = reply else {
+        panic!("the request in flight was cut off: {}", reply.describe());
+    };
+    assert_eq!(response.status, 200);
+    assert_eq!(
+        response.header("connection"),
+        Some("close"),
+        "no more requests now"
+    );
+    let status = server.wait_for_exit(Duration::from_secs(10));
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "exit 0, got {status:?}"
+    );
+    assert!(server.output().contains("Stopped."), "{}", server.output());
+    assert!(
+        TcpStream::connect(server.addr()).is_err(),
+        "no longer listening"
+    );
+}
+
+#[test]
+fn a_saturated_server_answers_503_with_retry_after() {
+    // One thread, and room for one connection in the queue: of four
+    // clients asking at once, at most two can be held, so at least two
+    // must be refused, at once rather than after the sleeps.
+    let server = start(&["--threads", "1"]);
+    let addr = server.addr();
+    let started = Instant::now();
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            thread::spawn(move || {
+                Exchange {
+                    wait: Duration::from_secs(2),
+                    ..Exchange::new(&b"GET /sleep?ms=3000 HTTP/1.1\r\nHost: x\r\n\r\n"[..])
+                }
+                .run(addr)
+            })
+        })
+        .collect();
+    let refused: Vec<RawResponse> = clients
+        .into_iter()
+        .filter_map(
+            |client| match client.join().expect("clients do not panic") {
+                Reply::Response(response) if response.status == 503 => Some(response),
+                _ => None,
+            },
+        )
+        .collect();
+    assert!(
+        refused.len() >= 2,
+        "only {} of 4 were refused",
+        refused.len()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "refused before the sleeps ended"
+    );
+    for response in refused {
+        assert_eq!(response.status_line, "HTTP/1.1 503 Service Unavailable");
+        assert_eq!(response.header("retry-after"), Some("1"));
+        assert!(response.json().is_ok_and(|json| json["error"].is_string()));
+    }
+}
+
+#[test]
+fn every_request_is_logged_on_stderr() {
+    let server = start(&[]);
+    send(server.addr(), "GET", "/hello?name=log", "");
+    assert!(
+        server.wait_for_output("\"GET /hello HTTP/1.1\" 200", Duration::from_secs(5)),
+        "no access-log line in:\n{}",
+        server.output()
+    );
+}
+
+#[test]
+fn the_command_line_explains_itself() {
+    let binary = reference_binary(Stage::Final).expect("final builds");
+    let help = std::process::Command::new(&binary)
+        .arg("--help")
+        .output()
+        .expect("runs");
+    assert!(help.status.success());
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--data FILE"));
+
+    let wrong = std::process::Command::new(&binary)
+        .arg("--verbose")
+        .output()
+        .expect("runs");
+    assert_eq!(wrong.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        stderr.contains("unknown argument \"--verbose\"") && stderr.contains("usage:"),
+        "{stderr}"
+    );
+}
