@@ -297,3 +297,53 @@ fn the_command_line_explains_itself() {
         "{stderr}"
     );
 }
+
+#[test]
+fn slowloris_and_idle_crowds_do_not_block_a_new_client() {
+    let server = start(&[]);
+    let addr = server.addr();
+    // 500 connections that never say a word…
+    let idle: Vec<TcpStream> = (0..500)
+        .map(|_| TcpStream::connect(addr).expect("final accepts"))
+        .collect();
+    // …and 32 that send a request one byte a second, for ever.
+    let stop = Arc::new(AtomicBool::new(false));
+    let slow = {
+        let stop = Arc::clone(&stop);
+        thread::spawn(move || {
+            let mut streams: Vec<TcpStream> = (0..32)
+                .filter_map(|_| TcpStream::connect(addr).ok())
+                .collect();
+            let request = b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+            for byte in request.iter().cycle() {
+                for stream in &mut streams {
+                    let _ = stream.write_all(&[*byte]);
+                }
+                // One byte a second is the attack; the pause is the point,
+                // in steps so that the test can end it early.
+                for _ in 0..10 {
+                    if stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    thread::sleep(Duration::from_millis(100));
+                }
+            }
+        })
+    };
+
+    let started = Instant::now();
+    let reply = Exchange {
+        wait: Duration::from_secs(2),
+        ..Exchange::new(&b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"[..])
+    }
+    .run(addr);
+    let waited = started.elapsed();
+    stop.store(true, Ordering::SeqCst);
+    let _ = slow.join();
+    drop(idle);
+    assert!(
+        matches!(&reply, Reply::Response(r) if r.status == 200),
+        "a new client waited {waited:?} and got: {}",
+        reply.describe()
+    );
+}
