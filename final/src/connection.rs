@@ -166,6 +166,19 @@ impl Connection {
         let head = request::parse_head(&self.buffer[..head_end]).map_err(ReadFailure::Answer)?;
         let length = request::body_length(&head.headers).map_err(ReadFailure::Answer)?;
 
+        // `curl` sends bodies over 1 KiB with `Expect: 100-continue` and
+        // waits a second for a go-ahead before sending them. Say "go on"
+        // at once (RFC 9110, section 10.1.1), unless the body is here.
+        let expects_continue = head
+            .headers
+            .get("expect")
+            .is_some_and(|value| value.eq_ignore_ascii_case("100-continue"));
+        if expects_continue && self.buffer.len() < body_start + length {
+            self.stream
+                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                .map_err(|_| ReadFailure::Gone)?;
+        }
+
         let deadline = Instant::now() + BODY_TIMEOUT;
         while self.buffer.len() < body_start + length {
             self.read_before(deadline)?;

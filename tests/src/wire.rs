@@ -246,9 +246,9 @@ pub fn read_reply(stream: &mut TcpStream, deadline: Instant) -> Reply {
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
         .map(|(_, value)| value.parse::<usize>());
-    // 204 and 304 answers never have a body, whatever their headers say
-    // (RFC 9112, section 6.3).
-    let length = if status == 204 || status == 304 {
+    // Interim (1xx), 204 and 304 answers never have a body, whatever their
+    // headers say (RFC 9112, section 6.3).
+    let length = if status < 200 || status == 204 || status == 304 {
         Some(Ok(0))
     } else {
         length

@@ -190,6 +190,14 @@ pub static CHECKS: &[Check] = &[
         test: Test::Custom(pipelining),
     },
     Check {
+        id: "final-expect-continue",
+        from: Final,
+        until: None,
+        title: "answers `Expect: 100-continue` with 100 Continue before the body is sent",
+        hint: "curl sends bodies over 1 KiB with `Expect: 100-continue` and waits a second for `HTTP/1.1 100 Continue` before sending them. Send it as soon as the headers are read.",
+        test: Test::Custom(expect_continue),
+    },
+    Check {
         id: "final-idle-clients-do-not-starve",
         from: Final,
         until: None,
@@ -490,6 +498,32 @@ fn connection_close(addr: SocketAddr) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+fn expect_continue(addr: SocketAddr) -> Result<(), Failure> {
+    const HEAD: &[u8] = b"POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 16\r\nExpect: 100-continue\r\n\r\n";
+    const BODY: &[u8] = b"{\"title\":\"milk\"}";
+    let mut stream = Exchange::new(HEAD).open(addr).map_err(|err| Failure {
+        expected: "the server accepts connections".into(),
+        sent: None,
+        received: err,
+    })?;
+    // curl gives up waiting after one second; so do we.
+    let interim = wire::read_reply(&mut stream, Instant::now() + Duration::from_secs(1));
+    if !matches!(&interim, Reply::Response(r) if r.status_line == "HTTP/1.1 100 Continue") {
+        return Err(failure(
+            "`HTTP/1.1 100 Continue` within a second, before the body is sent".into(),
+            HEAD,
+            &interim,
+        ));
+    }
+    let _ = stream.write_all(BODY);
+    let reply = wire::read_reply(&mut stream, Instant::now() + Duration::from_secs(5));
+    expecting(
+        Expect::Json(201, &[("/title", "\"milk\"")]),
+        &[HEAD, BODY].concat(),
+        &reply,
+    )
 }
 
 fn idle_clients_do_not_starve(addr: SocketAddr) -> Result<(), Failure> {
