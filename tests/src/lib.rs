@@ -7,11 +7,14 @@
 //!   bytes back, and turns requests into `curl` commands.
 //! - [`checks`]: every check, tagged with the stage that introduces it.
 //! - [`report`]: running checks and printing ✓/✗ with what went wrong.
+//! - [`bench`]: the benchmark (`src/bin/bench.rs`): wrk against every
+//!   stage, our own probe for unserved connections, and the charts.
 //!
 //! `src/bin/check.rs` is the command learners run. The tests in `tests/`
 //! use the same pieces: `gate.rs` proves each stage is a real step, and
 //! `matrix.rs` records every stage's answers to one table of requests.
 
+pub mod bench;
 pub mod checks;
 pub mod report;
 pub mod server;

@@ -84,6 +84,11 @@ impl Server {
         })
     }
 
+    /// The process id of the server, if we started it.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Where the server listens.
     pub fn addr(&self) -> SocketAddr {
         self.addr

@@ -1,0 +1,455 @@
+//! The benchmark: every stage under the same load, side by side.
+//!
+//! The load comes from `wrk` (an established load generator; Debian's
+//! package `wrk`), never from a home-made loop, because a slow client
+//! measures itself rather than the server. `wrk` only counts the answers
+//! it got, though, and the question the final server exists to answer is
+//! "does every connection get served?". So after each `wrk` run, a probe of
+//! our own opens the same number of connections, each asking over and over
+//! for a couple of seconds, and counts the connections that never got a
+//! single answer.
+//!
+//! Each point starts a fresh server, so that its peak memory (`VmHWM` in
+//! `/proc/PID/status`) belongs to that point alone. Every point runs at
+//! least twice and the report keeps the median.
+
+pub mod plot;
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::net::{SocketAddr, TcpStream};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::server::Server;
+use crate::stage::Stage;
+use crate::wire::{self, Reply};
+
+/// What the load asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// `GET /hello`, connections kept open.
+    Hello,
+    /// `GET /hello` with `Connection: close`: a new connection per request,
+    /// as the Rust Book's server and our day stages do.
+    HelloClose,
+    /// `GET /sleep?ms=200`: a slow handler.
+    Sleep,
+    /// `GET /todos/1` on the final server, connections kept open.
+    Todo,
+}
+
+impl Scenario {
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Hello => "hello",
+            Scenario::HelloClose => "hello-close",
+            Scenario::Sleep => "sleep-200ms",
+            Scenario::Todo => "todos-1",
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Scenario::Hello | Scenario::HelloClose => "/hello",
+            Scenario::Sleep => "/sleep?ms=200",
+            Scenario::Todo => "/todos/1",
+        }
+    }
+
+    fn closes(self) -> bool {
+        self == Scenario::HelloClose
+    }
+}
+
+/// One point of the benchmark: a stage, a scenario, a number of connections.
+#[derive(Debug, Clone, Copy)]
+pub struct Point {
+    pub stage: Stage,
+    pub scenario: Scenario,
+    pub connections: usize,
+}
+
+/// What one run of one point measured.
+#[derive(Debug, Clone, Default)]
+pub struct Measure {
+    pub requests_per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    /// Socket errors and non-2xx answers, as `wrk` counts them.
+    pub errors: u64,
+    /// The server's peak resident memory, in KiB.
+    pub peak_rss_kib: u64,
+    /// Connections of the probe that never got an answer.
+    pub unserved: usize,
+}
+
+/// How long and how often.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    pub load: Duration,
+    pub probe: Duration,
+    pub repeats: usize,
+}
+
+impl Plan {
+    /// The real thing: about ten minutes on two cores.
+    pub const FULL: Plan = Plan {
+        load: Duration::from_secs(5),
+        probe: Duration::from_secs(2),
+        repeats: 2,
+    };
+    /// Seconds, for CI: proves the tooling works, measures nothing.
+    pub const SMOKE: Plan = Plan {
+        load: Duration::from_secs(1),
+        probe: Duration::from_millis(300),
+        repeats: 1,
+    };
+}
+
+/// Every point of the full benchmark.
+pub fn points() -> Vec<Point> {
+    let mut points = Vec::new();
+    let point = |stage, scenario, connections| Point {
+        stage,
+        scenario,
+        connections,
+    };
+    for stage in Stage::ALL {
+        for connections in [1, 16, 64, 256] {
+            points.push(point(stage, Scenario::Hello, connections));
+        }
+        points.push(point(stage, Scenario::HelloClose, 16));
+    }
+    // The Rust Book's design: a pool of four, one connection per request.
+    for connections in [64, 256] {
+        points.push(point(Stage::Day4, Scenario::HelloClose, connections));
+    }
+    for stage in [Stage::Day3, Stage::Day4, Stage::Final] {
+        points.push(point(stage, Scenario::Sleep, 16));
+    }
+    for connections in [16, 64, 256] {
+        points.push(point(Stage::Final, Scenario::Todo, connections));
+    }
+    points
+}
+
+/// A few points that touch every part of the tooling, for CI.
+pub fn smoke_points() -> Vec<Point> {
+    vec![
+        Point {
+            stage: Stage::Day1,
+            scenario: Scenario::Hello,
+            connections: 2,
+        },
+        Point {
+            stage: Stage::Day4,
+            scenario: Scenario::HelloClose,
+            connections: 2,
+        },
+        Point {
+            stage: Stage::Final,
+            scenario: Scenario::Todo,
+            connections: 2,
+        },
+    ]
+}
+
+/// Runs `point` once on a fresh server.
+pub fn run(point: Point, plan: Plan) -> Result<Measure, String> {
+    let server = Server::reference(point.stage)?;
+    let addr = server.addr();
+    if point.scenario == Scenario::Todo {
+        create_todo(addr)?;
+    }
+    let mut measure = wrk(addr, point, plan.load)?;
+    measure.unserved = probe(addr, point, plan.probe);
+    let pid = server.pid().ok_or("the server has no process id")?;
+    measure.peak_rss_kib = peak_rss_kib(pid)?;
+    Ok(measure)
+}
+
+fn create_todo(addr: SocketAddr) -> Result<(), String> {
+    let body = r#"{"title":"benchmark"}"#;
+    let request = format!(
+        "POST /todos HTTP/1.1\r\nHost: bench\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    match wire::Exchange::new(request).run(addr) {
+        Reply::Response(response) if response.status == 201 => Ok(()),
+        other => Err(format!("cannot create the to-do: {}", other.describe())),
+    }
+}
+
+/// Runs `wrk` against `addr` and reads its report.
+fn wrk(addr: SocketAddr, point: Point, load: Duration) -> Result<Measure, String> {
+    let mut command = Command::new("wrk");
+    command
+        .arg("--latency")
+        .arg(format!("--threads={}", point.connections.clamp(1, 2)))
+        .arg(format!("--connections={}", point.connections))
+        .arg(format!("--duration={}s", load.as_secs().max(1)))
+        .arg("--timeout=5s");
+    if point.scenario.closes() {
+        command.args(["--header", "Connection: close"]);
+    }
+    command.arg(format!("http://{addr}{}", point.scenario.path()));
+    let output = command
+        .output()
+        .map_err(|err| format!("cannot run wrk ({err}); install it with `apt-get install wrk`"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "wrk failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    parse_wrk(&String::from_utf8_lossy(&output.stdout))
+}
+
+/// Reads requests per second, the 50th and 99th latency percentiles, and
+/// the errors out of `wrk --latency`'s report.
+pub fn parse_wrk(report: &str) -> Result<Measure, String> {
+    let mut measure = Measure::default();
+    let mut found_rate = false;
+    for line in report.lines().map(str::trim) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["Requests/sec:", rate] => {
+                measure.requests_per_second =
+                    rate.parse().map_err(|_| format!("bad rate {rate}"))?;
+                found_rate = true;
+            }
+            ["50%", latency] => measure.p50_ms = milliseconds(latency)?,
+            ["99%", latency] => measure.p99_ms = milliseconds(latency)?,
+            ["Non-2xx", "or", "3xx", "responses:", count] => {
+                measure.errors += count.parse::<u64>().unwrap_or(0);
+            }
+            ["Socket", "errors:", rest @ ..] => {
+                measure.errors += rest
+                    .iter()
+                    .filter_map(|word| word.trim_end_matches(',').parse::<u64>().ok())
+                    .sum::<u64>();
+            }
+            _ => {}
+        }
+    }
+    if !found_rate {
+        return Err(format!("no Requests/sec in wrk's report:\n{report}"));
+    }
+    Ok(measure)
+}
+
+/// `228.00us`, `6.17ms` or `1.02s`, in milliseconds.
+fn milliseconds(text: &str) -> Result<f64, String> {
+    let (number, scale) = if let Some(n) = text.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = text.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        return Err(format!("bad latency {text}"));
+    };
+    number
+        .parse::<f64>()
+        .map(|n| n * scale)
+        .map_err(|_| format!("bad latency {text}"))
+}
+
+// ANCHOR: probe
+/// Opens `point.connections` connections at once; each sends the request
+/// again and again for `duration` (on one kept-open connection, or a new
+/// one each time for the `Connection: close` scenario). Returns how many
+/// connections never got an answer at all.
+fn probe(addr: SocketAddr, point: Point, duration: Duration) -> usize {
+    let request = format!(
+        "GET {} HTTP/1.1\r\nHost: bench\r\n{}\r\n",
+        point.scenario.path(),
+        if point.scenario.closes() {
+            "Connection: close\r\n"
+        } else {
+            ""
+        }
+    );
+    let start = Arc::new(Barrier::new(point.connections));
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..point.connections)
+        .map(|_| {
+            let (request, start, stop) = (request.clone(), Arc::clone(&start), Arc::clone(&stop));
+            thread::spawn(move || {
+                start.wait();
+                let deadline = Instant::now() + duration;
+                let mut answers = 0;
+                let mut stream: Option<TcpStream> = None;
+                while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
+                    if stream.is_none() {
+                        stream = TcpStream::connect(addr).ok();
+                    }
+                    let Some(open) = stream.as_mut() else {
+                        // Refused: back off a little instead of spinning.
+                        thread::sleep(Duration::from_millis(10));
+                        continue;
+                    };
+                    if open.write_all(request.as_bytes()).is_err() {
+                        stream = None;
+                        continue;
+                    }
+                    match wire::read_reply(open, deadline) {
+                        Reply::Response(response) => {
+                            answers += 1;
+                            // The day stages close after every answer.
+                            if response
+                                .header("connection")
+                                .is_some_and(|value| value.eq_ignore_ascii_case("close"))
+                            {
+                                stream = None;
+                            }
+                        }
+                        _ => stream = None,
+                    }
+                }
+                answers
+            })
+        })
+        .collect();
+    let answers: Vec<usize> = clients
+        .into_iter()
+        .map(|client| client.join().unwrap_or(0))
+        .collect();
+    stop.store(true, Ordering::SeqCst);
+    answers.iter().filter(|count| **count == 0).count()
+}
+// ANCHOR_END: probe
+
+/// The peak resident memory of process `pid`, in KiB.
+fn peak_rss_kib(pid: u32) -> Result<u64, String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .map_err(|err| format!("cannot read /proc/{pid}/status: {err}"))?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| "no VmHWM in /proc/PID/status".to_string())
+}
+
+/// The median of `values` (the mean of the middle two for an even count).
+pub fn median(values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    let middle = values.len() / 2;
+    if values.len().is_multiple_of(2) {
+        (values[middle - 1] + values[middle]) / 2.0
+    } else {
+        values[middle]
+    }
+}
+
+/// One point's runs and their medians.
+pub struct Row {
+    pub point: Point,
+    pub runs: Vec<Measure>,
+}
+
+impl Row {
+    /// The median of one measure over the runs.
+    pub fn median(&self, field: impl Fn(&Measure) -> f64) -> f64 {
+        let mut values: Vec<f64> = self.runs.iter().map(field).collect();
+        median(&mut values)
+    }
+}
+
+/// The header of both CSV files.
+pub const CSV_HEADER: &str = "stage,scenario,connections,run,requests_per_second,p50_ms,p99_ms,errors,peak_rss_kib,unserved\n";
+
+/// Every run, one line each.
+pub fn runs_csv(rows: &[Row]) -> String {
+    let mut csv = String::from(CSV_HEADER);
+    for row in rows {
+        for (i, run) in row.runs.iter().enumerate() {
+            let _ = writeln!(
+                csv,
+                "{},{}",
+                prefix(row.point),
+                fields(&(i + 1).to_string(), run)
+            );
+        }
+    }
+    csv
+}
+
+/// One line per point, each measure the median of its runs.
+pub fn medians_csv(rows: &[Row]) -> String {
+    let mut csv = String::from(CSV_HEADER);
+    for row in rows {
+        let median = Measure {
+            requests_per_second: row.median(|m| m.requests_per_second),
+            p50_ms: row.median(|m| m.p50_ms),
+            p99_ms: row.median(|m| m.p99_ms),
+            errors: row.median(|m| m.errors as f64) as u64,
+            peak_rss_kib: row.median(|m| m.peak_rss_kib as f64) as u64,
+            unserved: row.median(|m| m.unserved as f64) as usize,
+        };
+        let _ = writeln!(csv, "{},{}", prefix(row.point), fields("median", &median));
+    }
+    csv
+}
+
+fn prefix(point: Point) -> String {
+    format!(
+        "{},{},{}",
+        point.stage,
+        point.scenario.name(),
+        point.connections
+    )
+}
+
+fn fields(run: &str, measure: &Measure) -> String {
+    format!(
+        "{run},{:.0},{:.3},{:.3},{},{},{}",
+        measure.requests_per_second,
+        measure.p50_ms,
+        measure.p99_ms,
+        measure.errors,
+        measure.peak_rss_kib,
+        measure.unserved
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_wrk_report() {
+        let report = "\
+Running 5s test @ http://127.0.0.1:1/hello
+  2 threads and 64 connections
+  Latency Distribution
+     50%  717.00us
+     75%    1.20ms
+     90%    2.00ms
+     99%    6.17ms
+  263138 requests in 5.00s, 30.61MB read
+  Socket errors: connect 0, read 3, write 0, timeout 2
+  Non-2xx or 3xx responses: 7
+Requests/sec:  52627.60
+";
+        let measure = parse_wrk(report).expect("a full report");
+        assert_eq!(measure.requests_per_second, 52627.60);
+        assert!((measure.p50_ms - 0.717).abs() < 1e-9);
+        assert!((measure.p99_ms - 6.17).abs() < 1e-9);
+        assert_eq!(measure.errors, 12);
+        assert!(parse_wrk("garbage").is_err());
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+}

@@ -1,0 +1,307 @@
+//! Turning the benchmark's medians CSV into SVG charts for the book.
+//!
+//! Hand-written SVG keeps the book free of JavaScript and of a plotting
+//! dependency: a chart here is a few lines, rectangles and labels.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+const WIDTH: f64 = 680.0;
+const HEIGHT: f64 = 380.0;
+const LEFT: f64 = 70.0;
+const RIGHT: f64 = 170.0;
+const TOP: f64 = 40.0;
+const BOTTOM: f64 = 50.0;
+const COLORS: [&str; 7] = [
+    "#9e9e9e", "#7cb342", "#fbc02d", "#fb8c00", "#1e88e5", "#8e24aa", "#e53935",
+];
+
+/// One line of the medians CSV, keyed by (stage, scenario, connections).
+pub type Medians = BTreeMap<(String, String, usize), BTreeMap<String, f64>>;
+
+/// Reads the medians CSV that the benchmark writes.
+pub fn read_medians(csv: &str) -> Result<Medians, String> {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().ok_or("an empty CSV")?.split(',').collect();
+    let mut medians = Medians::new();
+    for line in lines.filter(|line| !line.trim().is_empty()) {
+        let cells: Vec<&str> = line.split(',').collect();
+        if cells.len() != header.len() {
+            return Err(format!("a line with {} cells: {line}", cells.len()));
+        }
+        let connections = cells[2]
+            .parse()
+            .map_err(|_| format!("bad connections in {line}"))?;
+        let values = header
+            .iter()
+            .zip(&cells)
+            .skip(4)
+            .filter_map(|(name, cell)| Some((name.to_string(), cell.parse::<f64>().ok()?)))
+            .collect();
+        medians.insert(
+            (cells[0].to_string(), cells[1].to_string(), connections),
+            values,
+        );
+    }
+    Ok(medians)
+}
+
+fn value(
+    medians: &Medians,
+    stage: &str,
+    scenario: &str,
+    connections: usize,
+    field: &str,
+) -> Option<f64> {
+    medians
+        .get(&(stage.to_string(), scenario.to_string(), connections))
+        .and_then(|values| values.get(field).copied())
+}
+
+/// The three charts the book shows, as `(file name, SVG)`.
+pub fn charts(medians: &Medians, machine: &str) -> Vec<(&'static str, String)> {
+    let connections = [1, 16, 64, 256];
+    let mut series = Vec::new();
+    for stage in ["day1", "day2", "day3", "day4", "final"] {
+        let values = connections
+            .iter()
+            .map(|c| value(medians, stage, "hello", *c, "requests_per_second"))
+            .collect();
+        series.push((format!("{stage}, keep-alive"), values));
+    }
+    series.push((
+        "day4, Connection: close".to_string(),
+        connections
+            .iter()
+            .map(|c| value(medians, "day4", "hello-close", *c, "requests_per_second"))
+            .collect(),
+    ));
+    series.push((
+        "final, GET /todos/1".to_string(),
+        connections
+            .iter()
+            .map(|c| value(medians, "final", "todos-1", *c, "requests_per_second"))
+            .collect(),
+    ));
+    let throughput = line_chart(
+        "GET /hello: requests per second by connections",
+        &connections.map(|c| c.to_string()),
+        &series,
+        machine,
+    );
+
+    let sleepers: Vec<(String, f64)> = ["day3", "day4", "final"]
+        .iter()
+        .filter_map(|stage| {
+            let rate = value(medians, stage, "sleep-200ms", 16, "requests_per_second")?;
+            Some((stage.to_string(), rate))
+        })
+        .collect();
+    let slow = bar_chart(
+        "GET /sleep?ms=200, 16 connections: requests per second",
+        &sleepers,
+        machine,
+    );
+
+    let unserved: Vec<(String, f64)> = ["day1", "day2", "day3", "day4", "final"]
+        .iter()
+        .filter_map(|stage| {
+            let count = value(medians, stage, "hello", 256, "unserved")?;
+            Some((stage.to_string(), count))
+        })
+        .collect();
+    let unserved = bar_chart(
+        "256 keep-alive connections: how many never got an answer",
+        &unserved,
+        machine,
+    );
+
+    vec![
+        ("throughput.svg", throughput),
+        ("slow-handler.svg", slow),
+        ("unserved.svg", unserved),
+    ]
+}
+
+/// A round number at or above `max`, for the top of an axis.
+fn axis_top(max: f64) -> f64 {
+    if max <= 0.0 {
+        return 1.0;
+    }
+    let magnitude = 10f64.powf(max.log10().floor());
+    for step in [1.0, 2.0, 2.5, 5.0, 10.0] {
+        if step * magnitude >= max {
+            return step * magnitude;
+        }
+    }
+    10.0 * magnitude
+}
+
+fn frame(title: &str, top: f64, machine: &str) -> String {
+    let mut svg = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="12">
+<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>
+<text x="{LEFT}" y="22" font-size="14" font-weight="bold">{}</text>
+<text x="{LEFT}" y="{}" fill="#666">{}</text>
+"##,
+        escape(title),
+        HEIGHT - 10.0,
+        escape(machine)
+    );
+    let plot_height = HEIGHT - TOP - BOTTOM;
+    for i in 0..=4 {
+        let y = TOP + plot_height * f64::from(i) / 4.0;
+        let label = top * f64::from(4 - i) / 4.0;
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{LEFT}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#ddd"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"##,
+            WIDTH - RIGHT,
+            LEFT - 6.0,
+            y + 4.0,
+            short(label)
+        );
+    }
+    svg
+}
+
+/// `12500` as `12.5k`.
+fn short(value: f64) -> String {
+    if value >= 1000.0 {
+        format!("{:.1}k", value / 1000.0).replace(".0k", "k")
+    } else if value.fract() == 0.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Lines over categories: one per series, with a legend on the right.
+pub fn line_chart(
+    title: &str,
+    x_labels: &[String],
+    series: &[(String, Vec<Option<f64>>)],
+    machine: &str,
+) -> String {
+    let max = series
+        .iter()
+        .flat_map(|(_, values)| values.iter().flatten())
+        .fold(0.0f64, |a, b| a.max(*b));
+    let top = axis_top(max);
+    let mut svg = frame(title, top, machine);
+    let plot_width = WIDTH - LEFT - RIGHT;
+    let plot_height = HEIGHT - TOP - BOTTOM;
+    let x = |i: usize| LEFT + plot_width * (i as f64 + 0.5) / x_labels.len() as f64;
+    let y = |v: f64| TOP + plot_height * (1.0 - v / top);
+    for (i, label) in x_labels.iter().enumerate() {
+        let _ = writeln!(
+            svg,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+            x(i),
+            HEIGHT - BOTTOM + 18.0,
+            escape(label)
+        );
+    }
+    let _ = writeln!(
+        svg,
+        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">connections</text>"#,
+        LEFT + plot_width / 2.0,
+        HEIGHT - BOTTOM + 34.0
+    );
+    for (n, (name, values)) in series.iter().enumerate() {
+        let color = COLORS[n % COLORS.len()];
+        let points: Vec<String> = values
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| v.map(|v| format!("{:.1},{:.1}", x(i), y(v))))
+            .collect();
+        if points.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            svg,
+            r#"<polyline points="{}" fill="none" stroke="{color}" stroke-width="2"/>"#,
+            points.join(" ")
+        );
+        for point in &points {
+            let (px, py) = point.split_once(',').unwrap_or(("0", "0"));
+            let _ = writeln!(svg, r#"<circle cx="{px}" cy="{py}" r="3" fill="{color}"/>"#);
+        }
+        let legend_y = TOP + 16.0 * n as f64;
+        let _ = writeln!(
+            svg,
+            r#"<rect x="{:.1}" y="{:.1}" width="12" height="3" fill="{color}"/><text x="{:.1}" y="{:.1}">{}</text>"#,
+            WIDTH - RIGHT + 12.0,
+            legend_y,
+            WIDTH - RIGHT + 30.0,
+            legend_y + 5.0,
+            escape(name)
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// One bar per label, with its value written above it.
+pub fn bar_chart(title: &str, bars: &[(String, f64)], machine: &str) -> String {
+    let max = bars.iter().fold(0.0f64, |a, (_, v)| a.max(*v));
+    let top = axis_top(max);
+    let mut svg = frame(title, top, machine);
+    let plot_width = WIDTH - LEFT - RIGHT;
+    let plot_height = HEIGHT - TOP - BOTTOM;
+    let slot = plot_width / bars.len().max(1) as f64;
+    for (i, (label, value)) in bars.iter().enumerate() {
+        let height = plot_height * value / top;
+        let x = LEFT + slot * i as f64 + slot * 0.2;
+        let y = TOP + plot_height - height;
+        let color = COLORS[(i + 2) % COLORS.len()];
+        let _ = writeln!(
+            svg,
+            r#"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{height:.1}" fill="{color}"/><text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text><text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+            slot * 0.6,
+            x + slot * 0.3,
+            y - 6.0,
+            short(*value),
+            x + slot * 0.3,
+            HEIGHT - BOTTOM + 18.0,
+            escape(label)
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_medians_and_draws_every_chart() {
+        let csv = "stage,scenario,connections,run,requests_per_second,p50_ms,p99_ms,errors,peak_rss_kib,unserved\n\
+                   final,hello,256,median,42000,2.8,31.4,0,10040,0\n\
+                   day4,hello,256,median,16000,9.0,60.0,0,3000,12\n\
+                   final,sleep-200ms,16,median,79,201,205,0,3000,0\n";
+        let medians = read_medians(csv).expect("a valid CSV");
+        assert_eq!(value(&medians, "final", "hello", 256, "p99_ms"), Some(31.4));
+        let charts = charts(&medians, "2 cores");
+        assert_eq!(charts.len(), 3);
+        for (name, svg) in charts {
+            assert!(
+                svg.starts_with("<svg") && svg.ends_with("</svg>\n"),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn axis_tops_are_round() {
+        assert_eq!(axis_top(42_000.0), 50_000.0);
+        assert_eq!(axis_top(12.0), 20.0);
+        assert_eq!(axis_top(0.0), 1.0);
+    }
+}
