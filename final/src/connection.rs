@@ -241,13 +241,16 @@ impl Connection {
         let bytes = Response::resolve(response, keep_alive);
         let written = self.stream.write_all(&bytes);
         // One access-log line per request: who, what, how it went, how long.
-        eprintln!(
-            "{} \"{line}\" {} {} {:.1}ms",
+        // Formatted first and written whole: standard error is unbuffered,
+        // and `eprintln!` would make a system call for every piece.
+        let log_line = format!(
+            "{} \"{line}\" {} {} {:.1}ms\n",
             self.peer,
             response.status,
             bytes.len(),
             started.elapsed().as_secs_f64() * 1000.0
         );
+        let _ = io::stderr().write_all(log_line.as_bytes());
         written.is_ok()
     }
 

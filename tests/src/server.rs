@@ -244,7 +244,9 @@ fn keep(output: &Output, line: &str) {
     if let Ok(mut text) = output.text.lock() {
         text.push_str(line);
         text.push('\n');
-        if text.len() > KEPT_OUTPUT {
+        // Trim only when twice over the limit, so that a server logging
+        // thousands of lines a second does not cost a big copy per line.
+        if text.len() > 2 * KEPT_OUTPUT {
             let mut cut = text.len() - KEPT_OUTPUT;
             while !text.is_char_boundary(cut) {
                 cut += 1;

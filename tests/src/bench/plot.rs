@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-const WIDTH: f64 = 680.0;
+const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 380.0;
 const LEFT: f64 = 70.0;
-const RIGHT: f64 = 170.0;
+const RIGHT: f64 = 200.0;
 const TOP: f64 = 40.0;
-const BOTTOM: f64 = 50.0;
+const BOTTOM: f64 = 60.0;
 const COLORS: [&str; 7] = [
     "#9e9e9e", "#7cb342", "#fbc02d", "#fb8c00", "#1e88e5", "#8e24aa", "#e53935",
 ];
@@ -142,10 +142,10 @@ fn frame(title: &str, top: f64, machine: &str) -> String {
         r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="12">
 <rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>
 <text x="{LEFT}" y="22" font-size="14" font-weight="bold">{}</text>
-<text x="{LEFT}" y="{}" fill="#666">{}</text>
+<text x="{LEFT}" y="{}" fill="#666" font-size="11">{}</text>
 "##,
         escape(title),
-        HEIGHT - 10.0,
+        HEIGHT - 6.0,
         escape(machine)
     );
     let plot_height = HEIGHT - TOP - BOTTOM;
@@ -211,7 +211,7 @@ pub fn line_chart(
         svg,
         r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">connections</text>"#,
         LEFT + plot_width / 2.0,
-        HEIGHT - BOTTOM + 34.0
+        HEIGHT - BOTTOM + 33.0
     );
     for (n, (name, values)) in series.iter().enumerate() {
         let color = COLORS[n % COLORS.len()];
