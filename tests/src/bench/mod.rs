@@ -408,6 +408,22 @@ fn prefix(point: Point) -> String {
     )
 }
 
+impl std::fmt::Display for Measure {
+    /// One line for the terminal while the benchmark runs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:>8.0} req/s  p50 {:>8.3} ms  p99 {:>8.3} ms  errors {:>5}  peak RSS {:>6} KiB  unserved {}",
+            self.requests_per_second,
+            self.p50_ms,
+            self.p99_ms,
+            self.errors,
+            self.peak_rss_kib,
+            self.unserved
+        )
+    }
+}
+
 fn fields(run: &str, measure: &Measure) -> String {
     format!(
         "{run},{:.0},{:.3},{:.3},{},{},{}",

@@ -64,16 +64,10 @@ fn run(smoke: bool, plot_only: bool, data: &Path, charts: &Path) -> Result<(), S
             for repeat in 1..=plan.repeats {
                 let measure = bench::run(point, plan)?;
                 println!(
-                    "{:<6} {:<12} {:>4} conns  run {repeat}: {:>8.0} req/s  p50 {:>8.3} ms  p99 {:>8.3} ms  errors {:>5}  peak RSS {:>6} KiB  unserved {}",
+                    "{:<6} {:<12} {:>4} conns  run {repeat}: {measure}",
                     point.stage,
                     point.scenario.name(),
                     point.connections,
-                    measure.requests_per_second,
-                    measure.p50_ms,
-                    measure.p99_ms,
-                    measure.errors,
-                    measure.peak_rss_kib,
-                    measure.unserved
                 );
                 runs.push(measure);
             }

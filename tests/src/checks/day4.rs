@@ -6,7 +6,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::{Check, Expect, Failure, Send, Test};
+use super::{Check, Expect, Failure, Send, Test, open};
 use crate::stage::Stage::Day4;
 use crate::wire::{Exchange, Reply};
 
@@ -104,11 +104,7 @@ fn idle_client_does_not_block(addr: SocketAddr) -> Result<(), Failure> {
     const HALF: &[u8] = b"GET /hello HTTP/1.1\r\nHo";
     const HELLO: &[u8] = b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     // The first client sends half a request and then nothing.
-    let stalled = Exchange::new(HALF).open(addr).map_err(|err| Failure {
-        expected: "the server accepts connections".into(),
-        sent: Some(HALF.to_vec()),
-        received: err,
-    })?;
+    let stalled = open(addr, HALF)?;
     // The second must be answered long before the first one times out.
     let wait = Duration::from_secs(2);
     let reply = Exchange {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::{Check, Expect, Failure, Send, Test, json_body};
+use super::{Check, Expect, Failure, Send, Test, json_body, open};
 use crate::stage::Stage::Final;
 use crate::wire::{self, Exchange, RawResponse, Reply};
 
@@ -418,11 +418,7 @@ fn preflight(addr: SocketAddr) -> Result<(), Failure> {
 
 fn keep_alive(addr: SocketAddr) -> Result<(), Failure> {
     const HELLO: &[u8] = b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-    let mut stream = Exchange::new(HELLO).open(addr).map_err(|err| Failure {
-        expected: "the server accepts connections".into(),
-        sent: None,
-        received: err,
-    })?;
+    let mut stream = open(addr, HELLO)?;
     for round in 1..=3 {
         if round > 1 && stream.write_all(HELLO).is_err() {
             return Err(Failure {
@@ -447,11 +443,7 @@ fn keep_alive(addr: SocketAddr) -> Result<(), Failure> {
 
 fn pipelining(addr: SocketAddr) -> Result<(), Failure> {
     const TWO: &[u8] = b"GET /hello?name=one HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /hello?name=two HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-    let mut stream = Exchange::new(TWO).open(addr).map_err(|err| Failure {
-        expected: "the server accepts connections".into(),
-        sent: None,
-        received: err,
-    })?;
+    let mut stream = open(addr, TWO)?;
     for name in ["one", "two"] {
         let reply = wire::read_reply(&mut stream, Instant::now() + Duration::from_secs(5));
         let expected = format!("\"Hello, {name}!\"");
@@ -476,11 +468,7 @@ fn connection_close(addr: SocketAddr) -> Result<(), Failure> {
         b"GET /hello HTTP/1.0\r\n\r\n",
     ];
     for sent in requests {
-        let mut stream: TcpStream = Exchange::new(sent).open(addr).map_err(|err| Failure {
-            expected: "the server accepts connections".into(),
-            sent: None,
-            received: err,
-        })?;
+        let mut stream = open(addr, sent)?;
         let deadline = Instant::now() + Duration::from_secs(5);
         let reply = wire::read_reply(&mut stream, deadline);
         let says_close = matches!(&reply, Reply::Response(r) if r.status == 200
@@ -503,11 +491,7 @@ fn connection_close(addr: SocketAddr) -> Result<(), Failure> {
 fn expect_continue(addr: SocketAddr) -> Result<(), Failure> {
     const HEAD: &[u8] = b"POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 16\r\nExpect: 100-continue\r\n\r\n";
     const BODY: &[u8] = b"{\"title\":\"milk\"}";
-    let mut stream = Exchange::new(HEAD).open(addr).map_err(|err| Failure {
-        expected: "the server accepts connections".into(),
-        sent: None,
-        received: err,
-    })?;
+    let mut stream = open(addr, HEAD)?;
     // curl gives up waiting after one second; so do we.
     let interim = wire::read_reply(&mut stream, Instant::now() + Duration::from_secs(1));
     if !matches!(&interim, Reply::Response(r) if r.status_line == "HTTP/1.1 100 Continue") {

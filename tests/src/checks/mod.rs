@@ -352,6 +352,16 @@ fn error_body(response: &RawResponse) -> Result<(), String> {
     }
 }
 
+/// Connects to `addr` and sends `bytes`, for checks that keep talking on
+/// the connection afterwards.
+pub fn open(addr: SocketAddr, bytes: &[u8]) -> Result<std::net::TcpStream, Failure> {
+    Exchange::new(bytes).open(addr).map_err(|err| Failure {
+        expected: "the server accepts connections".into(),
+        sent: Some(bytes.to_vec()),
+        received: err,
+    })
+}
+
 /// The request every wire check sends afterwards, to prove the server
 /// survived: any complete answer will do.
 pub const PLAIN_GET: &[u8] = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
