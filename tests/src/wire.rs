@@ -206,7 +206,7 @@ pub fn read_reply(stream: &mut TcpStream, deadline: Instant) -> Reply {
         if let Some(end) = find(&received, b"\r\n\r\n") {
             break end;
         }
-        match read_more(stream, &mut received, deadline) {
+        match take_head_bytes(stream, &mut received, deadline) {
             Ok(0) if received.is_empty() => return Reply::Closed,
             Ok(0) => {
                 return failed(
@@ -257,7 +257,8 @@ pub fn read_reply(stream: &mut TcpStream, deadline: Instant) -> Reply {
         Some(Err(_)) => return failed("Content-Length is not a number".into(), received),
         Some(Ok(length)) => {
             while received.len() < body_start + length {
-                match read_more(stream, &mut received, deadline) {
+                let missing = body_start + length - received.len();
+                match read_more(stream, &mut received, deadline, missing) {
                     Ok(0) => {
                         let got = received.len() - body_start;
                         return failed(
@@ -274,7 +275,7 @@ pub fn read_reply(stream: &mut TcpStream, deadline: Instant) -> Reply {
             received.truncate(body_start + length);
         }
         None => loop {
-            match read_more(stream, &mut received, deadline) {
+            match read_more(stream, &mut received, deadline, usize::MAX) {
                 Ok(0) => break,
                 Ok(_) => {}
                 Err(err) => return failed(read_error(&err), received),
@@ -292,7 +293,41 @@ pub fn read_reply(stream: &mut TcpStream, deadline: Instant) -> Reply {
     })
 }
 
+/// Reads what has arrived, but no more than `limit` bytes: on a kept-open
+/// connection, the bytes after this response belong to the next one.
 fn read_more(
+    stream: &mut TcpStream,
+    received: &mut Vec<u8>,
+    deadline: Instant,
+    limit: usize,
+) -> std::io::Result<usize> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(ErrorKind::TimedOut.into());
+    }
+    stream.set_read_timeout(Some(left))?;
+    let mut chunk = [0u8; 8192];
+    let size = limit.min(chunk.len());
+    loop {
+        match stream.read(&mut chunk[..size]) {
+            Ok(n) => {
+                received.extend_from_slice(&chunk[..n]);
+                return Ok(n);
+            }
+            Err(err) if err.kind() == ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+/// Reads head bytes up to the end of the head and not one byte further.
+///
+/// The end of the head is only known once its bytes are here, so this
+/// first looks at what has arrived without taking it (`peek`), then takes
+/// exactly as much as belongs to this head. A server that answers two
+/// pipelined requests may send both answers in one go, and the second must
+/// stay in the socket for the next call.
+fn take_head_bytes(
     stream: &mut TcpStream,
     received: &mut Vec<u8>,
     deadline: Instant,
@@ -302,17 +337,25 @@ fn read_more(
         return Err(ErrorKind::TimedOut.into());
     }
     stream.set_read_timeout(Some(left))?;
-    let mut chunk = [0u8; 8192];
-    loop {
-        match stream.read(&mut chunk) {
-            Ok(n) => {
-                received.extend_from_slice(&chunk[..n]);
-                return Ok(n);
-            }
+    let mut peeked = [0u8; 8192];
+    let arrived = loop {
+        match stream.peek(&mut peeked) {
+            Ok(n) => break n,
             Err(err) if err.kind() == ErrorKind::Interrupted => continue,
             Err(err) => return Err(err),
         }
-    }
+    };
+    // The empty line may straddle what we hold and what just arrived.
+    let tail = &received[received.len().saturating_sub(3)..];
+    let joined = [tail, &peeked[..arrived]].concat();
+    let take = match find(&joined, b"\r\n\r\n") {
+        Some(at) => at + 4 - tail.len(),
+        None => arrived,
+    };
+    // These bytes have arrived already, so this does not wait.
+    stream.read_exact(&mut peeked[..take])?;
+    received.extend_from_slice(&peeked[..take]);
+    Ok(take)
 }
 
 fn read_error(err: &std::io::Error) -> String {
