@@ -100,7 +100,7 @@ fn handle_connection(mut stream: TcpStream) -> io::Result<()> {
 /// - The status line, then one header per line, each ending in `\r\n`.
 /// - An empty line ends the headers.
 /// - `Content-Length` counts the body's bytes: 17 for `{"hello":"World"}`.
-///   A test in the suite (`day1-content-length`) checks that it is right.
+///   The suite's `day1-valid-json` check makes sure it is right.
 /// - `Connection: close` tells the client that we hang up after this answer,
 ///   so it does not try to send a second request on this connection.
 ///
