@@ -5,10 +5,12 @@
 
 use std::path::PathBuf;
 
+// ANCHOR: default_threads
 /// The default ceiling on threads. Each waiting connection holds one, so
 /// this is also how many connections are served at once; beyond it they
 /// queue, and idle connections give way.
 pub const DEFAULT_THREADS: usize = 512;
+// ANCHOR_END: default_threads
 
 pub const USAGE: &str = "\
 usage: final [--port PORT] [--threads N] [--data FILE]
@@ -34,6 +36,7 @@ pub enum Command {
     Help,
 }
 
+// ANCHOR: parse
 /// Reads the arguments (without the program name), with `port_env` the
 /// value of `PORT`, if set.
 pub fn parse(
@@ -71,6 +74,7 @@ pub fn parse(
         data,
     }))
 }
+// ANCHOR_END: parse
 
 fn parse_port(text: &str) -> Result<u16, String> {
     text.parse()

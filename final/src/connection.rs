@@ -26,6 +26,7 @@ use crate::router::{self, App};
 use crate::shutdown::Shutdown as ShutdownFlag;
 use crate::thread_pool::Load;
 
+// ANCHOR: timeouts
 /// How long a kept-open connection may wait for its next request.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often a waiting connection looks up to see whether it should give
@@ -39,6 +40,7 @@ pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long writing one response may take.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+// ANCHOR_END: timeouts
 
 /// What every connection shares.
 pub struct Shared {
@@ -55,6 +57,7 @@ enum ReadFailure {
     Gone,
 }
 
+// ANCHOR: connection
 /// A socket and the bytes read from it that no request has used yet.
 ///
 /// A client may send its next request before we answer the current one
@@ -66,6 +69,7 @@ struct Connection {
     peer: SocketAddr,
     buffer: Vec<u8>,
 }
+// ANCHOR_END: connection
 
 // ANCHOR: serve
 /// Serves `stream` until the client closes it or we decide to.
@@ -166,6 +170,7 @@ impl Connection {
         let head = request::parse_head(&self.buffer[..head_end]).map_err(ReadFailure::Answer)?;
         let length = request::body_length(&head.headers).map_err(ReadFailure::Answer)?;
 
+        // ANCHOR: expect_continue
         // `curl` sends bodies over 1 KiB with `Expect: 100-continue` and
         // waits a second for a go-ahead before sending them. Say "go on"
         // at once (RFC 9110, section 10.1.1), unless the body is here.
@@ -178,6 +183,7 @@ impl Connection {
                 .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
                 .map_err(|_| ReadFailure::Gone)?;
         }
+        // ANCHOR_END: expect_continue
 
         let deadline = Instant::now() + BODY_TIMEOUT;
         while self.buffer.len() < body_start + length {

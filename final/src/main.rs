@@ -62,6 +62,7 @@ fn main() -> ExitCode {
         ),
     }
 
+    // ANCHOR: signals
     let shutdown = Shutdown::new();
     if let Err(err) = shutdown::on_signals(shutdown.clone(), addr) {
         eprintln!("warning: Ctrl-C will stop the server abruptly: {err}");
@@ -69,5 +70,6 @@ fn main() -> ExitCode {
     server::run(listener, App { store, addr }, config.threads, shutdown);
     println!("Stopped.");
     ExitCode::SUCCESS
+    // ANCHOR_END: signals
 }
 // ANCHOR_END: main

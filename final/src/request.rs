@@ -14,11 +14,13 @@
 
 use std::collections::HashMap;
 
+// ANCHOR: limits
 /// The request line and headers may not be longer than this.
 pub const MAX_HEAD_SIZE: usize = 8 * 1024;
 
 /// The largest body we accept.
 pub const MAX_BODY_SIZE: usize = 1024 * 1024;
+// ANCHOR_END: limits
 
 /// The HTTP version of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

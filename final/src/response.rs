@@ -39,6 +39,7 @@ impl Response {
     }
     // ANCHOR_END: json
 
+    // ANCHOR: error
     /// `{"error": message}` with `status`.
     pub fn error(status: u16, message: &str) -> Response {
         let body = serde_json::to_vec(&ErrorBody { error: message })
@@ -49,6 +50,7 @@ impl Response {
             body,
         }
     }
+    // ANCHOR_END: error
 
     /// A response without a body, such as 204 No Content.
     pub fn empty(status: u16) -> Response {

@@ -28,6 +28,7 @@ pub fn run(listener: TcpListener, app: App, max_threads: usize, shutdown: Shutdo
         shutdown: shutdown.clone(),
     });
 
+    // ANCHOR: accept_loop
     for stream in listener.incoming() {
         if shutdown.requested() {
             break;
@@ -48,6 +49,7 @@ pub fn run(listener: TcpListener, app: App, max_threads: usize, shutdown: Shutdo
     }
     eprintln!("Stopped accepting; waiting for connections in flight.");
     drop(pool); // `Drop` closes the queue and joins every worker.
+    // ANCHOR_END: accept_loop
 }
 // ANCHOR_END: run
 

@@ -20,6 +20,7 @@ use std::thread;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
+// ANCHOR: flag
 /// A flag every part of the server can check: "are we stopping?"
 #[derive(Clone, Default)]
 pub struct Shutdown(Arc<AtomicBool>);
@@ -40,6 +41,7 @@ impl Shutdown {
         let _ = TcpStream::connect(wake);
     }
 }
+// ANCHOR_END: flag
 
 // ANCHOR: on_signals
 /// Starts a thread that waits for SIGINT or SIGTERM and then requests the

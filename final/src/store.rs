@@ -37,6 +37,7 @@ pub struct Changes {
     pub order: Option<i64>,
 }
 
+// ANCHOR: state
 /// Everything the data file holds.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct State {
@@ -45,6 +46,7 @@ struct State {
     next_id: u64,
     todos: BTreeMap<u64, Todo>,
 }
+// ANCHOR_END: state
 
 /// Why a change could not be saved.
 #[derive(Debug)]
@@ -56,11 +58,13 @@ impl std::fmt::Display for SaveError {
     }
 }
 
+// ANCHOR: store
 /// The to-do store.
 pub struct Store {
     state: Mutex<State>,
     file: Option<PathBuf>,
 }
+// ANCHOR_END: store
 
 impl Store {
     /// A store that keeps to-dos in memory only.
@@ -105,6 +109,7 @@ impl Store {
         self.file.as_deref()
     }
 
+    // ANCHOR: list_get
     /// Every to-do, oldest first.
     pub fn list(&self) -> Vec<Todo> {
         self.lock().todos.values().cloned().collect()
@@ -114,7 +119,9 @@ impl Store {
     pub fn get(&self, id: u64) -> Option<Todo> {
         self.lock().todos.get(&id).cloned()
     }
+    // ANCHOR_END: list_get
 
+    // ANCHOR: create
     /// Adds a to-do and returns it, with its new id.
     pub fn create(
         &self,
@@ -134,6 +141,7 @@ impl Store {
             todo
         })
     }
+    // ANCHOR_END: create
 
     /// Applies `changes` to the to-do with `id`; `None` if there is none.
     pub fn update(&self, id: u64, changes: Changes) -> Result<Option<Todo>, SaveError> {
@@ -181,12 +189,14 @@ impl Store {
     }
     // ANCHOR_END: change
 
+    // ANCHOR: lock
     /// The state, even if a thread panicked while holding the lock: every
     /// change is made on a copy first, so the state behind the lock is
     /// never half-changed.
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
+    // ANCHOR_END: lock
 }
 
 // ANCHOR: save

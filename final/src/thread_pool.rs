@@ -60,6 +60,7 @@ pub struct ThreadPool {
 }
 
 impl ThreadPool {
+    // ANCHOR: new
     /// A pool that starts threads as needed, up to `max_threads`, and lets
     /// at most `max_queued` jobs wait when they are all busy. No thread
     /// starts until the first job arrives.
@@ -82,6 +83,7 @@ impl ThreadPool {
             max_queued,
         }
     }
+    // ANCHOR_END: new
 
     /// The pool's load counters, for connections to consult.
     pub fn load(&self) -> Arc<Load> {
@@ -174,6 +176,7 @@ impl Worker {
         let thread = thread::Builder::new()
             .name(format!("worker-{id}"))
             .spawn(move || {
+                // ANCHOR: worker_loop
                 loop {
                     load.idle.fetch_add(1, Ordering::SeqCst);
                     // As on day 4: the guard is dropped at the end of this
@@ -195,6 +198,7 @@ impl Worker {
                         eprintln!("worker {id}: a job panicked; the worker carries on");
                     }
                 }
+                // ANCHOR_END: worker_loop
             })?;
         Ok(Worker {
             id,

@@ -127,10 +127,12 @@ fn not_found(id: u64) -> Response {
     Response::error(404, &format!("there is no todo {id}"))
 }
 
+// ANCHOR: save_failed
 fn save_failed(err: &SaveError) -> Response {
     eprintln!("{err}");
     Response::error(500, "the change could not be saved; nothing was changed")
 }
+// ANCHOR_END: save_failed
 
 // ANCHOR: json_object
 /// The body as a JSON object, or the error response that explains why not.
@@ -163,6 +165,7 @@ fn json_object(request: &Request) -> Result<Map<String, Value>, Response> {
 }
 // ANCHOR_END: json_object
 
+// ANCHOR: fields
 /// `title`, if present: a string with something in it. `null` counts as
 /// absent, as it does for every field.
 fn title(fields: &Map<String, Value>) -> Result<Option<String>, String> {
@@ -193,3 +196,4 @@ fn integer(fields: &Map<String, Value>, name: &str) -> Result<Option<i64>, Strin
             .ok_or_else(|| format!("{name} must be a whole number")),
     }
 }
+// ANCHOR_END: fields
