@@ -20,7 +20,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::request::{self, MAX_HEAD_SIZE, Request, RequestError};
+use crate::request::{self, MAX_HEAD_SIZE, Request, RequestError, Version};
 use crate::response::Response;
 use crate::router::{self, App};
 use crate::shutdown::Shutdown as ShutdownFlag;
@@ -96,7 +96,7 @@ pub fn serve(stream: TcpStream, shared: &Shared) {
                 // After a broken request we cannot know where the next one
                 // would start, so we answer and close.
                 let response = Response::error(err.status(), err.message());
-                connection.send(&response, false, "-", started);
+                connection.send(&response, false, false, "-", started);
                 connection.close_gracefully();
                 return;
             }
@@ -105,7 +105,12 @@ pub fn serve(stream: TcpStream, shared: &Shared) {
         let response = route_or_500(&request, &shared.app);
         let keep_alive =
             request.keep_alive() && !shared.shutdown.requested() && !shared.load.crowded();
-        if !connection.send(&response, keep_alive, &request.line(), started) || !keep_alive {
+        // Whatever we answer to a HEAD, even a 405, has no body (RFC 9110,
+        // section 9.3.2): the client will not read one, and on a kept-open
+        // connection it would be read as the start of the next answer.
+        let head_only = request.method == "HEAD";
+        let line = request.line();
+        if !connection.send(&response, keep_alive, head_only, &line, started) || !keep_alive {
             connection.close_gracefully();
             return;
         }
@@ -167,17 +172,25 @@ impl Connection {
             }
             self.read_before(deadline)?;
         };
+        // The last read may have carried the head past the limit and its
+        // end in one go: the limit holds for the head, not for each read.
+        if head_end > MAX_HEAD_SIZE {
+            return Err(ReadFailure::Answer(RequestError::HeadTooLarge));
+        }
         let head = request::parse_head(&self.buffer[..head_end]).map_err(ReadFailure::Answer)?;
         let length = request::body_length(&head.headers).map_err(ReadFailure::Answer)?;
 
         // ANCHOR: expect_continue
-        // `curl` sends bodies over 1 KiB with `Expect: 100-continue` and
-        // waits a second for a go-ahead before sending them. Say "go on"
-        // at once (RFC 9110, section 10.1.1), unless the body is here.
-        let expects_continue = head
-            .headers
-            .get("expect")
-            .is_some_and(|value| value.eq_ignore_ascii_case("100-continue"));
+        // `curl` sends bodies over 1 MiB (over 1 KiB before curl 7.69) with
+        // `Expect: 100-continue`, and waits a second for a go-ahead before
+        // sending them. Say "go on" at once (RFC 9110, section 10.1.1),
+        // unless the body is here. HTTP/1.0 had no 100 Continue, so the
+        // RFC says to ignore the expectation there.
+        let expects_continue = head.version == Version::Http11
+            && head
+                .headers
+                .get("expect")
+                .is_some_and(|value| value.eq_ignore_ascii_case("100-continue"));
         if expects_continue && self.buffer.len() < body_start + length {
             self.stream
                 .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
@@ -236,15 +249,22 @@ impl Connection {
         }
     }
 
-    /// Writes `response` and logs it. Returns `false` if writing failed.
+    /// Writes `response` (only its head, with `head_only`) and logs it.
+    /// Returns `false` if writing failed.
     fn send(
         &mut self,
         response: &Response,
         keep_alive: bool,
+        head_only: bool,
         line: &str,
         started: Instant,
     ) -> bool {
-        let bytes = Response::resolve(response, keep_alive);
+        let mut bytes = Response::resolve(response, keep_alive);
+        if head_only {
+            // The body comes last; the headers, Content-Length included,
+            // stay as they are.
+            bytes.truncate(bytes.len() - response.body.len());
+        }
         let written = self.stream.write_all(&bytes);
         // One access-log line per request: who, what, how it went, how long.
         // Formatted first and written whole: standard error is unbuffered,

@@ -1,7 +1,7 @@
 //! The accept loop: hand each connection to the pool, or refuse it with 503
 //! when the pool is full, until shutdown.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::thread;
@@ -47,6 +47,10 @@ pub fn run(listener: TcpListener, app: App, max_threads: usize, shutdown: Shutdo
             }
         }
     }
+    // Close the listening socket first: from now on, new clients are
+    // refused at once instead of queueing in the backlog for a server that
+    // will never accept them.
+    drop(listener);
     eprintln!("Stopped accepting; waiting for connections in flight.");
     drop(pool); // `Drop` closes the queue and joins every worker.
     // ANCHOR_END: accept_loop
@@ -57,12 +61,19 @@ pub fn run(listener: TcpListener, app: App, max_threads: usize, shutdown: Shutdo
 /// Tells a client we are too busy, right from the accept loop.
 ///
 /// `Retry-After` says when to try again. The accept loop must not wait on a
-/// slow client, so the write gets a short timeout, and whatever happens, we
-/// hang up.
+/// slow client, so reading and writing get short timeouts, and whatever
+/// happens, we hang up.
+///
+/// We read once before answering, to take the request off the socket:
+/// closing a socket with unread bytes in it makes the system reset the
+/// connection, and a reset can destroy the 503 before the client reads it.
 fn refuse(mut stream: TcpStream) {
     let response = Response::error(503, "the server is busy; try again in a second")
         .with_header("Retry-After", "1");
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
+    let _ = stream.read(&mut [0u8; 8192]);
     let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
     let _ = stream.write_all(&Response::resolve(&response, false));
+    let _ = stream.shutdown(std::net::Shutdown::Write);
 }
 // ANCHOR_END: refuse

@@ -54,8 +54,11 @@ pub fn on_signals(shutdown: Shutdown, wake: SocketAddr) -> io::Result<()> {
         .spawn(move || {
             for signal in signals.forever() {
                 if shutdown.requested() {
+                    // 128 + the signal's number, as a shell reports a
+                    // process that the signal killed: 130 for SIGINT, 143
+                    // for SIGTERM.
                     eprintln!("Second signal: exiting now.");
-                    std::process::exit(130);
+                    std::process::exit(128 + signal);
                 }
                 let name = if signal == SIGINT {
                     "SIGINT"

@@ -210,7 +210,12 @@ impl Store {
 /// 4. sync the directory, so that the rename itself is on the disk.
 fn save(path: &Path, state: &State) -> io::Result<()> {
     let bytes = serde_json::to_vec_pretty(state).map_err(io::Error::other)?;
-    let temporary = path.with_extension("tmp");
+    // `todos.json.tmp` next to `todos.json`. Appending rather than
+    // replacing the extension: with `--data todos.tmp`, `with_extension`
+    // would name the real file itself, and `File::create` would empty it.
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".tmp");
+    let temporary = PathBuf::from(temporary);
     let mut file = File::create(&temporary)?;
     file.write_all(&bytes)?;
     file.sync_all()?;

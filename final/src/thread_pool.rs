@@ -157,7 +157,10 @@ impl Drop for ThreadPool {
                 eprintln!("worker {} had panicked", worker.id);
             }
         }
-        eprintln!("Joined all {} worker threads.", self.workers.len());
+        match self.workers.len() {
+            1 => eprintln!("Joined the worker thread."),
+            n => eprintln!("Joined all {n} worker threads."),
+        }
     }
 }
 // ANCHOR_END: drop

@@ -137,8 +137,11 @@ fn save_failed(err: &SaveError) -> Response {
 // ANCHOR: json_object
 /// The body as a JSON object, or the error response that explains why not.
 ///
-/// No `Content-Type` at all is accepted, since quick `curl -d` tests often
-/// forget it; anything other than JSON is a 415 that says what to add.
+/// No `Content-Type` at all is accepted: requests typed by hand (with `nc`,
+/// say) and minimal clients often leave it out, and the body shows what it
+/// is anyway. Anything other than JSON is a 415 that says what to add;
+/// that is what `curl -d` users meet, since curl labels such bodies
+/// `application/x-www-form-urlencoded` unless told otherwise.
 fn json_object(request: &Request) -> Result<Map<String, Value>, Response> {
     if let Some(content_type) = request.header("content-type") {
         let media_type = content_type.split(';').next().unwrap_or_default().trim();

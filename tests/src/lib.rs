@@ -6,7 +6,9 @@
 //! - [`wire`]: a raw HTTP client that sends exact bytes and reads exact
 //!   bytes back, and turns requests into `curl` commands.
 //! - [`checks`]: every check, tagged with the stage that introduces it.
+//! - [`exercises`]: the workshop's exercises, each extending one stage.
 //! - [`report`]: running checks and printing ✓/✗ with what went wrong.
+//! - [`workshop`]: learners' crates, their progress, and the solutions.
 //! - [`bench`]: the benchmark (`src/bin/bench.rs`): wrk against every
 //!   stage, our own probe for unserved connections, and the charts.
 //!
@@ -16,7 +18,9 @@
 
 pub mod bench;
 pub mod checks;
+pub mod exercises;
 pub mod report;
 pub mod server;
 pub mod stage;
 pub mod wire;
+pub mod workshop;

@@ -10,7 +10,7 @@
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, mpsc};
 use std::thread;
@@ -51,6 +51,13 @@ impl Server {
         let mut command = Command::new(&binary);
         command.args(args);
         Server::spawn(&mut command, false, Duration::from_secs(10))
+            .map_err(|err| format!("{}: {err}", binary.display()))
+    }
+
+    /// Starts the program at `binary` (a learner's crate, or a solution),
+    /// which must already be built.
+    pub fn program(binary: &Path) -> Result<Server, String> {
+        Server::spawn(&mut Command::new(binary), false, Duration::from_secs(10))
             .map_err(|err| format!("{}: {err}", binary.display()))
     }
 
@@ -281,6 +288,13 @@ pub fn reference_binary(stage: Stage) -> Result<PathBuf, String> {
 }
 
 fn build_all_stages() -> Result<PathBuf, String> {
+    let packages: Vec<&str> = Stage::ALL.iter().map(|stage| stage.name()).collect();
+    cargo_build(&packages)
+}
+
+/// Runs `cargo build` for `packages` of this workspace, in the profile of
+/// the program running now, and returns the folder the binaries went to.
+pub fn cargo_build(packages: &[&str]) -> Result<PathBuf, String> {
     let dir = profile_dir()?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
@@ -288,15 +302,16 @@ fn build_all_stages() -> Result<PathBuf, String> {
     if dir.file_name().is_some_and(|name| name == "release") {
         command.arg("--release");
     }
-    for stage in Stage::ALL {
-        command.args(["-p", stage.name()]);
+    for package in packages {
+        command.args(["-p", package]);
     }
     let output = command
         .output()
         .map_err(|err| format!("cannot run cargo build: {err}"))?;
     if !output.status.success() {
         return Err(format!(
-            "cargo build of the stages failed:\n{}",
+            "cargo build -p {} failed:\n{}",
+            packages.join(" -p "),
             String::from_utf8_lossy(&output.stderr)
         ));
     }

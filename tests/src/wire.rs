@@ -293,6 +293,24 @@ pub fn read_reply(stream: &mut TcpStream, deadline: Instant) -> Reply {
     })
 }
 
+/// Everything the server sends until it closes the connection, or until
+/// `deadline`.
+pub fn read_to_close(mut stream: TcpStream, deadline: Instant) -> Vec<u8> {
+    let mut received = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            break;
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => received.extend_from_slice(&chunk[..n]),
+        }
+    }
+    received
+}
+
 /// Reads what has arrived, but no more than `limit` bytes: on a kept-open
 /// connection, the bytes after this response belong to the next one.
 fn read_more(

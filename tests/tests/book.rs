@@ -10,12 +10,14 @@
 //! - no Rust code is pasted: a `rust` code block holds only includes;
 //! - no HTTP response is typed by hand: a block showing a status line is an
 //!   include (of a snapshot the suite checks);
-//! - every check id the book names (such as `day2-body-1024`) exists.
+//! - every check id the book names (such as `day2-body-1024`) exists;
+//! - every exercise is stated in the book, under its id in bold
+//!   (**day3-head**), and every such bold id is an exercise.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use tests::checks;
+use tests::{checks, exercises};
 
 fn book_src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src")
@@ -195,6 +197,42 @@ fn check_ids_named_in_the_book_exist() {
         "unknown check ids:\n{}",
         problems.join("\n")
     );
+}
+
+#[test]
+fn exercises_are_stated_in_the_book_and_exist() {
+    let mut stated = Vec::new();
+    let mut problems = Vec::new();
+    for (page, text) in pages() {
+        for (i, _) in text.match_indices("**") {
+            let rest = &text[i + 2..];
+            let Some(end) = rest.find("**") else { break };
+            let word = &rest[..end];
+            let looks_like_id = (word.starts_with("day") || word.starts_with("final-"))
+                && word.contains('-')
+                && word
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !looks_like_id {
+                continue;
+            }
+            if exercises::find(word).is_some() {
+                stated.push(word.to_string());
+            } else {
+                problems.push(format!("{}: no exercise called {word}", page.display()));
+            }
+        }
+    }
+    for exercise in exercises::all() {
+        if !stated.iter().any(|id| id == exercise.id()) {
+            problems.push(format!(
+                "exercise {} is not stated in the book (as **{}**)",
+                exercise.id(),
+                exercise.id()
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 /// The diffs the book shows between one day and the next

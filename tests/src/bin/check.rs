@@ -1,60 +1,85 @@
-//! `check`: runs a stage's checks against a server and says what is missing.
+//! `check`: runs checks against a server and says what is missing.
 //!
 //! ```text
-//! cargo run -p tests --bin check -- day2                      # the reference crate day2
-//! cargo run -p tests --bin check -- day2 --addr 127.0.0.1:5000  # a server you started
-//! cargo run -p tests --bin check -- day2 --cmd "cargo run -p my-server"
-//! cargo run -p tests --bin check -- day2-query                # one check
-//! cargo run -p tests --bin check -- --list                    # every check
+//! check day2                             # the reference crate day2
+//! check day2 --crate my-server           # your crate in workshop/my-server
+//! check day2 --addr 127.0.0.1:5000       # a server you started
+//! check day2 --cmd "cargo run -p x"      # started for you, with PORT=0
+//! check day2-query --crate my-server     # one check
+//! check day3-head --crate my-server      # one exercise
+//! check day3-head --hint                 # the exercise's next hint
+//! check solution day3-head               # its solution, once you passed it
+//! check new my-server                    # a starter crate in workshop/
+//! check next                             # what to do next
+//! check --list                           # every stage, check and exercise
 //! ```
 //!
 //! It exits with 0 when every check passed, 1 when one failed, and 2 when
 //! it could not run them at all.
 
+use std::fs;
 use std::process::ExitCode;
 
 use tests::checks::{self, Check};
+use tests::exercises::{self, Exercise};
 use tests::report;
-use tests::server::Server;
+use tests::server::{self, Server};
 use tests::stage::Stage;
+use tests::workshop::{self, Progress};
 
 const USAGE: &str = "\
-usage: check <STAGE | CHECK-ID> [--addr HOST:PORT | --cmd \"SHELL COMMAND\"]
-       check --list
+usage: check <STAGE | CHECK-ID | EXERCISE-ID> [--crate NAME | --addr HOST:PORT | --cmd \"COMMAND\"]
+       check <EXERCISE-ID> --hint [--crate NAME]
+       check solution <EXERCISE-ID> [--crate NAME] [--anyway]
+       check new <NAME>
+       check next [--crate NAME]
+       check --list [--crate NAME]
 
-  STAGE       day1, day2, day3, day4 or final: every check that stage must pass
-  CHECK-ID    one check, such as day2-query (see --list)
-  --addr      check a server that is already running at HOST:PORT
-  --cmd       start this command with PORT=0 and check it; it must print
-              `Listening on http://127.0.0.1:PORT` as its first line
-  (neither)   check this repository's own crate for that stage
-  --list      list every check with the stage that introduces it";
+  STAGE        day1, day2, day3, day4 or final: every check that stage must pass
+  CHECK-ID     one check, such as day2-query
+  EXERCISE-ID  one exercise, such as day3-head (see --list)
+  --crate      check your crate workshop/NAME (made by `check new NAME`);
+               progress is remembered for it
+  --addr       check a server that is already running at HOST:PORT
+  --cmd        start this command with PORT=0 and check it; it must print
+               `Listening on http://127.0.0.1:PORT` as its first line
+  (none)       a stage or check runs against this repository's own crate
+  --hint       show the exercise's next hint, one more each time
+  solution     show the exercise's reference solution, as a patch against
+               its stage; only once you passed it, unless --anyway
+  new          create a starter crate in workshop/NAME
+  next         say what to do next, and which chapter to read
+  --list       every stage, check and exercise, with ✓ for what your crate passed";
 
 /// What the command line asked for.
+#[derive(Default)]
 struct Args {
-    target: String,
+    words: Vec<String>,
     addr: Option<String>,
     cmd: Option<String>,
+    krate: Option<String>,
+    hint: bool,
+    anyway: bool,
+    list: bool,
+}
+
+/// What is being checked, and whose progress it counts for.
+enum Target {
+    Reference,
+    Crate(String),
+    Addr(String),
+    Cmd(String),
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|arg| arg == "--list") {
-        list();
-        return ExitCode::SUCCESS;
-    }
-    if args.iter().any(|arg| arg == "--help" || arg == "-h") {
-        println!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
-    let args = match parse(args) {
+    let args = match parse(std::env::args().skip(1)) {
         Ok(args) => args,
         Err(message) => {
             eprintln!("{message}\n\n{USAGE}");
             return ExitCode::from(2);
         }
     };
-    match run(&args) {
+    match run(args) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(message) => {
@@ -64,68 +89,329 @@ fn main() -> ExitCode {
     }
 }
 
-fn parse(args: Vec<String>) -> Result<Args, String> {
-    let mut target = None;
-    let mut addr = None;
-    let mut cmd = None;
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
+fn parse(raw: impl Iterator<Item = String>) -> Result<Args, String> {
+    let mut args = Args::default();
+    let mut raw = raw.peekable();
+    while let Some(arg) = raw.next() {
         match arg.as_str() {
-            "--addr" => addr = Some(args.next().ok_or("--addr needs HOST:PORT")?),
-            "--cmd" => cmd = Some(args.next().ok_or("--cmd needs a command")?),
+            "--addr" => args.addr = Some(raw.next().ok_or("--addr needs HOST:PORT")?),
+            "--cmd" => args.cmd = Some(raw.next().ok_or("--cmd needs a command")?),
+            "--crate" => args.krate = Some(raw.next().ok_or("--crate needs a name")?),
+            "--hint" => args.hint = true,
+            "--anyway" => args.anyway = true,
+            "--list" => args.list = true,
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
             flag if flag.starts_with('-') => return Err(format!("unknown option {flag}")),
-            _ if target.is_some() => return Err(format!("unexpected argument {arg}")),
-            _ => target = Some(arg),
+            _ => args.words.push(arg),
         }
     }
-    if addr.is_some() && cmd.is_some() {
-        return Err("give --addr or --cmd, not both".into());
+    let targets = [&args.addr, &args.cmd, &args.krate]
+        .iter()
+        .filter(|target| target.is_some())
+        .count();
+    if targets > 1 {
+        return Err("give one of --crate, --addr and --cmd".into());
     }
-    let target = target.ok_or("which stage or check?")?;
-    Ok(Args { target, addr, cmd })
+    Ok(args)
 }
 
-/// Runs the checks; `Ok(true)` when all passed.
-fn run(args: &Args) -> Result<bool, String> {
-    let (stage, checks): (Stage, Vec<&'static Check>) = match Stage::from_name(&args.target) {
-        Some(stage) => (stage, checks::for_stage(stage)),
-        None => match checks::find(&args.target) {
-            Some(check) => (check.from, vec![check]),
+fn run(args: Args) -> Result<bool, String> {
+    if args.list {
+        return list(&args).map(|()| true);
+    }
+    let words: Vec<&str> = args.words.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        ["new", name] => new(name).map(|()| true),
+        ["next"] => next(&args).map(|()| true),
+        ["solution", id] => solution(id, &args),
+        [id] if args.hint => hint(id, &args).map(|()| true),
+        [target] => check(target, &args),
+        [] => Err("which stage, check or exercise?".into()),
+        _ => Err(format!("unexpected arguments: {}", words.join(" "))),
+    }
+}
+
+/// The learner's crate: `--crate`, else the current one, else the only one.
+fn learner_crate(args: &Args, progress: &Progress) -> Option<String> {
+    if let Some(name) = &args.krate {
+        return Some(name.clone());
+    }
+    let crates = workshop::crates();
+    match &progress.current {
+        Some(name) if crates.contains(name) => Some(name.clone()),
+        _ if crates.len() == 1 => crates.into_iter().next(),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------
+// check <target>
+
+fn check(target: &str, args: &Args) -> Result<bool, String> {
+    // A stage, a check, or an exercise; with the stage whose reference
+    // crate runs when no server is named.
+    let (stage, checks, exercise): (Stage, Vec<&'static Check>, Option<&'static Exercise>) =
+        if let Some(stage) = Stage::from_name(target) {
+            (stage, checks::for_stage(stage), None)
+        } else if let Some(check) = checks::find(target) {
+            (check.from, vec![check], None)
+        } else if let Some(exercise) = exercises::find(target) {
+            (exercise.stage(), vec![&exercise.check], Some(exercise))
+        } else {
+            return Err(format!(
+                "{target} is not a stage (day1 … day4, final), a check or an exercise (see --list)"
+            ));
+        };
+
+    let mut progress = Progress::load();
+    let target_server = match (&args.addr, &args.cmd, &args.krate) {
+        (Some(addr), _, _) => Target::Addr(addr.clone()),
+        (_, Some(cmd), _) => Target::Cmd(cmd.clone()),
+        (_, _, Some(name)) => Target::Crate(name.clone()),
+        _ if exercise.is_some() => match learner_crate(args, &progress) {
+            Some(name) => Target::Crate(name),
             None => {
                 return Err(format!(
-                    "{} is neither a stage (day1 … day4, final) nor a check id (see --list)",
-                    args.target
+                    "an exercise is checked against your own server: add --crate NAME (or make one with `check new NAME`); the reference {stage} does not do {target}, by design"
                 ));
             }
         },
+        _ => Target::Reference,
     };
 
-    let server = match (&args.addr, &args.cmd) {
-        (Some(addr), _) => Server::external(addr)?,
-        (_, Some(cmd)) => Server::command(cmd)?,
-        (None, None) => Server::reference(stage)?,
+    let server = match &target_server {
+        Target::Reference => Server::reference(stage)?,
+        Target::Addr(addr) => Server::external(addr)?,
+        Target::Cmd(cmd) => Server::command(cmd)?,
+        Target::Crate(name) => {
+            if !workshop::crates().contains(name) {
+                return Err(format!(
+                    "there is no crate workshop/{name}; make it with `check new {name}`"
+                ));
+            }
+            // Only the learner's crate is built: seconds, not minutes.
+            println!("Building {name}…");
+            let dir = server::cargo_build(&[name])?;
+            Server::program(&dir.join(name))?
+        }
     };
     let addr = server.addr();
-    let whose = match (&args.addr, &args.cmd) {
-        (None, None) => format!("the reference crate {stage}"),
+    let whose = match &target_server {
+        Target::Reference => format!("the reference crate {stage}"),
+        Target::Crate(name) => format!("your crate {name}"),
         _ => "your server".to_string(),
     };
-    println!("Checking {} against {whose} at {addr}\n", args.target);
+    println!("Checking {target} against {whose} at {addr}\n");
 
     let outcomes = report::run_all(&checks, addr);
+    let name = match &target_server {
+        Target::Crate(name) => Some(name.as_str()),
+        _ => None,
+    };
     for outcome in &outcomes {
-        print!("{}", report::describe(outcome, addr));
-    }
-    println!("\n{}", report::summary(&outcomes));
-    Ok(outcomes.iter().all(|outcome| outcome.result.is_ok()))
-}
-
-fn list() {
-    for stage in Stage::ALL {
-        println!("{stage}");
-        for check in checks::for_stage(stage) {
-            let new = if check.from == stage { "new" } else { "   " };
-            println!("  {new} {:<34} {}", check.id, check.title);
+        let mut text = report::describe(outcome, addr);
+        if name.is_some() {
+            // The checker's copy of the crate ran on a free port and is
+            // gone; `cargo run -p NAME` listens on 5000, so say that.
+            text = text.replace(&addr.to_string(), "127.0.0.1:5000");
+        }
+        print!("{text}");
+        // An exercise's further hints, as far as this learner has asked.
+        if let (Err(_), Some(exercise)) = (&outcome.result, exercise) {
+            let seen = name.map_or(1, |name| progress.hints_seen(name, exercise.id()));
+            for (level, hint) in exercise.hints().iter().enumerate().take(seen).skip(1) {
+                println!("    hint {}:   {hint}", level + 1);
+            }
+            if seen < exercise.hints().len() {
+                println!("    more:     check {} --hint", exercise.id());
+            }
         }
     }
+    println!("\n{}", report::summary(&outcomes));
+    let all_passed = outcomes.iter().all(|outcome| outcome.result.is_ok());
+
+    match (&target_server, name) {
+        (_, Some(name)) => {
+            for outcome in &outcomes {
+                progress.record(name, outcome.check.id, outcome.result.is_ok());
+            }
+            if Stage::from_name(target).is_some() {
+                progress.record(name, target, all_passed);
+            }
+            progress.current = Some(name.to_string());
+            progress.save();
+            if all_passed {
+                println!("Progress saved. `check next` says what comes next.");
+            }
+        }
+        (Target::Reference, _) if exercise.is_none() => {
+            println!("(That was this repository's {stage}. To check yours: --crate NAME.)");
+        }
+        _ => {}
+    }
+    Ok(all_passed)
+}
+
+// ---------------------------------------------------------------------
+// check new / next / --list / --hint / solution
+
+fn new(name: &str) -> Result<(), String> {
+    let dir = workshop::create_starter(name)?;
+    let mut progress = Progress::load();
+    progress.current = Some(name.to_string());
+    progress.save();
+    println!("Created {}.", dir.display());
+    println!(
+        "\nIt compiles and listens, and answers nothing yet, so every day 1 check fails.\n\
+         Read the chapter \"Day 1\" ({}), then:\n\n    \
+         cargo run -p tests --bin check -- day1 --crate {name}\n\n\
+         Run your server yourself with `cargo run -p {name}`.",
+        chapter(Stage::Day1)
+    );
+    Ok(())
+}
+
+/// Where the book's chapter for `stage` is.
+fn chapter(stage: Stage) -> String {
+    let page = match stage {
+        Stage::Final => "final-api",
+        stage => stage.name(),
+    };
+    format!("book/src/{page}.md, or {page}.html in `mdbook serve book`")
+}
+
+fn next(args: &Args) -> Result<(), String> {
+    let progress = Progress::load();
+    let Some(name) = learner_crate(args, &progress) else {
+        println!(
+            "Start by making your own server:\n\n    cargo run -p tests --bin check -- new my-server\n"
+        );
+        return Ok(());
+    };
+    let run = |what: &str| format!("cargo run -p tests --bin check -- {what} --crate {name}");
+    for stage in Stage::ALL {
+        if !progress.has_passed(&name, stage.name()) {
+            let failed: Vec<&str> = checks::for_stage(stage)
+                .into_iter()
+                .filter(|check| !progress.has_passed(&name, check.id))
+                .map(|check| check.id)
+                .collect();
+            println!("Next for {name}: {stage}.\n");
+            println!("Read:  {}", chapter(stage));
+            println!("Check: {}", run(stage.name()));
+            if let Some(first) = failed.first() {
+                println!(
+                    "\n{} of its {} checks not passed yet, starting with {first}.",
+                    failed.len(),
+                    checks::for_stage(stage).len()
+                );
+            }
+            print_open_exercises(&name, &progress, stage);
+            return Ok(());
+        }
+    }
+    println!("{name} passes every stage, final included. Well done.");
+    print_open_exercises(&name, &progress, Stage::Final);
+    Ok(())
+}
+
+/// The exercises of the stages passed so far that are still open.
+fn print_open_exercises(name: &str, progress: &Progress, before: Stage) {
+    let open: Vec<&str> = exercises::all()
+        .filter(|exercise| exercise.stage() <= before)
+        .filter(|exercise| progress.has_passed(name, exercise.stage().name()))
+        .filter(|exercise| !progress.has_passed(name, exercise.id()))
+        .map(Exercise::id)
+        .collect();
+    if !open.is_empty() {
+        println!(
+            "\nExercises open on the stages you passed (optional): {}",
+            open.join(", ")
+        );
+    }
+}
+
+fn list(args: &Args) -> Result<(), String> {
+    let progress = Progress::load();
+    let name = learner_crate(args, &progress);
+    let mark = |id: &str| match &name {
+        Some(name) if progress.has_passed(name, id) => "✓",
+        Some(_) => "✗",
+        None => " ",
+    };
+    if let Some(name) = &name {
+        println!("Progress of {name} (✓ passed, ✗ not yet)\n");
+    }
+    for stage in Stage::ALL {
+        println!("{} {stage}", mark(stage.name()));
+        for check in checks::for_stage(stage) {
+            let new = if check.from == stage { "new" } else { "   " };
+            println!(
+                "    {} {new} {:<34} {}",
+                mark(check.id),
+                check.id,
+                check.title
+            );
+        }
+        for exercise in exercises::extending(stage) {
+            println!(
+                "    {} ex. {:<34} {}",
+                mark(exercise.id()),
+                exercise.id(),
+                exercise.check.title
+            );
+        }
+    }
+    Ok(())
+}
+
+fn hint(id: &str, args: &Args) -> Result<(), String> {
+    let exercise = exercises::find(id).ok_or_else(|| match checks::find(id) {
+        Some(check) => format!("{id} is a check, with one hint: {}", check.hint),
+        None => format!("there is no exercise {id} (see --list)"),
+    })?;
+    let mut progress = Progress::load();
+    // Hints are remembered per crate; without one, under "-".
+    let name = learner_crate(args, &progress).unwrap_or_else(|| "-".into());
+    let hints = exercise.hints();
+    let seen = (progress.hints_seen(&name, id) + 1).min(hints.len());
+    progress.set_hints(&name, id, seen);
+    progress.save();
+    for (level, hint) in hints.iter().enumerate().take(seen) {
+        println!("hint {} of {}: {hint}", level + 1, hints.len());
+    }
+    if seen == hints.len() {
+        println!(
+            "\nThat was the last hint. `check solution {id}` shows the solution once you pass."
+        );
+    }
+    Ok(())
+}
+
+fn solution(id: &str, args: &Args) -> Result<bool, String> {
+    let exercise = exercises::find(id).ok_or_else(|| format!("there is no exercise {id}"))?;
+    let progress = Progress::load();
+    let passed = match learner_crate(args, &progress) {
+        Some(name) => progress.has_passed(&name, id),
+        None => false,
+    };
+    if !passed && !args.anyway {
+        println!(
+            "You have not passed {id} yet, so the solution stays hidden. Try the hints\n\
+             (`check {id} --hint`), or, if you really want to see it now:\n\n    \
+             cargo run -p tests --bin check -- solution {id} --anyway"
+        );
+        return Ok(false);
+    }
+    let patch = fs::read_to_string(exercise.solution())
+        .map_err(|err| format!("cannot read {}: {err}", exercise.solution().display()))?;
+    println!(
+        "The reference solution of {id}, as a change to this repository's {} crate:\n",
+        exercise.stage()
+    );
+    print!("{patch}");
+    Ok(true)
 }

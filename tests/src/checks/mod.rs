@@ -17,7 +17,7 @@ mod day1;
 mod day2;
 mod day3;
 mod day4;
-mod r#final;
+pub(crate) mod r#final;
 
 use std::net::SocketAddr;
 
@@ -78,8 +78,10 @@ pub enum Expect {
     /// This status, and a JSON body with these values at these JSON
     /// pointers (`"/query/name"`), each given as JSON text.
     Json(u16, &'static [(&'static str, &'static str)]),
-    /// This status and a header with this value (compared without case),
-    /// with a JSON error body.
+    /// This status and a header holding these values, with a JSON error
+    /// body. Header values are lists (`Allow: GET, HEAD`), so every item
+    /// given must be there, in any order and without regard to case; more
+    /// items may be.
     ErrorWithHeader(u16, &'static str, &'static str),
     /// A JSON error, `{"error": "…"}`, with one of these statuses.
     Error(&'static [u16]),
@@ -235,7 +237,7 @@ impl Expect {
             Expect::ErrorWithHeader(status, name, value) => {
                 expect_status(response, *status)?;
                 match response.header(name) {
-                    Some(got) if got.eq_ignore_ascii_case(value) => error_body(response),
+                    Some(got) if lists_all(got, value) => error_body(response),
                     _ => Err(wanted),
                 }
             }
@@ -308,6 +310,16 @@ impl Expect {
             Expect::EchoedBody => "200 echoing the whole body back in \"body\"".into(),
         }
     }
+}
+
+/// Whether the header value `got` holds every comma-separated item of
+/// `wanted`.
+fn lists_all(got: &str, wanted: &str) -> bool {
+    let items = || got.split(',').map(str::trim);
+    wanted
+        .split(',')
+        .map(str::trim)
+        .all(|item| items().any(|have| have.eq_ignore_ascii_case(item)))
 }
 
 /// `HTTP/1.1 404 Not Found`, for messages.

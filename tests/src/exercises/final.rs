@@ -1,0 +1,136 @@
+//! Exercises on the final server: more of the to-do API.
+
+use std::net::SocketAddr;
+
+use serde_json::Value;
+
+use super::{Exercise, head_matches_get};
+use crate::checks::r#final::{call, create_todo, expecting, failure, id_of};
+use crate::checks::{Check, Expect, Failure, Test};
+use crate::stage::Stage::Final;
+use crate::wire::Reply;
+
+pub static EXERCISES: &[Exercise] = &[
+    Exercise {
+        check: Check {
+            id: "final-put",
+            from: Final,
+            until: None,
+            title: "PUT /todos/{id} replaces a to-do whole: fields left out go back to their defaults",
+            hint: "PUT is not PATCH: a PUT body is the whole new to-do (RFC 9110, section 9.3.4). `title` is required, `completed` defaults to false and `order` to null.",
+            test: Test::Custom(put),
+        },
+        more_hints: &[
+            "Parse the body exactly as POST /todos does, then replace the stored fields instead of creating a new to-do. 404 when the id does not exist.",
+            "Add PUT to the Allow header of /todos/{id} and to Access-Control-Allow-Methods, or browsers will refuse to send it.",
+        ],
+    },
+    Exercise {
+        check: Check {
+            id: "final-filter-completed",
+            from: Final,
+            until: None,
+            title: "GET /todos?completed=true lists only finished to-dos, =false the others, anything else is 400",
+            hint: "The query is already parsed: look up `completed` and filter the list before serializing it.",
+            test: Test::Custom(filter_completed),
+        },
+        more_hints: &[
+            "Match on `request.query.get(\"completed\").map(String::as_str)`: `None` lists everything, `Some(\"true\")` and `Some(\"false\")` filter, anything else is a 400 that names the parameter.",
+            "`todos.into_iter().filter(|todo| todo.completed == wanted)` keeps the order.",
+        ],
+    },
+    Exercise {
+        check: Check {
+            id: "final-head",
+            from: Final,
+            until: None,
+            title: "HEAD on GET routes answers the GET headers, Content-Length included, without the body",
+            hint: "Route HEAD like GET, then send the head of the answer only (RFC 9110, section 9.3.2).",
+            test: Test::Custom(head),
+        },
+        more_hints: &[
+            "Keep Content-Length as the GET answer would have it: the client uses it to learn the size without downloading.",
+            "On a kept-alive connection, a stray body after a HEAD answer is read as the start of the next answer. Leave the body out where the response is written, for every HEAD answer, errors included.",
+        ],
+    },
+];
+
+fn put(addr: SocketAddr) -> Result<(), Failure> {
+    let todo = create_todo(addr, r#"{"title":"draft","order":7}"#)?;
+    let path = format!("/todos/{}", id_of(&todo));
+
+    let (sent, reply) = call(
+        addr,
+        "PUT",
+        &path,
+        Some(r#"{"title":"final","completed":true}"#),
+    );
+    expecting(
+        Expect::Json(
+            200,
+            &[
+                ("/title", "\"final\""),
+                ("/completed", "true"),
+                ("/order", "null"),
+            ],
+        ),
+        &sent,
+        &reply,
+    )?;
+    // The change is kept.
+    let (sent, reply) = call(addr, "GET", &path, None);
+    expecting(
+        Expect::Json(200, &[("/title", "\"final\""), ("/order", "null")]),
+        &sent,
+        &reply,
+    )?;
+
+    let (sent, reply) = call(addr, "PUT", &path, Some(r#"{"completed":false}"#));
+    expecting(Expect::Error(&[400]), &sent, &reply)?;
+    let (sent, reply) = call(addr, "PUT", "/todos/987654321", Some(r#"{"title":"x"}"#));
+    expecting(Expect::Error(&[404]), &sent, &reply)
+}
+
+fn filter_completed(addr: SocketAddr) -> Result<(), Failure> {
+    let open = id_of(&create_todo(addr, r#"{"title":"open"}"#)?);
+    let done = id_of(&create_todo(addr, r#"{"title":"done","completed":true}"#)?);
+
+    for (wanted, present, absent) in [(true, done, open), (false, open, done)] {
+        let path = format!("/todos?completed={wanted}");
+        let (sent, reply) = call(addr, "GET", &path, None);
+        expecting(Expect::Json(200, &[]), &sent, &reply)?;
+        let ids = match &reply {
+            Reply::Response(response) => response.json().ok(),
+            _ => None,
+        };
+        let ids: Option<Vec<(u64, bool)>> = ids.as_ref().and_then(Value::as_array).map(|todos| {
+            todos
+                .iter()
+                .map(|todo| {
+                    let completed = todo.get("completed").and_then(Value::as_bool);
+                    (id_of(todo), completed == Some(wanted))
+                })
+                .collect()
+        });
+        let right = ids.is_some_and(|ids| {
+            ids.iter().all(|(_, matches)| *matches)
+                && ids.iter().any(|(id, _)| *id == present)
+                && ids.iter().all(|(id, _)| *id != absent)
+        });
+        if !right {
+            return Err(failure(
+                format!("200 with only the to-dos whose completed is {wanted}"),
+                &sent,
+                &reply,
+            ));
+        }
+    }
+    let (sent, reply) = call(addr, "GET", "/todos?completed=maybe", None);
+    expecting(Expect::Error(&[400]), &sent, &reply)
+}
+
+fn head(addr: SocketAddr) -> Result<(), Failure> {
+    let todo = create_todo(addr, r#"{"title":"heads up"}"#)?;
+    head_matches_get(addr, &format!("/todos/{}", id_of(&todo)))?;
+    head_matches_get(addr, "/hello?name=HEAD")
+}

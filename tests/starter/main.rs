@@ -1,0 +1,54 @@
+//! NAME: an HTTP/1.1 server, built along the book.
+//!
+//! What is here already is the contract every stage keeps, so that the
+//! checker can find your server:
+//! - it listens on 127.0.0.1:5000, or on the port in the `PORT` environment
+//!   variable (`PORT=0` lets the system pick a free one);
+//! - the first line it prints is `Listening on http://ADDRESS`.
+//!
+//! What is not here yet is HTTP: every connection is closed without a
+//! word. Start with the chapter "Day 1: a server that says hello", then
+//! run the checks:
+//!
+//!     cargo run -p tests --bin check -- day1 --crate NAME
+//!
+//! `cargo run -p tests --bin check -- next` says what to do after that.
+
+use std::net::{TcpListener, TcpStream};
+
+fn main() {
+    let port: u16 = match std::env::var("PORT") {
+        Ok(text) => match text.parse() {
+            Ok(port) => port,
+            Err(_) => {
+                eprintln!("PORT must be a number from 0 to 65535, not {text:?}");
+                std::process::exit(2);
+            }
+        },
+        Err(_) => 5000,
+    };
+    let listener = match TcpListener::bind(("127.0.0.1", port)) {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!("cannot listen on 127.0.0.1:{port}: {err}");
+            std::process::exit(1);
+        }
+    };
+    let address = listener
+        .local_addr()
+        .expect("a bound listener always has a local address");
+    println!("Listening on http://{address}");
+
+    for stream in listener.incoming() {
+        match stream {
+            Ok(stream) => handle_connection(stream),
+            Err(err) => eprintln!("accept failed: {err}"),
+        }
+    }
+}
+
+/// Day 1 starts here: read the request up to its empty line, then write a
+/// response. For now, dropping `stream` closes the connection unanswered.
+fn handle_connection(stream: TcpStream) {
+    drop(stream);
+}

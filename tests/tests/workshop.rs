@@ -1,0 +1,150 @@
+//! Proof that the workshop's checks can fail, and can pass.
+//!
+//! For every exercise:
+//! - the stage it extends, as it is, fails the exercise's check: the check
+//!   asks for something the stage does not do;
+//! - the stage with the reference solution applied passes it, and still
+//!   passes every check of its stage: the solution extends the stage
+//!   without breaking it.
+//!
+//! And the starter crate that `check new` makes fails every day 1 check,
+//! so that a learner starts from ✗, and those checks apply to every stage
+//! after day 1 too (all but `day1-hello-world`).
+//!
+//! Solutions are patches in `tests/solutions/`; `workshop::build_solutions`
+//! applies each to a copy of its stage and builds them all together.
+
+use std::path::Path;
+use std::sync::OnceLock;
+use std::thread;
+
+use tests::checks::{self, Check};
+use tests::exercises::{self, Exercise};
+use tests::report::{self, Outcome};
+use tests::server::Server;
+use tests::stage::Stage;
+use tests::workshop;
+
+/// The folder of the built solutions and starter, built once per run.
+fn built() -> &'static Path {
+    static BUILT: OnceLock<Result<std::path::PathBuf, String>> = OnceLock::new();
+    let all: Vec<&Exercise> = exercises::all().collect();
+    match BUILT.get_or_init(|| workshop::build_solutions(&all)) {
+        Ok(dir) => dir,
+        Err(err) => panic!("{err}"),
+    }
+}
+
+/// Runs `checks` one after another against a fresh server from `start`;
+/// returns the report of each one that failed, and the id of each one that
+/// passed. Reports name port 5000, where a learner runs their server, not
+/// the free port the checker used: they stay the same from run to run.
+fn run(
+    start: impl FnOnce() -> Result<Server, String>,
+    checks: &[&'static Check],
+) -> (Vec<String>, Vec<&'static str>) {
+    let server = start().unwrap_or_else(|err| panic!("cannot start the server: {err}"));
+    let outcomes = report::run_all(checks, server.addr());
+    let failed = outcomes
+        .iter()
+        .filter(|outcome| outcome.result.is_err())
+        .map(|outcome| {
+            report::describe(outcome, server.addr())
+                .replace(&server.addr().to_string(), "127.0.0.1:5000")
+        })
+        .collect();
+    let passed = outcomes
+        .iter()
+        .filter(|outcome| outcome.result.is_ok())
+        .map(|outcome: &Outcome| outcome.check.id)
+        .collect();
+    (failed, passed)
+}
+
+#[test]
+fn every_exercise_fails_on_its_stage_and_passes_with_its_solution() {
+    let dir = built();
+    let problems: Vec<String> = thread::scope(|scope| {
+        let runs: Vec<_> = exercises::all()
+            .map(|exercise| {
+                scope.spawn(move || {
+                    let mut problems = Vec::new();
+                    let stage = exercise.stage();
+                    let check = &exercise.check;
+
+                    // 1. The stage as it is does not do the exercise.
+                    let (_, passed) = run(|| Server::reference(stage), &[check]);
+                    if !passed.is_empty() {
+                        problems.push(format!(
+                            "{}: the reference {stage}, without the solution, already passes it",
+                            exercise.id()
+                        ));
+                    }
+
+                    // 2. The solution does, and is still a whole stage.
+                    let binary = dir.join(exercise.id());
+                    // The exercise's check last: some (a full queue) leave
+                    // the server busy for a while after they are done.
+                    let mut wanted = checks::for_stage(stage);
+                    wanted.push(check);
+                    let (failed, _) = run(|| Server::program(&binary), &wanted);
+                    if !failed.is_empty() {
+                        problems.push(format!(
+                            "{}: the solution fails:\n{}",
+                            exercise.id(),
+                            failed.concat()
+                        ));
+                    }
+                    problems
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .flat_map(|run| run.join().expect("an exercise thread panicked"))
+            .collect()
+    });
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_starter_fails_every_day1_check() {
+    let binary = built().join(workshop::STARTER_PROOF);
+    let day1 = checks::for_stage(Stage::Day1);
+    let runs: Vec<(Vec<String>, Vec<&str>)> = day1
+        .iter()
+        .map(|check| run(|| Server::program(&binary), &[check]))
+        .collect();
+    let passed: Vec<&str> = runs.iter().flat_map(|(_, passed)| passed.clone()).collect();
+    assert!(
+        passed.is_empty(),
+        "the starter already passes {passed:?}: a learner would start with ✓ for work not done"
+    );
+
+    // The first thing a learner sees: the workshop chapter shows it.
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| insta::assert_snapshot!("starter_day1_answers", runs[0].0.concat()));
+}
+
+#[test]
+fn every_exercise_has_a_solution_and_every_solution_an_exercise() {
+    let mut problems = Vec::new();
+    for exercise in exercises::all() {
+        if !exercise.solution().is_file() {
+            problems.push(format!("no {}", exercise.solution().display()));
+        }
+    }
+    for entry in std::fs::read_dir(exercises::solutions_dir()).expect("tests/solutions exists") {
+        let path = entry.expect("readable entry").path();
+        let id = path
+            .file_stem()
+            .and_then(|stem| stem.to_str())
+            .unwrap_or_default();
+        if exercises::find(id).is_none() {
+            problems.push(format!("{} belongs to no exercise", path.display()));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
