@@ -4,7 +4,7 @@
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Barrier};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::{Exercise, ask, failure, number_at};
 use crate::checks::r#final::keep_alive;
@@ -32,7 +32,7 @@ pub static EXERCISES: &[Exercise] = &[
             id: "day4-stats",
             from: Day4,
             until: None,
-            title: "GET /stats answers {\"workers\": 4, \"served\": N}, and no count is lost under load",
+            title: "GET /stats answers {\"workers\": 4, \"served\": N}, and no count is lost while workers run at once",
             hint: "Every worker adds to the same counter, at the same time. A plain `usize` cannot be shared that way; `Arc<AtomicUsize>` can.",
             test: Test::Custom(stats),
         },
@@ -93,9 +93,12 @@ fn queue_full(addr: SocketAddr) -> Result<(), Failure> {
 
 fn stats(addr: SocketAddr) -> Result<(), Failure> {
     const STATS: &[u8] = b"GET /stats HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-    const HELLO: &[u8] = b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    // Slow requests, so that the workers really count at the same time:
+    // four workers need eight rounds of 100 ms, one thread 32.
+    const SLOW: &[u8] = b"GET /sleep?ms=100 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     const CLIENTS: usize = 8;
-    const EACH: usize = 10;
+    const EACH: usize = 4;
+    const LIMIT: Duration = Duration::from_secs(2);
 
     let before = ask(addr, STATS, Expect::Json(200, &[]))?;
     let workers = number_at(&before, "/workers").unwrap_or_default();
@@ -114,14 +117,15 @@ fn stats(addr: SocketAddr) -> Result<(), Failure> {
         ));
     }
 
-    // Eight clients at once, ten requests each, all starting together.
+    // Eight clients at once, four requests each, all starting together.
     let start_line = Arc::new(Barrier::new(CLIENTS));
+    let started = Instant::now();
     let clients: Vec<_> = (0..CLIENTS)
         .map(|_| {
             let start_line = Arc::clone(&start_line);
             thread::spawn(move || {
                 start_line.wait();
-                (0..EACH).try_for_each(|_| ask(addr, HELLO, Expect::Json(200, &[])).map(drop))
+                (0..EACH).try_for_each(|_| ask(addr, SLOW, Expect::Json(200, &[])).map(drop))
             })
         })
         .collect();
@@ -129,20 +133,32 @@ fn stats(addr: SocketAddr) -> Result<(), Failure> {
         client.join().unwrap_or_else(|_| {
             Err(failure(
                 "the client thread to finish",
-                HELLO,
+                SLOW,
                 "it panicked".into(),
             ))
         })?;
     }
+    let elapsed = started.elapsed();
+    if elapsed > LIMIT {
+        return Err(failure(
+            format!(
+                "{} simultaneous GET /sleep?ms=100 served by several workers at once, within {} s",
+                CLIENTS * EACH,
+                LIMIT.as_secs()
+            ),
+            SLOW,
+            format!("they took {:.1} s: one at a time", elapsed.as_secs_f64()),
+        ));
+    }
 
     let after = ask(addr, STATS, Expect::Json(200, &[]))?;
-    // The first /stats, then the 80 hellos.
+    // The first /stats, then the 32 slow requests.
     let expected = served_before + 1 + (CLIENTS * EACH) as u64;
     match number_at(&after, "/served") {
         Some(served) if served == expected => Ok(()),
         _ => Err(failure(
             format!(
-                "\"served\": {expected} after {served_before}, one /stats and {} simultaneous hellos",
+                "\"served\": {expected} after {served_before}, one /stats and {} simultaneous requests",
                 CLIENTS * EACH
             ),
             STATS,
