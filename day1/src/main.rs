@@ -11,8 +11,10 @@
 //! - A client that connects and says nothing blocks everybody else, forever,
 //!   because nothing here has a timeout (day 2).
 
+// ANCHOR: uses
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
+// ANCHOR_END: uses
 
 // ANCHOR: main
 fn main() {

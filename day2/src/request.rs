@@ -23,6 +23,7 @@ use std::io::{self, Read};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+// ANCHOR: limits
 /// How many bytes one `read` call may return. Any size works; what matters is
 /// that we never assume one read is one request.
 const CHUNK_SIZE: usize = 1024;
@@ -40,6 +41,7 @@ pub const MAX_BODY_SIZE: usize = 1024 * 1024;
 /// per-read timeout lets a client that sends one byte every few seconds hold
 /// the connection for ever (the "slowloris" attack).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+// ANCHOR_END: limits
 
 // ANCHOR: request
 /// One parsed HTTP request.

@@ -52,6 +52,20 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
+        id: "day1-survives-bad-bytes",
+        from: Day1,
+        until: None,
+        title: "survives a request line that is not UTF-8",
+        hint: "Reading lines fails on bytes that are not UTF-8. Drop that one connection (with `?` or a `match`), instead of calling `unwrap`, which stops the whole server.",
+        test: Test::Wire {
+            // 0xFF never appears in UTF-8. Day 1 may hang up without a
+            // word; from day 2 on, the answer is a 400. Either way the
+            // server must answer the next client.
+            send: Send::Bytes(b"GET /\xff HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+            expect: Expect::ErrorOrClosed(400),
+        },
+    },
+    Check {
         id: "day1-empty-connection",
         from: Day1,
         until: None,

@@ -38,7 +38,7 @@ pub static EXERCISES: &[Exercise] = &[
         },
         more_hints: &[
             "Create the counter in `main`, clone the `Arc` into each job, and pass it to `handle_connection` and on to the router.",
-            "`served.fetch_add(1, Ordering::Relaxed)` after each answer, and `served.load(Ordering::Relaxed)` in the /stats handler. `served` counts the requests answered before this one.",
+            "`served.fetch_add(1, Ordering::Relaxed)` just before writing each answer (so a client holding its answer can count on being counted), and `served.load(Ordering::Relaxed)` in the /stats handler. `served` counts the requests answered before this one.",
         ],
     },
     Exercise {
