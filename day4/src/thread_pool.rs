@@ -190,6 +190,45 @@ mod tests {
     }
 
     #[test]
+    fn a_full_queue_makes_execute_wait() {
+        use std::time::Duration;
+
+        let pool = Arc::new(ThreadPool::new(1));
+        // The one worker takes this job and waits until we let it go.
+        let (release, held) = channel::<()>();
+        pool.execute(move || {
+            let _ = held.recv();
+        });
+        // Another thread fills the queue, one job at a time, and reports
+        // each `execute` that returned.
+        let (returned, executes) = channel();
+        let filler = {
+            let pool = Arc::clone(&pool);
+            thread::spawn(move || {
+                for i in 0..=QUEUE_PER_WORKER {
+                    pool.execute(|| {});
+                    returned.send(i).expect("the test is listening");
+                }
+            })
+        };
+        // The queue holds QUEUE_PER_WORKER jobs: that many calls return...
+        for _ in 0..QUEUE_PER_WORKER {
+            executes
+                .recv()
+                .expect("execute returns while there is room");
+        }
+        // ...and the next one waits, instead of growing the queue.
+        assert!(
+            executes.recv_timeout(Duration::from_millis(200)).is_err(),
+            "execute returned although the queue was full"
+        );
+        // Once the worker is free, the waiting call goes through.
+        drop(release);
+        assert_eq!(executes.recv().ok(), Some(QUEUE_PER_WORKER));
+        filler.join().expect("the filler thread finishes");
+    }
+
+    #[test]
     fn a_panicking_job_leaves_the_pool_whole() {
         let pool = ThreadPool::new(1);
         pool.execute(|| panic!("a job fails"));
