@@ -296,26 +296,38 @@ fn build_all_stages() -> Result<PathBuf, String> {
 /// the program running now, and returns the folder the binaries went to.
 pub fn cargo_build(packages: &[&str]) -> Result<PathBuf, String> {
     let dir = profile_dir()?;
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    command.arg("build").arg("--quiet");
+    let mut args = vec!["build", "--quiet"];
     if dir.file_name().is_some_and(|name| name == "release") {
-        command.arg("--release");
+        args.push("--release");
     }
     for package in packages {
-        command.args(["-p", package]);
+        args.extend(["-p", package]);
+    }
+    cargo(&args, None)?;
+    Ok(dir)
+}
+
+/// Runs the Cargo that runs us (or `cargo`) with `args`, in `dir` if given;
+/// on failure, says what Cargo said.
+pub fn cargo(args: &[&str], dir: Option<&Path>) -> Result<(), String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command.args(args);
+    if let Some(dir) = dir {
+        command.current_dir(dir);
     }
     let output = command
         .output()
-        .map_err(|err| format!("cannot run cargo build: {err}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "cargo build -p {} failed:\n{}",
-            packages.join(" -p "),
+        .map_err(|err| format!("cannot run cargo: {err}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "cargo {} failed:\n{}",
+            args.join(" "),
             String::from_utf8_lossy(&output.stderr)
-        ));
+        ))
     }
-    Ok(dir)
 }
 
 /// `target/debug` (or `target/release`): where Cargo put the program that is

@@ -259,18 +259,8 @@ pub fn build_solutions(exercises: &[&Exercise]) -> Result<PathBuf, String> {
         write_if_changed(&workspace.join("Cargo.lock"), &lock)?;
     }
 
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .current_dir(&workspace)
-        .args(["build", "--quiet"])
-        .output()
-        .map_err(|err| format!("cannot run cargo build: {err}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "building the solutions failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
+    crate::server::cargo(&["build", "--quiet"], Some(&workspace))
+        .map_err(|err| format!("building the solutions failed: {err}"))?;
     Ok(workspace.join("target").join("debug"))
 }
 
