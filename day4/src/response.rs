@@ -17,13 +17,17 @@
 use crate::json;
 
 // ANCHOR: response
+/// Header names and values, in the order they will be sent. A list rather
+/// than a map: the order is kept, and a name may appear twice.
+pub type Headers = Vec<(String, String)>;
+
 /// A response, ready to be turned into bytes with [`Response::resolve`].
 #[derive(Debug)]
 pub struct Response {
     /// The status code, such as 200 or 404.
     pub status: u16,
     /// Header names and values, in the order they will be sent.
-    pub headers: Vec<(String, String)>,
+    pub headers: Headers,
     /// The body; always JSON in this project.
     pub body: String,
 }
@@ -37,11 +41,11 @@ impl Response {
     /// can get them wrong; `headers` adds more, such as `Allow`. Each stage
     /// up to the final server answers one request per connection, so every
     /// response also says `Connection: close`.
-    pub fn json(status: u16, body: &str, headers: Option<Vec<(String, String)>>) -> Response {
-        let mut all_headers = vec![
-            ("Content-Type".to_string(), "application/json".to_string()),
-            ("Content-Length".to_string(), body.len().to_string()),
-            ("Connection".to_string(), "close".to_string()),
+    pub fn json(status: u16, body: &str, headers: Option<Headers>) -> Response {
+        let mut all_headers: Headers = vec![
+            ("Content-Type".into(), "application/json".into()),
+            ("Content-Length".into(), body.len().to_string()),
+            ("Connection".into(), "close".into()),
         ];
         all_headers.extend(headers.unwrap_or_default());
         Response {

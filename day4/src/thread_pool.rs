@@ -33,6 +33,10 @@ pub const QUEUE_PER_WORKER: usize = 16;
 /// thread (`Send`), and borrows nothing that could disappear before it runs
 /// (`'static`).
 type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// The receiving end of the job queue, shared by every worker: `Arc` so
+/// that they can all own it, `Mutex` so that one at a time takes a job.
+type SharedReceiver = Arc<Mutex<mpsc::Receiver<Job>>>;
 // ANCHOR_END: job
 
 // ANCHOR: thread_pool
@@ -61,10 +65,11 @@ impl ThreadPool {
         // `Mutex` lets only one of them take a job at a time.
         let receiver = Arc::new(Mutex::new(receiver));
 
-        let mut workers = Vec::with_capacity(size);
-        for id in 0..size {
-            workers.push(Worker::new(id, Arc::clone(&receiver)));
-        }
+        // Each worker gets its own handle on the receiver, and its number,
+        // which only shows in log lines.
+        let workers = (0..size)
+            .map(|id| Worker::new(id, Arc::clone(&receiver)))
+            .collect();
         ThreadPool {
             workers,
             sender: Some(sender),
@@ -73,20 +78,17 @@ impl ThreadPool {
     // ANCHOR_END: new
 
     // ANCHOR: execute
-    /// Queues `f` to run on the next free worker.
+    /// Queues `job` to run on the next free worker.
     ///
     /// Blocks while the queue is full. That pause is the point: it pushes
     /// back on the accept loop instead of piling up work we cannot do.
-    pub fn execute<F>(&self, f: F)
-    where
-        F: FnOnce() + Send + 'static,
-    {
+    pub fn execute(&self, job: impl FnOnce() + Send + 'static) {
         let Some(sender) = &self.sender else {
             return; // Only `drop` takes the sender, and nothing runs after it.
         };
         // `send` fails only when every worker has stopped, and workers stop
         // only when the channel closes, in `drop`. Say so rather than panic.
-        if sender.send(Box::new(f)).is_err() {
+        if sender.send(Box::new(job)).is_err() {
             eprintln!("thread pool: no worker is left to run the job");
         }
     }
@@ -103,7 +105,7 @@ impl Drop for ThreadPool {
         drop(self.sender.take());
 
         for worker in &mut self.workers {
-            println!("Shutting down worker {}", worker.id);
+            println!("Waiting for worker {} to finish", worker.id);
             if let Some(thread) = worker.thread.take() {
                 // `join` fails only if the thread itself panicked, and the
                 // worker loop catches panics from jobs.
@@ -125,7 +127,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(id: usize, receiver: Arc<Mutex<mpsc::Receiver<Job>>>) -> Worker {
+    fn new(id: usize, jobs: SharedReceiver) -> Worker {
         let thread = thread::spawn(move || {
             loop {
                 // The lock is held only while waiting for a job: the guard is
@@ -134,10 +136,7 @@ impl Worker {
                 // "poisoned" when a thread panics while holding it; nothing
                 // here can panic while holding it, and a receiver has no
                 // state to corrupt anyway, so we take it back either way.
-                let message = receiver
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .recv();
+                let message = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
 
                 let Ok(job) = message else {
                     println!("Worker {id} stopping: the pool is closed.");
