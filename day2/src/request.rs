@@ -521,6 +521,43 @@ mod tests {
         assert_eq!(query[""], "x");
     }
 
+    /// The devlog's read loop printed a read error and read again, for
+    /// ever: a connection reset made it spin at full speed. Here the client
+    /// resets the connection halfway through a request, and `Request::new`
+    /// must give up at once with the socket error.
+    #[test]
+    fn a_reset_connection_ends_the_request_instead_of_spinning() {
+        use std::io::Write;
+        use std::net::TcpListener;
+        use std::sync::mpsc;
+        use std::thread;
+
+        let listener = TcpListener::bind("127.0.0.1:0").expect("can bind a free port");
+        let mut client =
+            TcpStream::connect(listener.local_addr().expect("bound")).expect("can connect");
+        let (mut server, _) = listener.accept().expect("can accept");
+        // Closing a socket that holds unread bytes makes the system send a
+        // reset instead of a polite goodbye: give the client a byte it
+        // never reads, then let it send half a request and close.
+        server.write_all(b"x").expect("can write");
+        client
+            .write_all(b"GET / HTTP/1.1\r\nHo")
+            .expect("can write");
+        // `peek` waits for the byte without reading it.
+        client.peek(&mut [0u8; 1]).expect("the byte arrives");
+        drop(client);
+
+        let (done, result) = mpsc::channel();
+        thread::spawn(move || done.send(Request::new(&server).map(|r| r.method)));
+        let outcome = result
+            .recv_timeout(Duration::from_secs(2))
+            .expect("Request::new returns at once, instead of reading again and again");
+        assert_eq!(
+            outcome,
+            Err(RequestError::Io(io::ErrorKind::ConnectionReset))
+        );
+    }
+
     #[test]
     fn find_head_end_accepts_both_line_endings() {
         assert_eq!(find_head_end(b"GET / HTTP/1.1\r\n\r\nbody"), Some((16, 18)));
