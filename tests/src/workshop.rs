@@ -218,14 +218,14 @@ fn solutions_workspace() -> PathBuf {
 /// The name the starter crate gets next to the solutions.
 pub const STARTER_PROOF: &str = "starter";
 
-/// Builds every exercise's solution, each as a crate named after the
-/// exercise, and a starter crate called [`STARTER_PROOF`]; returns the
-/// folder the binaries are in.
+/// Builds the solutions of `exercises`, each as a crate named after the
+/// exercise, and a starter crate called [`STARTER_PROOF`], in the release
+/// profile or not; returns the folder the binaries are in.
 ///
 /// Each solution is its stage's crate with the patch applied. They share
 /// one workspace and one `target` folder, so `serde` is built once and an
 /// unchanged solution is not rebuilt.
-pub fn build_solutions(exercises: &[&Exercise]) -> Result<PathBuf, String> {
+pub fn build_solutions(exercises: &[&Exercise], release: bool) -> Result<PathBuf, String> {
     let workspace = solutions_workspace();
     let starter = workspace.join(STARTER_PROOF);
     let starter_files = [
@@ -259,9 +259,14 @@ pub fn build_solutions(exercises: &[&Exercise]) -> Result<PathBuf, String> {
         write_if_changed(&workspace.join("Cargo.lock"), &lock)?;
     }
 
-    crate::server::cargo(&["build", "--quiet"], Some(&workspace))
+    let (args, profile): (&[&str], _) = if release {
+        (&["build", "--quiet", "--release"], "release")
+    } else {
+        (&["build", "--quiet"], "debug")
+    };
+    crate::server::cargo(args, Some(&workspace))
         .map_err(|err| format!("building the solutions failed: {err}"))?;
-    Ok(workspace.join("target").join("debug"))
+    Ok(workspace.join("target").join(profile))
 }
 
 /// The `[workspace.*]` tables of the root manifest, which the stages

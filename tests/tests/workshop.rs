@@ -29,7 +29,7 @@ use tests::workshop;
 fn built() -> &'static Path {
     static BUILT: OnceLock<Result<std::path::PathBuf, String>> = OnceLock::new();
     let all: Vec<&Exercise> = exercises::all().collect();
-    match BUILT.get_or_init(|| workshop::build_solutions(&all)) {
+    match BUILT.get_or_init(|| workshop::build_solutions(&all, false)) {
         Ok(dir) => dir,
         Err(err) => panic!("{err}"),
     }

@@ -10,8 +10,10 @@
 //! single answer.
 //!
 //! Each point starts a fresh server, so that its peak memory (`VmHWM` in
-//! `/proc/PID/status`) belongs to that point alone. Every point runs at
-//! least twice and the report keeps the median.
+//! `/proc/PID/status`) belongs to that point alone. Every point runs three
+//! times, in three rounds over all points, and the report keeps the
+//! median: on a shared two-core machine, a slow minute can make a run 20%
+//! off, and back-to-back runs of one point would all catch it.
 
 pub mod plot;
 
@@ -65,10 +67,34 @@ impl Scenario {
     }
 }
 
+/// What is measured: a stage, or the one design the stages are measured
+/// against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Stage(Stage),
+    /// Day 4 with the solution of the `day4-keep-alive` exercise: keep-alive
+    /// on a fixed pool of four threads. It is the design the final server
+    /// exists to avoid, so the benchmark shows what it does to clients.
+    Day4KeepAlive,
+}
+
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Subject::Stage(stage) => write!(f, "{stage}"),
+            Subject::Day4KeepAlive => f.write_str(KEEP_ALIVE_POOL),
+        }
+    }
+}
+
+/// The exercise whose solution is [`Subject::Day4KeepAlive`], and its name
+/// in the CSV files.
+pub const KEEP_ALIVE_POOL: &str = "day4-keep-alive";
+
 /// One point of the benchmark: a stage, a scenario, a number of connections.
 #[derive(Debug, Clone, Copy)]
 pub struct Point {
-    pub stage: Stage,
+    pub stage: Subject,
     pub scenario: Scenario,
     pub connections: usize,
 }
@@ -96,11 +122,11 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The real thing: about ten minutes on two cores.
+    /// The real thing: about fifteen minutes on two cores.
     pub const FULL: Plan = Plan {
         load: Duration::from_secs(5),
         probe: Duration::from_secs(2),
-        repeats: 2,
+        repeats: 3,
     };
     /// Seconds, for CI: proves the tooling works, measures nothing.
     pub const SMOKE: Plan = Plan {
@@ -114,7 +140,7 @@ impl Plan {
 pub fn points() -> Vec<Point> {
     let mut points = Vec::new();
     let point = |stage, scenario, connections| Point {
-        stage,
+        stage: Subject::Stage(stage),
         scenario,
         connections,
     };
@@ -134,6 +160,14 @@ pub fn points() -> Vec<Point> {
     for connections in [16, 64, 256] {
         points.push(point(Stage::Final, Scenario::Todo, connections));
     }
+    // Keep-alive on a fixed pool of four: how many clients starve.
+    for connections in [16, 256] {
+        points.push(Point {
+            stage: Subject::Day4KeepAlive,
+            scenario: Scenario::Hello,
+            connections,
+        });
+    }
     points
 }
 
@@ -141,17 +175,17 @@ pub fn points() -> Vec<Point> {
 pub fn smoke_points() -> Vec<Point> {
     vec![
         Point {
-            stage: Stage::Day1,
+            stage: Subject::Stage(Stage::Day1),
             scenario: Scenario::Hello,
             connections: 2,
         },
         Point {
-            stage: Stage::Day4,
+            stage: Subject::Stage(Stage::Day4),
             scenario: Scenario::HelloClose,
             connections: 2,
         },
         Point {
-            stage: Stage::Final,
+            stage: Subject::Stage(Stage::Final),
             scenario: Scenario::Todo,
             connections: 2,
         },
@@ -160,7 +194,10 @@ pub fn smoke_points() -> Vec<Point> {
 
 /// Runs `point` once on a fresh server.
 pub fn run(point: Point, plan: Plan) -> Result<Measure, String> {
-    let server = Server::reference(point.stage)?;
+    let server = match point.stage {
+        Subject::Stage(stage) => Server::reference(stage)?,
+        Subject::Day4KeepAlive => Server::program(&keep_alive_pool()?)?,
+    };
     let addr = server.addr();
     if point.scenario == Scenario::Todo {
         create_todo(addr)?;
@@ -170,6 +207,22 @@ pub fn run(point: Point, plan: Plan) -> Result<Measure, String> {
     let pid = server.pid().ok_or("the server has no process id")?;
     measure.peak_rss_kib = peak_rss_kib(pid)?;
     Ok(measure)
+}
+
+/// The binary of [`Subject::Day4KeepAlive`], built once, in the profile of
+/// the benchmark itself (release, for a real run), like the stages.
+fn keep_alive_pool() -> Result<std::path::PathBuf, String> {
+    static BUILT: std::sync::OnceLock<Result<std::path::PathBuf, String>> =
+        std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exercise = crate::exercises::find(KEEP_ALIVE_POOL)
+                .ok_or("the day4-keep-alive exercise is gone")?;
+            let release = !cfg!(debug_assertions);
+            let dir = crate::workshop::build_solutions(&[exercise], release)?;
+            Ok(dir.join(KEEP_ALIVE_POOL))
+        })
+        .clone()
 }
 
 fn create_todo(addr: SocketAddr) -> Result<(), String> {

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! apt-get install wrk                                   # the load generator
-//! cargo run -p tests --release --bin bench              # about ten minutes
+//! cargo run -p tests --release --bin bench              # about fifteen minutes
 //! cargo run -p tests --release --bin bench -- --plot    # redraw the charts only
 //! cargo run -p tests --bin bench -- --smoke             # seconds: CI's check
 //! ```
@@ -58,10 +58,19 @@ fn run(smoke: bool, plot_only: bool, data: &Path, charts: &Path) -> Result<(), S
         } else {
             (bench::points(), Plan::FULL)
         };
-        let mut rows = Vec::new();
-        for point in points {
-            let mut runs = Vec::new();
-            for repeat in 1..=plan.repeats {
+        let mut rows: Vec<Row> = points
+            .into_iter()
+            .map(|point| Row {
+                point,
+                runs: Vec::new(),
+            })
+            .collect();
+        // Round after round over every point, rather than a point's runs
+        // back to back: a shared machine has slow minutes, and they should
+        // spoil one run of several points, not every run of one point.
+        for repeat in 1..=plan.repeats {
+            for row in &mut rows {
+                let point = row.point;
                 let measure = bench::run(point, plan)?;
                 println!(
                     "{:<6} {:<12} {:>4} conns  run {repeat}: {measure}",
@@ -69,9 +78,8 @@ fn run(smoke: bool, plot_only: bool, data: &Path, charts: &Path) -> Result<(), S
                     point.scenario.name(),
                     point.connections,
                 );
-                runs.push(measure);
+                row.runs.push(measure);
             }
-            rows.push(Row { point, runs });
         }
         write(&data.join("runs.csv"), &bench::runs_csv(&rows))?;
         write(&medians_path, &bench::medians_csv(&rows))?;
