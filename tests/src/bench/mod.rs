@@ -189,6 +189,11 @@ pub fn smoke_points() -> Vec<Point> {
             scenario: Scenario::Todo,
             connections: 2,
         },
+        Point {
+            stage: Subject::Day4KeepAlive,
+            scenario: Scenario::Hello,
+            connections: 2,
+        },
     ]
 }
 
