@@ -155,6 +155,11 @@ impl Exchange {
         }
     }
 
+    /// The same exchange, waiting at most `wait` for the answer.
+    pub fn waiting(self, wait: Duration) -> Exchange {
+        Exchange { wait, ..self }
+    }
+
     /// Every byte of the request, in one piece.
     pub fn bytes(&self) -> Vec<u8> {
         self.segments.concat()

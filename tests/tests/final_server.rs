@@ -232,11 +232,9 @@ fn a_saturated_server_answers_503_with_retry_after() {
     let clients: Vec<_> = (0..4)
         .map(|_| {
             thread::spawn(move || {
-                Exchange {
-                    wait: Duration::from_secs(2),
-                    ..Exchange::new(&b"GET /sleep?ms=3000 HTTP/1.1\r\nHost: x\r\n\r\n"[..])
-                }
-                .run(addr)
+                Exchange::new(&b"GET /sleep?ms=3000 HTTP/1.1\r\nHost: x\r\n\r\n"[..])
+                    .waiting(Duration::from_secs(2))
+                    .run(addr)
             })
         })
         .collect();
@@ -332,11 +330,9 @@ fn slowloris_and_idle_crowds_do_not_block_a_new_client() {
     };
 
     let started = Instant::now();
-    let reply = Exchange {
-        wait: Duration::from_secs(2),
-        ..Exchange::new(&b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"[..])
-    }
-    .run(addr);
+    let reply = Exchange::new(&b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"[..])
+        .waiting(Duration::from_secs(2))
+        .run(addr);
     let waited = started.elapsed();
     stop.store(true, Ordering::SeqCst);
     let _ = slow.join();

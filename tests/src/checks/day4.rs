@@ -107,11 +107,7 @@ fn idle_client_does_not_block(addr: SocketAddr) -> Result<(), Failure> {
     let stalled = open(addr, HALF)?;
     // The second must be answered long before the first one times out.
     let wait = Duration::from_secs(2);
-    let reply = Exchange {
-        wait,
-        ..Exchange::new(HELLO)
-    }
-    .run(addr);
+    let reply = Exchange::new(HELLO).waiting(wait).run(addr);
     drop(stalled);
     match reply {
         Reply::Response(response) if response.status == 200 => Ok(()),

@@ -554,11 +554,7 @@ fn idle_clients_do_not_starve(addr: SocketAddr) -> Result<(), Failure> {
         .filter_map(|_| TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok())
         .collect();
     let wait = Duration::from_secs(2);
-    let reply = Exchange {
-        wait,
-        ..Exchange::new(HELLO)
-    }
-    .run(addr);
+    let reply = Exchange::new(HELLO).waiting(wait).run(addr);
     drop(silent);
     match &reply {
         Reply::Response(response) if response.status == 200 => Ok(()),

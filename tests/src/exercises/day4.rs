@@ -71,11 +71,7 @@ fn queue_full(addr: SocketAddr) -> Result<(), Failure> {
     // The next client must hear "busy, come back later" right away, not
     // wait for a worker.
     let wait = Duration::from_secs(1);
-    let reply = Exchange {
-        wait,
-        ..Exchange::new(HELLO)
-    }
-    .run(addr);
+    let reply = Exchange::new(HELLO).waiting(wait).run(addr);
     drop(slow);
     Expect::ErrorWithHeader(503, "retry-after", "1")
         .verify(&reply, &crate::checks::Send::Bytes(HELLO))
