@@ -17,7 +17,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use tests::{checks, exercises};
+use suite::checks;
+use workshop::exercises;
 
 fn book_src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src")

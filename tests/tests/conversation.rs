@@ -9,9 +9,9 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use tests::server::Server;
-use tests::stage::Stage;
-use tests::wire::{self, Reply, transcript};
+use suite::server::Server;
+use suite::stage::Stage;
+use suite::wire::{self, Reply, transcript};
 
 /// Each step: its name, method, path, extra headers, and body (sent as
 /// JSON unless the extra headers set another Content-Type).

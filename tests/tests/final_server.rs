@@ -16,9 +16,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tests::server::{Server, reference_binary};
-use tests::stage::Stage;
-use tests::wire::{self, Exchange, RawResponse, Reply};
+use suite::cargo::reference_binary;
+use suite::server::Server;
+use suite::stage::Stage;
+use suite::wire::{self, Exchange, RawResponse, Reply};
 
 /// A fresh, empty directory for one test's data file.
 fn data_file(test: &str) -> PathBuf {

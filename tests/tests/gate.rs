@@ -12,35 +12,61 @@
 //! request) must not slow down the others.
 
 use std::thread;
+use std::time::Duration;
 
-use tests::checks::{self, Check};
-use tests::report::{self, Outcome};
-use tests::server::Server;
-use tests::stage::Stage;
+use suite::checks::{self, Check};
+use suite::process::join_within;
+use suite::report::{self, LEARNER_ADDR, Outcome};
+use suite::server::Server;
+use suite::stage::Stage;
+
+/// The longest any one check may take, server start included. The slowest
+/// checks wait 10 s for an answer that never comes; this is a hang.
+const CHECK_LIMIT: Duration = Duration::from_secs(60);
 
 /// Runs each check on its own fresh server of `stage`, all in parallel.
 /// Returns each outcome with its report, as `check` would print it.
 fn run_each_on_fresh_server(stage: Stage, checks: &[&'static Check]) -> Vec<(Outcome, String)> {
-    thread::scope(|scope| {
-        let runs: Vec<_> = checks
-            .iter()
-            .map(|&check| {
-                scope.spawn(move || {
-                    let server = Server::reference(stage)
+    let runs: Vec<_> = checks
+        .iter()
+        .map(|&check| {
+            thread::spawn(move || {
+                let mut outcomes =
+                    report::run_all(&[check], &|| Server::reference(stage), true, |_, _| {})
                         .unwrap_or_else(|err| panic!("cannot start {stage}: {err}"));
-                    let outcome = Outcome {
-                        check,
-                        result: check.run(server.addr()),
-                    };
-                    let report = report::describe(&outcome, server.addr());
-                    (outcome, report)
-                })
+                let outcome = outcomes.remove(0);
+                let report = report::describe(&outcome, LEARNER_ADDR, false);
+                (outcome, report)
             })
-            .collect();
-        runs.into_iter()
-            .map(|run| run.join().expect("a check thread panicked"))
-            .collect()
-    })
+        })
+        .collect();
+    runs.into_iter()
+        .zip(checks)
+        .map(|(run, check)| {
+            join_within(run, CHECK_LIMIT)
+                .unwrap_or_else(|err| panic!("{} on {stage}: {err}", check.id))
+        })
+        .collect()
+}
+
+/// Every `try:` line must send exactly the bytes its check sent: a
+/// reproducer that sends something else sends a learner the wrong way.
+fn assert_reproducers_reproduce(outcomes: &[(Outcome, String)]) {
+    for (outcome, _) in outcomes {
+        let Err(failure) = &outcome.result else {
+            continue;
+        };
+        let Some(sent) = &failure.sent else {
+            continue;
+        };
+        let command = report::reproducer(LEARNER_ADDR, sent);
+        assert_eq!(
+            report::bytes_of_reproducer(&command).as_ref(),
+            Ok(sent),
+            "{}: the try: line `{command}` does not send what the check sent",
+            outcome.check.id
+        );
+    }
 }
 
 fn assert_passes_its_checks(stage: Stage) {
@@ -65,7 +91,9 @@ fn assert_is_a_step(stage: Stage) {
         .previous()
         .expect("the first stage has no previous stage");
     let introduced = checks::introduced_by(stage);
-    let already_passing: Vec<&str> = run_each_on_fresh_server(previous, &introduced)
+    let outcomes = run_each_on_fresh_server(previous, &introduced);
+    assert_reproducers_reproduce(&outcomes);
+    let already_passing: Vec<&str> = outcomes
         .into_iter()
         .filter(|(outcome, _)| outcome.result.is_ok())
         .map(|(outcome, _)| outcome.check.id)

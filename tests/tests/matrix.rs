@@ -11,9 +11,9 @@
 
 use std::time::Duration;
 
-use tests::server::Server;
-use tests::stage::Stage;
-use tests::wire::{Exchange, Reply, transcript};
+use suite::server::Server;
+use suite::stage::Stage;
+use suite::wire::{Exchange, Reply, transcript};
 
 /// One row: a name for the snapshot, the raw request, and whether a real
 /// HTTP client can send it too (it cannot send malformed requests).

@@ -11,47 +11,51 @@
 //! so that a learner starts from ✗, and those checks apply to every stage
 //! after day 1 too (all but `day1-hello-world`).
 //!
-//! Solutions are patches in `tests/solutions/`; `workshop::build_solutions`
+//! Solutions are patches in `tests/workshop/solutions/`; `build_solutions`
 //! applies each to a copy of its stage and builds them all together.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::thread;
+use std::time::Duration;
 
-use tests::checks::{self, Check};
-use tests::exercises::{self, Exercise};
-use tests::report::{self, Outcome};
-use tests::server::Server;
-use tests::stage::Stage;
-use tests::workshop;
+use suite::cargo;
+use suite::checks::{self, Check};
+use suite::process::join_within;
+use suite::report::{self, LEARNER_ADDR, Outcome};
+use suite::server::Server;
+use suite::stage::Stage;
+use workshop::exercises::{self, Exercise};
+use workshop::solutions::{self, STARTER_PROOF};
 
 /// The folder of the built solutions and starter, built once per run.
 fn built() -> &'static Path {
-    static BUILT: OnceLock<Result<std::path::PathBuf, String>> = OnceLock::new();
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     let all: Vec<&Exercise> = exercises::all().collect();
-    match BUILT.get_or_init(|| workshop::build_solutions(&all, false)) {
+    match BUILT.get_or_init(|| solutions::build_solutions(&all)) {
         Ok(dir) => dir,
         Err(err) => panic!("{err}"),
     }
 }
 
-/// Runs `checks` one after another against a fresh server from `start`;
-/// returns the report of each one that failed, and the id of each one that
-/// passed. Reports name port 5000, where a learner runs their server, not
-/// the free port the checker used: they stay the same from run to run.
+/// The binary called `name` among the built solutions.
+fn solution_binary(name: &str) -> PathBuf {
+    built().join(cargo::binary_name(name))
+}
+
+/// Runs `checks` one after another, each against a fresh server from
+/// `start`, as `check --crate` does; returns the report of each one that
+/// failed, and the id of each one that passed.
 fn run(
-    start: impl FnOnce() -> Result<Server, String>,
+    start: impl Fn() -> Result<Server, String>,
     checks: &[&'static Check],
 ) -> (Vec<String>, Vec<&'static str>) {
-    let server = start().unwrap_or_else(|err| panic!("cannot start the server: {err}"));
-    let outcomes = report::run_all(checks, server.addr());
+    let outcomes = report::run_all(checks, &start, true, |_, _| {})
+        .unwrap_or_else(|err| panic!("cannot start the server: {err}"));
     let failed = outcomes
         .iter()
         .filter(|outcome| outcome.result.is_err())
-        .map(|outcome| {
-            report::describe(outcome, server.addr())
-                .replace(&server.addr().to_string(), "127.0.0.1:5000")
-        })
+        .map(|outcome| report::describe(outcome, LEARNER_ADDR, false))
         .collect();
     let passed = outcomes
         .iter()
@@ -74,54 +78,68 @@ fn every_exercise_fails_on_its_stage_and_passes_with_its_solution() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// The longest one exercise may take: two servers and a stage's checks.
+const EXERCISE_LIMIT: Duration = Duration::from_secs(180);
+
 /// Checks `exercises` side by side; returns what went wrong.
 fn check_exercises(exercises: &[&'static Exercise]) -> Vec<String> {
-    let dir = built();
-    thread::scope(|scope| {
-        let runs: Vec<_> = exercises
-            .iter()
-            .map(|&exercise| {
-                scope.spawn(move || {
-                    let mut problems = Vec::new();
-                    let stage = exercise.stage();
-                    let check = &exercise.check;
+    built();
+    let runs: Vec<_> = exercises
+        .iter()
+        .map(|&exercise| (exercise, thread::spawn(move || check_exercise(exercise))))
+        .collect();
+    runs.into_iter()
+        .flat_map(|(exercise, run)| {
+            join_within(run, EXERCISE_LIMIT)
+                .unwrap_or_else(|err| vec![format!("{}: {err}", exercise.id())])
+        })
+        .collect()
+}
 
-                    // 1. The stage as it is does not do the exercise.
-                    let (_, passed) = run(|| Server::reference(stage), &[check]);
-                    if !passed.is_empty() {
-                        problems.push(format!(
-                            "{}: the reference {stage}, without the solution, already passes it",
-                            exercise.id()
-                        ));
-                    }
+fn check_exercise(exercise: &'static Exercise) -> Vec<String> {
+    let mut problems = Vec::new();
+    let stage = exercise.stage();
+    let check = &exercise.check;
 
-                    // 2. The solution does, and is still a whole stage.
-                    let binary = dir.join(exercise.id());
-                    // The exercise's check last: some (a full queue) leave
-                    // the server busy for a while after they are done.
-                    let mut wanted = checks::for_stage(stage);
-                    wanted.push(check);
-                    let (failed, _) = run(|| Server::program(&binary), &wanted);
-                    if !failed.is_empty() {
-                        problems.push(format!(
-                            "{}: the solution fails:\n{}",
-                            exercise.id(),
-                            failed.concat()
-                        ));
-                    }
-                    problems
-                })
-            })
-            .collect();
-        runs.into_iter()
-            .flat_map(|run| run.join().expect("an exercise thread panicked"))
-            .collect()
-    })
+    // 1. The stage as it is does not do the exercise, and the report's
+    //    `try:` line sends exactly what the check sent.
+    let outcomes = report::run_all(&[check], &|| Server::reference(stage), true, |_, _| {})
+        .unwrap_or_else(|err| panic!("cannot start {stage}: {err}"));
+    match &outcomes[0].result {
+        Ok(()) => problems.push(format!(
+            "{}: the reference {stage}, without the solution, already passes it",
+            exercise.id()
+        )),
+        Err(failure) => {
+            if let Some(sent) = &failure.sent {
+                let command = report::reproducer(LEARNER_ADDR, sent);
+                if report::bytes_of_reproducer(&command).as_ref() != Ok(sent) {
+                    problems.push(format!("{}: `{command}` does not reproduce", exercise.id()));
+                }
+            }
+        }
+    }
+
+    // 2. The solution does, and is still a whole stage.
+    let binary = solution_binary(exercise.id());
+    // The exercise's check last: some (a full queue) leave the server
+    // busy for a while after they are done.
+    let mut wanted = checks::for_stage(stage);
+    wanted.push(check);
+    let (failed, _) = run(|| Server::program(&binary), &wanted);
+    if !failed.is_empty() {
+        problems.push(format!(
+            "{}: the solution fails:\n{}",
+            exercise.id(),
+            failed.concat()
+        ));
+    }
+    problems
 }
 
 #[test]
 fn the_starter_fails_every_day1_check() {
-    let binary = built().join(workshop::STARTER_PROOF);
+    let binary = solution_binary(STARTER_PROOF);
     let day1 = checks::for_stage(Stage::Day1);
     let runs: Vec<(Vec<String>, Vec<&str>)> = day1
         .iter()
@@ -149,7 +167,9 @@ fn every_exercise_has_a_solution_and_every_solution_an_exercise() {
             problems.push(format!("no {}", exercise.solution().display()));
         }
     }
-    for entry in std::fs::read_dir(exercises::solutions_dir()).expect("tests/solutions exists") {
+    for entry in
+        std::fs::read_dir(exercises::solutions_dir()).expect("tests/workshop/solutions exists")
+    {
         let path = entry.expect("readable entry").path();
         let id = path
             .file_stem()

@@ -7,16 +7,18 @@
 //! cargo run -p tests --bin bench -- --smoke             # seconds: CI's check
 //! ```
 //!
-//! The full run writes `tests/bench/runs.csv` (every run),
-//! `tests/bench/medians.csv` (the median of each point) and the charts in
-//! `book/src/bench/`. `--smoke` writes to `target/bench-smoke/` instead, so
-//! it never overwrites the measured results.
+//! The full run writes `tests/benchmark/results/runs.csv` (every run),
+//! `tests/benchmark/results/medians.csv` (the median of each point) and the
+//! charts in `book/src/bench/`. `--smoke` writes to `bench-smoke/` in
+//! Cargo's target folder instead, so it never overwrites the measured
+//! results.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use tests::bench::{self, Plan, Row, plot};
+use benchmark::{self as bench, Plan, Row, plot};
+use suite::cargo;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -29,12 +31,21 @@ fn main() -> ExitCode {
         eprintln!("unknown argument {other:?}\nusage: bench [--smoke] [--plot]");
         return ExitCode::from(2);
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = cargo::root();
     let (data, charts) = if smoke {
-        let dir = root.join("target/bench-smoke");
+        let dir = match cargo::target_dir() {
+            Ok(target) => target.join("bench-smoke"),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return ExitCode::FAILURE;
+            }
+        };
         (dir.clone(), dir)
     } else {
-        (root.join("tests/bench"), root.join("book/src/bench"))
+        (
+            root.join("tests/benchmark/results"),
+            root.join("book/src/bench"),
+        )
     };
     match run(smoke, plot_only, &data, &charts) {
         Ok(()) => ExitCode::SUCCESS,
@@ -74,7 +85,7 @@ fn run(smoke: bool, plot_only: bool, data: &Path, charts: &Path) -> Result<(), S
                 let measure = bench::run(point, plan)?;
                 println!(
                     "{:<6} {:<12} {:>4} conns  run {repeat}: {measure}",
-                    point.stage,
+                    point.contender,
                     point.scenario.name(),
                     point.connections,
                 );

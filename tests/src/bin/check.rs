@@ -20,12 +20,14 @@
 use std::fs;
 use std::process::ExitCode;
 
-use tests::checks::{self, Check};
-use tests::exercises::{self, Exercise};
-use tests::report;
-use tests::server::{self, Server};
-use tests::stage::Stage;
-use tests::workshop::{self, Progress};
+use suite::cargo;
+use suite::checks::{self, Check};
+use suite::report;
+use suite::server::Server;
+use suite::stage::Stage;
+use workshop::exercises::{self, Exercise};
+use workshop::progress::Progress;
+use workshop::starter;
 
 const USAGE: &str = "\
 usage: check <STAGE | CHECK-ID | EXERCISE-ID> [--crate NAME | --addr HOST:PORT | --cmd \"COMMAND\"]
@@ -61,14 +63,98 @@ struct Args {
     hint: bool,
     anyway: bool,
     list: bool,
+    full: bool,
 }
 
-/// What is being checked, and whose progress it counts for.
+/// The server being checked.
 enum Target {
-    Reference,
+    /// This repository's crate for the stage.
+    Reference(Stage),
+    /// A learner's crate, `workshop/NAME`; its progress is remembered.
     Crate(String),
+    /// A server someone already started, at this address.
     Addr(String),
+    /// A command that starts the server, with `PORT=0`.
     Cmd(String),
+}
+
+impl Target {
+    /// What the command line names; for an exercise, the learner's crate.
+    fn choose(args: &Args, stage: Stage, exercise: Option<&Exercise>) -> Result<Target, String> {
+        Ok(match (&args.addr, &args.cmd, &args.krate) {
+            (Some(addr), _, _) => Target::Addr(addr.clone()),
+            (_, Some(cmd), _) => Target::Cmd(cmd.clone()),
+            (_, _, Some(name)) => Target::Crate(name.clone()),
+            _ => match exercise {
+                None => Target::Reference(stage),
+                Some(exercise) => match learner_crate(args, &Progress::load()) {
+                    Some(name) => Target::Crate(name),
+                    None => {
+                        return Err(format!(
+                            "an exercise is checked against your own server: add --crate NAME (or make one with `check new NAME`); the reference {stage} does not do {}, by design",
+                            exercise.id()
+                        ));
+                    }
+                },
+            },
+        })
+    }
+
+    /// Builds what needs building, once, before the checks run.
+    fn prepare(&self) -> Result<(), String> {
+        match self {
+            Target::Crate(name) => {
+                if !workshop::crates().contains(name) {
+                    return Err(format!(
+                        "there is no crate workshop/{name}; make it with `check new {name}`"
+                    ));
+                }
+                // Only the learner's crate is built: seconds, not minutes.
+                println!("Building {name}…");
+                cargo::build(&[name]).map(drop)
+            }
+            Target::Reference(stage) => cargo::reference_binary(*stage).map(drop),
+            Target::Addr(_) | Target::Cmd(_) => Ok(()),
+        }
+    }
+
+    /// Starts (or, for `--addr`, finds) a server.
+    fn start(&self) -> Result<Server, String> {
+        match self {
+            Target::Reference(stage) => Server::reference(*stage),
+            Target::Crate(name) => {
+                let dir = cargo::target_dir()?.join(cargo::profile());
+                Server::program(&dir.join(cargo::binary_name(name)))
+            }
+            Target::Addr(addr) => Server::external(addr),
+            Target::Cmd(cmd) => Server::command(cmd),
+        }
+    }
+
+    /// Whether each check gets a server of its own. A binary starts in
+    /// milliseconds, so it does; a command (`cargo run` compiles first) is
+    /// started once, and a server someone else started cannot be restarted.
+    fn fresh_for_each_check(&self) -> bool {
+        matches!(self, Target::Reference(_) | Target::Crate(_))
+    }
+
+    /// Whose server this is, for the first line of the report.
+    fn whose(&self) -> String {
+        match self {
+            Target::Reference(stage) => format!("the reference crate {stage}"),
+            Target::Crate(name) => format!("your crate {name}"),
+            Target::Addr(addr) => format!("your server at {addr}"),
+            Target::Cmd(cmd) => format!("your server, started with `{cmd}`"),
+        }
+    }
+
+    /// The learner's crate, whose progress this run counts for.
+    fn crate_name(&self) -> Option<&str> {
+        match self {
+            Target::Crate(name) => Some(name),
+            _ => None,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -100,6 +186,7 @@ fn parse(raw: impl Iterator<Item = String>) -> Result<Args, String> {
             "--hint" => args.hint = true,
             "--anyway" => args.anyway = true,
             "--list" => args.list = true,
+            "--full" => args.full = true,
             "--help" | "-h" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -166,59 +253,34 @@ fn check(target: &str, args: &Args) -> Result<bool, String> {
             ));
         };
 
+    let server = Target::choose(args, stage, exercise)?;
+    server.prepare()?;
+    // Where a `try:` line sends its bytes. The checker's own servers ran
+    // on free ports and are gone by the time anyone reads the report, so
+    // the lines assume the server the learner runs by hand, on port 5000.
+    let (reproduce_at, assumption) = match &server {
+        Target::Addr(addr) => (addr.parse().ok(), None),
+        Target::Crate(name) => (None, Some(format!("`cargo run -p {name}`"))),
+        Target::Reference(stage) => (None, Some(format!("`cargo run -p {stage}`"))),
+        Target::Cmd(cmd) => (None, Some(format!("`{cmd}` with PORT=5000"))),
+    };
+    let reproduce_at = reproduce_at.unwrap_or(report::LEARNER_ADDR);
+    println!("Checking {target} against {}\n", server.whose());
+    if let Some(assumption) = &assumption {
+        println!("(`try:` lines assume {assumption} is running on {reproduce_at}.)\n");
+    }
+
+    let total = checks.len();
+    let outcomes = report::run_all(
+        &checks,
+        &|| server.start(),
+        server.fresh_for_each_check(),
+        |index, check| report::progress(index, total, check),
+    )?;
     let mut progress = Progress::load();
-    let target_server = match (&args.addr, &args.cmd, &args.krate) {
-        (Some(addr), _, _) => Target::Addr(addr.clone()),
-        (_, Some(cmd), _) => Target::Cmd(cmd.clone()),
-        (_, _, Some(name)) => Target::Crate(name.clone()),
-        _ if exercise.is_some() => match learner_crate(args, &progress) {
-            Some(name) => Target::Crate(name),
-            None => {
-                return Err(format!(
-                    "an exercise is checked against your own server: add --crate NAME (or make one with `check new NAME`); the reference {stage} does not do {target}, by design"
-                ));
-            }
-        },
-        _ => Target::Reference,
-    };
-
-    let server = match &target_server {
-        Target::Reference => Server::reference(stage)?,
-        Target::Addr(addr) => Server::external(addr)?,
-        Target::Cmd(cmd) => Server::command(cmd)?,
-        Target::Crate(name) => {
-            if !workshop::crates().contains(name) {
-                return Err(format!(
-                    "there is no crate workshop/{name}; make it with `check new {name}`"
-                ));
-            }
-            // Only the learner's crate is built: seconds, not minutes.
-            println!("Building {name}…");
-            let dir = server::cargo_build(&[name])?;
-            Server::program(&dir.join(name))?
-        }
-    };
-    let addr = server.addr();
-    let whose = match &target_server {
-        Target::Reference => format!("the reference crate {stage}"),
-        Target::Crate(name) => format!("your crate {name}"),
-        _ => "your server".to_string(),
-    };
-    println!("Checking {target} against {whose} at {addr}\n");
-
-    let outcomes = report::run_all(&checks, addr);
-    let name = match &target_server {
-        Target::Crate(name) => Some(name.as_str()),
-        _ => None,
-    };
+    let name = server.crate_name();
     for outcome in &outcomes {
-        let mut text = report::describe(outcome, addr);
-        if name.is_some() {
-            // The checker's copy of the crate ran on a free port and is
-            // gone; `cargo run -p NAME` listens on 5000, so say that.
-            text = text.replace(&addr.to_string(), "127.0.0.1:5000");
-        }
-        print!("{text}");
+        print!("{}", report::describe(outcome, reproduce_at, args.full));
         // An exercise's further hints, as far as this learner has asked.
         if let (Err(_), Some(exercise)) = (&outcome.result, exercise) {
             let seen = name.map_or(1, |name| progress.hints_seen(name, exercise.id()));
@@ -233,7 +295,7 @@ fn check(target: &str, args: &Args) -> Result<bool, String> {
     println!("\n{}", report::summary(&outcomes));
     let all_passed = outcomes.iter().all(|outcome| outcome.result.is_ok());
 
-    match (&target_server, name) {
+    match (&server, name) {
         (_, Some(name)) => {
             for outcome in &outcomes {
                 progress.record(name, outcome.check.id, outcome.result.is_ok());
@@ -247,7 +309,7 @@ fn check(target: &str, args: &Args) -> Result<bool, String> {
                 println!("Progress saved. `check next` says what comes next.");
             }
         }
-        (Target::Reference, _) if exercise.is_none() => {
+        (Target::Reference(_), _) if exercise.is_none() => {
             println!("(That was this repository's {stage}. To check yours: --crate NAME.)");
         }
         _ => {}
@@ -259,7 +321,7 @@ fn check(target: &str, args: &Args) -> Result<bool, String> {
 // check new / next / --list / --hint / solution
 
 fn new(name: &str) -> Result<(), String> {
-    let dir = workshop::create_starter(name)?;
+    let dir = starter::create_starter(name)?;
     let mut progress = Progress::load();
     progress.current = Some(name.to_string());
     progress.save();

@@ -6,11 +6,12 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::{Exercise, ask, failure, number_at};
-use crate::checks::r#final::keep_alive;
-use crate::checks::{Check, Expect, Failure, Test, open};
-use crate::stage::Stage::Day4;
-use crate::wire::Exchange;
+use super::Exercise;
+use suite::checks::r#final::keep_alive;
+use suite::checks::{Check, Expect, Failure, Probe, open};
+use suite::client::{ask, failure, number_at};
+use suite::stage::Stage::Day4;
+use suite::wire::Exchange;
 
 pub static EXERCISES: &[Exercise] = &[
     Exercise {
@@ -20,7 +21,7 @@ pub static EXERCISES: &[Exercise] = &[
             until: None,
             title: "when every worker is busy and the queue is full, answers 503 with Retry-After at once",
             hint: "`SyncSender::try_send` never waits: it hands the job back in `Err(TrySendError::Full(job))` when the queue is full.",
-            test: Test::Custom(queue_full),
+            probe: Probe::Script(queue_full),
         },
         more_hints: &[
             "Give the pool a `try_execute` that returns the job (or just a bool) instead of waiting, and answer the refused connection from the accept loop: `HTTP/1.1 503 Service Unavailable`, `Retry-After: 1`, a JSON error.",
@@ -34,7 +35,7 @@ pub static EXERCISES: &[Exercise] = &[
             until: None,
             title: "GET /stats answers {\"workers\": 4, \"served\": N}, and no count is lost while workers run at once",
             hint: "Every worker adds to the same counter, at the same time. A plain `usize` cannot be shared that way; `Arc<AtomicUsize>` can.",
-            test: Test::Custom(stats),
+            probe: Probe::Script(stats),
         },
         more_hints: &[
             "Create the counter in `main`, clone the `Arc` into each job, and pass it to `handle_connection` and on to the router.",
@@ -48,7 +49,7 @@ pub static EXERCISES: &[Exercise] = &[
             until: None,
             title: "answers several requests on one connection, and closes when asked",
             hint: "Loop in handle_connection: read a request, answer it, and read the next one from the same stream, until the client closes or asks to close.",
-            test: Test::Custom(keep_alive),
+            probe: Probe::Script(keep_alive),
         },
         more_hints: &[
             "Stop sending `Connection: close` unless the client sent it, or spoke HTTP/1.0 without `Connection: keep-alive` (RFC 9112, section 9.3); in those cases answer with it and leave the loop.",
@@ -74,7 +75,7 @@ fn queue_full(addr: SocketAddr) -> Result<(), Failure> {
     let reply = Exchange::new(HELLO).waiting(wait).run(addr);
     drop(slow);
     Expect::ErrorWithHeader(503, "retry-after", "1")
-        .verify(&reply, &crate::checks::Send::Bytes(HELLO))
+        .verify(&reply, &suite::checks::Payload::Bytes(HELLO))
         .map_err(|expected| {
             failure(
                 format!(

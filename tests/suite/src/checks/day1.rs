@@ -3,7 +3,7 @@
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use super::{Check, Expect, Failure, Send, Test, still_answers};
+use super::{Check, Expect, Failure, Payload, Probe, still_answers};
 use crate::stage::Stage::Day1;
 
 pub static CHECKS: &[Check] = &[
@@ -13,8 +13,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "answers a plain GET with a complete HTTP response",
         hint: "Read the request up to the empty line, then write a status line, headers, an empty line and a body, each line ending in \\r\\n.",
-        test: Test::Wire {
-            send: Send::Bytes(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
             expect: Expect::AnyResponse,
         },
     },
@@ -24,8 +24,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "labels the body as JSON, gives its length, and it really is JSON",
         hint: "JSON strings use double quotes: {\"hello\":\"World\"}, not {'hello': 'World'}. Send `Content-Type: application/json` and a `Content-Length` that counts the body's bytes.",
-        test: Test::Wire {
-            send: Send::Bytes(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
             expect: Expect::AnyJson,
         },
     },
@@ -35,8 +35,8 @@ pub static CHECKS: &[Check] = &[
         until: Some(Day1),
         title: "answers {\"hello\":\"World\"} with 200 OK",
         hint: "Day 1 answers every request with the same fixed response: `HTTP/1.1 200 OK` and the body {\"hello\":\"World\"}.",
-        test: Test::Wire {
-            send: Send::Bytes(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
             expect: Expect::Json(200, &[("/hello", "\"World\"")]),
         },
     },
@@ -46,8 +46,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "answers a POST that carries a small body",
         hint: "The body comes after the empty line. Day 1 may ignore it, but must still answer.",
-        test: Test::Wire {
-            send: Send::Bytes(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"title\":\"milk\"}"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"title\":\"milk\"}"),
             expect: Expect::AnyJson,
         },
     },
@@ -57,11 +57,11 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "survives a request line that is not UTF-8",
         hint: "Reading lines fails on bytes that are not UTF-8. Drop that one connection (with `?` or a `match`), instead of calling `unwrap`, which stops the whole server.",
-        test: Test::Wire {
+        probe: Probe::Request {
             // 0xFF never appears in UTF-8. Day 1 may hang up without a
             // word; from day 2 on, the answer is a 400. Either way the
             // server must answer the next client.
-            send: Send::Bytes(b"GET /\xff HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+            payload: Payload::Bytes(b"GET /\xff HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
             expect: Expect::ErrorOrClosed(400),
         },
     },
@@ -71,7 +71,7 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "survives a client that connects and leaves without a word",
         hint: "When a read returns 0 bytes the client has gone. Handle errors from reading and writing by dropping that connection, not with `unwrap`, which stops the whole server.",
-        test: Test::Custom(connect_and_leave),
+        probe: Probe::Script(connect_and_leave),
     },
 ];
 
@@ -84,5 +84,5 @@ fn connect_and_leave(addr: SocketAddr) -> Result<(), Failure> {
             received: err.to_string(),
         })?;
     drop(stream);
-    still_answers(addr)
+    still_answers(addr, None)
 }

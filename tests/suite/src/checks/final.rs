@@ -1,7 +1,7 @@
 //! The final server: the to-do API, CORS, keep-alive, and serving everyone.
 //!
 //! Most API checks need a few requests in a row (create a to-do, then read
-//! it back), so they are functions built from [`call`]. Each starts by
+//! it back), so they are functions built from [`call`](crate::client::call). Each starts by
 //! creating what it needs, so it also works against a server that already
 //! holds to-dos.
 
@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::{Check, Expect, Failure, Send, Test, json_body, open};
+use super::{Check, Expect, Failure, Payload, Probe, open};
+use crate::client::{call, create_todo, expecting, failed_reply, id_of};
 use crate::stage::Stage::Final;
 use crate::wire::{self, Exchange, RawResponse, Reply};
 
@@ -24,7 +25,7 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "GET /todos answers a JSON array",
         hint: "Serialize the list of to-dos with serde_json: `[]` when there are none.",
-        test: Test::Custom(list),
+        probe: Probe::Script(list),
     },
     Check {
         id: "final-create",
@@ -32,7 +33,7 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "POST /todos answers 201 with the new to-do, its absolute url, and a Location header",
         hint: "Answer 201 Created with {id, title, completed, order, url}; url is http://HOST/todos/ID built from the Host header, and Location repeats it.",
-        test: Test::Custom(create),
+        probe: Probe::Script(create),
     },
     Check {
         id: "final-get",
@@ -40,7 +41,7 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "GET on a to-do's url answers that to-do",
         hint: "Parse the id from /todos/{id} and look it up; 404 when it does not exist.",
-        test: Test::Custom(get),
+        probe: Probe::Script(get),
     },
     Check {
         id: "final-patch",
@@ -48,7 +49,7 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "PATCH changes only the fields it names and answers the whole to-do",
         hint: "Read each field as optional: replace the ones present, keep the others.",
-        test: Test::Custom(patch),
+        probe: Probe::Script(patch),
     },
     Check {
         id: "final-delete",
@@ -56,7 +57,7 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "DELETE /todos/{id} answers 204, and the to-do is gone",
         hint: "Answer 204 No Content (no body, no Content-Length) and remove it; a later GET is 404.",
-        test: Test::Custom(delete),
+        probe: Probe::Script(delete),
     },
     Check {
         id: "final-delete-all",
@@ -64,7 +65,7 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "DELETE /todos answers 204 and empties the list",
         hint: "Remove every to-do, but keep counting ids up: an id is never reused.",
-        test: Test::Custom(delete_all),
+        probe: Probe::Script(delete_all),
     },
     Check {
         id: "final-bad-json",
@@ -72,8 +73,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "a body that is not JSON answers 400",
         hint: "When serde_json cannot parse the body, answer 400 and say so.",
-        test: Test::Wire {
-            send: Send::Bytes(b"POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\r\n{\"title\":"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\r\n{\"title\":"),
             expect: Expect::Error(&[400]),
         },
     },
@@ -83,8 +84,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "a field of the wrong type answers 400 naming the field",
         hint: "Check each field's type and name it in the message: \"completed must be true or false\".",
-        test: Test::Wire {
-            send: Send::Bytes(b"POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 34\r\n\r\n{\"title\":\"milk\",\"completed\":\"yes\"}"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 34\r\n\r\n{\"title\":\"milk\",\"completed\":\"yes\"}"),
             expect: Expect::ErrorMentioning(400, "completed"),
         },
     },
@@ -94,8 +95,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "a to-do without a title answers 400",
         hint: "`title` is required: answer 400 when it is missing.",
-        test: Test::Wire {
-            send: Send::Bytes(b"POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 18\r\n\r\n{\"completed\":true}"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 18\r\n\r\n{\"completed\":true}"),
             expect: Expect::ErrorMentioning(400, "title"),
         },
     },
@@ -105,8 +106,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "an empty title answers 400",
         hint: "A title of \"\" (or only spaces) is as good as none.",
-        test: Test::Wire {
-            send: Send::Bytes(b"POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 14\r\n\r\n{\"title\":\"  \"}"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 14\r\n\r\n{\"title\":\"  \"}"),
             expect: Expect::ErrorMentioning(400, "title"),
         },
     },
@@ -116,8 +117,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "a body that is not labelled JSON answers 415 and says how to fix it",
         hint: "Answer 415 when Content-Type is present and not application/json, and tell curl users to add -H 'Content-Type: application/json'.",
-        test: Test::Wire {
-            send: Send::Bytes(b"POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 10\r\n\r\ntitle=milk"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 10\r\n\r\ntitle=milk"),
             expect: Expect::ErrorMentioning(415, "Content-Type: application/json"),
         },
     },
@@ -127,8 +128,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "a JSON body without any Content-Type is accepted",
         hint: "Only refuse a Content-Type that is not JSON; a missing one is fine.",
-        test: Test::Wire {
-            send: Send::Bytes(b"POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 16\r\n\r\n{\"title\":\"milk\"}"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 16\r\n\r\n{\"title\":\"milk\"}"),
             expect: Expect::Json(201, &[("/title", "\"milk\"")]),
         },
     },
@@ -138,8 +139,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "PUT /todos answers 405 with an Allow header",
         hint: "List the methods /todos does accept in `Allow`.",
-        test: Test::Wire {
-            send: Send::Bytes(b"PUT /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"PUT /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"),
             expect: Expect::ErrorWithHeader(405, "Allow", "GET, POST, DELETE, OPTIONS"),
         },
     },
@@ -149,8 +150,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "every answer, errors included, allows any origin",
         hint: "Add `Access-Control-Allow-Origin: *` to every response, in one place (`resolve`).",
-        test: Test::Wire {
-            send: Send::Bytes(b"GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
             expect: Expect::ErrorWithHeader(404, "Access-Control-Allow-Origin", "*"),
         },
     },
@@ -160,7 +161,7 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "OPTIONS answers 204 with the CORS methods and headers",
         hint: "Answer OPTIONS on any path with 204, `Access-Control-Allow-Methods: GET, POST, PATCH, DELETE, OPTIONS` and `Access-Control-Allow-Headers: Content-Type`.",
-        test: Test::Custom(preflight),
+        probe: Probe::Script(preflight),
     },
     Check {
         id: "final-smuggling",
@@ -168,8 +169,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "Transfer-Encoding together with Content-Length answers 400",
         hint: "Two ways to find the end of the body means a proxy and you may disagree: refuse the request (RFC 9112, section 6.3).",
-        test: Test::Wire {
-            send: Send::Bytes(b"POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
             expect: Expect::Error(&[400]),
         },
     },
@@ -179,7 +180,7 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "answers several requests on one connection, and closes when asked",
         hint: "After answering an HTTP/1.1 request, read the next one from the same connection, unless the client said `Connection: close` or spoke HTTP/1.0 without `Connection: keep-alive`.",
-        test: Test::Custom(keep_alive),
+        probe: Probe::Script(keep_alive),
     },
     Check {
         id: "final-pipelining",
@@ -187,7 +188,7 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "answers two requests sent back to back, in order",
         hint: "One read may hold the end of one request and the start of the next: keep the leftover bytes for the next request.",
-        test: Test::Custom(pipelining),
+        probe: Probe::Script(pipelining),
     },
     Check {
         id: "final-head-without-body",
@@ -195,7 +196,7 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "an answer to HEAD has no body, so the next answer on the connection is not garbled",
         hint: "Whatever you answer to HEAD (even a 405), send the status line and headers only: the client reads no body after a HEAD answer (RFC 9110, section 9.3.2).",
-        test: Test::Custom(head_without_body),
+        probe: Probe::Script(head_without_body),
     },
     Check {
         id: "final-expect-continue",
@@ -203,7 +204,7 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "answers `Expect: 100-continue` with 100 Continue before the body is sent",
         hint: "curl sends large bodies with `Expect: 100-continue` and waits a second for `HTTP/1.1 100 Continue` before sending them. Send it as soon as the headers are read.",
-        test: Test::Custom(expect_continue),
+        probe: Probe::Script(expect_continue),
     },
     Check {
         id: "final-idle-clients-do-not-starve",
@@ -211,7 +212,7 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "16 silent connections do not stop a new client from being answered within 2 s",
         hint: "Each waiting connection holds a thread. Have more threads than waiting clients, or close idle connections when others queue.",
-        test: Test::Custom(idle_clients_do_not_starve),
+        probe: Probe::Script(idle_clients_do_not_starve),
     },
     Check {
         id: "final-concurrent-creates",
@@ -219,68 +220,16 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "8 clients creating 50 to-dos each get 400 different ids",
         hint: "Take the next id and insert the to-do under one lock, so that two requests can never get the same id.",
-        test: Test::Custom(concurrent_creates),
+        probe: Probe::Script(concurrent_creates),
     },
 ];
-
-/// Sends one request with `Host: 127.0.0.1` (and the body, if any, as
-/// JSON) on a new connection and returns what was sent with the reply.
-pub(crate) fn call(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    body: Option<&str>,
-) -> (Vec<u8>, Reply) {
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n");
-    if let Some(body) = body {
-        request.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        ));
-    } else {
-        request.push_str("\r\n");
-    }
-    let bytes = request.into_bytes();
-    let reply = Exchange::new(bytes.clone()).run(addr);
-    (bytes, reply)
-}
-
-/// `expect` checked against `reply`, as a `Failure` when it does not hold.
-pub(crate) fn expecting(expect: Expect, sent: &[u8], reply: &Reply) -> Result<(), Failure> {
-    expect
-        .verify(reply, &Send::Bytes(b""))
-        .map_err(|expected| failure(expected, sent, reply))
-}
-
-pub(crate) fn failure(expected: String, sent: &[u8], reply: &Reply) -> Failure {
-    Failure {
-        expected,
-        sent: Some(sent.to_vec()),
-        received: reply.describe(),
-    }
-}
-
-/// Creates a to-do and returns it as JSON.
-pub(crate) fn create_todo(addr: SocketAddr, body: &str) -> Result<Value, Failure> {
-    let (sent, reply) = call(addr, "POST", "/todos", Some(body));
-    expecting(Expect::Json(201, &[]), &sent, &reply)?;
-    let Reply::Response(response) = &reply else {
-        unreachable!("verified above");
-    };
-    json_body(response).map_err(|expected| failure(expected, &sent, &reply))
-}
-
-/// The id of a to-do, as a number.
-pub(crate) fn id_of(todo: &Value) -> u64 {
-    todo.get("id").and_then(Value::as_u64).unwrap_or_default()
-}
 
 fn list(addr: SocketAddr) -> Result<(), Failure> {
     let (sent, reply) = call(addr, "GET", "/todos", None);
     expecting(Expect::Json(200, &[]), &sent, &reply)?;
     match &reply {
         Reply::Response(response) if response.json().is_ok_and(|json| json.is_array()) => Ok(()),
-        _ => Err(failure("200 with a JSON array".into(), &sent, &reply)),
+        _ => Err(failed_reply("200 with a JSON array".into(), &sent, &reply)),
     }
 }
 
@@ -307,7 +256,7 @@ fn create(addr: SocketAddr) -> Result<(), Failure> {
     let url = json.get("url").and_then(Value::as_str);
     let expected_url = id.map(|id| format!("http://127.0.0.1/todos/{id}"));
     if id.is_none() || url != expected_url.as_deref() {
-        return Err(failure(
+        return Err(failed_reply(
             "a numeric \"id\" and \"url\": \"http://127.0.0.1/todos/ID\" (from the Host header)"
                 .into(),
             &sent,
@@ -315,7 +264,7 @@ fn create(addr: SocketAddr) -> Result<(), Failure> {
         ));
     }
     if response.header("location") != url {
-        return Err(failure(
+        return Err(failed_reply(
             "a Location header equal to the url".into(),
             &sent,
             &reply,
@@ -334,7 +283,7 @@ fn get(addr: SocketAddr) -> Result<(), Failure> {
     )?;
     match &reply {
         Reply::Response(response) if response.json().ok().as_ref() == Some(&todo) => Ok(()),
-        _ => Err(failure(
+        _ => Err(failed_reply(
             "the same to-do that POST returned".into(),
             &sent,
             &reply,
@@ -378,7 +327,7 @@ fn delete_all(addr: SocketAddr) -> Result<(), Failure> {
     let (sent, reply) = call(addr, "GET", "/todos", None);
     expecting(Expect::Json(200, &[]), &sent, &reply)?;
     if !matches!(&reply, Reply::Response(r) if r.json().ok() == Some(Value::Array(Vec::new()))) {
-        return Err(failure(
+        return Err(failed_reply(
             "an empty list after DELETE /todos".into(),
             &sent,
             &reply,
@@ -399,7 +348,7 @@ fn delete_all(addr: SocketAddr) -> Result<(), Failure> {
 fn no_content(sent: &[u8], reply: &Reply) -> Result<(), Failure> {
     match reply {
         Reply::Response(response) if response.status == 204 && response.body.is_empty() => Ok(()),
-        _ => Err(failure(
+        _ => Err(failed_reply(
             "HTTP/1.1 204 No Content, with no body".into(),
             sent,
             reply,
@@ -429,7 +378,7 @@ fn preflight(addr: SocketAddr) -> Result<(), Failure> {
     };
     match &reply {
         Reply::Response(response) if ok(response) => Ok(()),
-        _ => Err(failure(
+        _ => Err(failed_reply(
             "204 with Access-Control-Allow-Origin: *, Access-Control-Allow-Methods: GET, POST, PATCH, DELETE, OPTIONS and Access-Control-Allow-Headers: Content-Type".into(),
             SENT,
             &reply,
@@ -437,7 +386,7 @@ fn preflight(addr: SocketAddr) -> Result<(), Failure> {
     }
 }
 
-pub(crate) fn keep_alive(addr: SocketAddr) -> Result<(), Failure> {
+pub fn keep_alive(addr: SocketAddr) -> Result<(), Failure> {
     const HELLO: &[u8] = b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     let mut stream = open(addr, HELLO)?;
     for round in 1..=3 {
@@ -452,7 +401,7 @@ pub(crate) fn keep_alive(addr: SocketAddr) -> Result<(), Failure> {
         let kept = matches!(&reply, Reply::Response(r) if r.status == 200
             && !r.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close")));
         if !kept {
-            return Err(failure(
+            return Err(failed_reply(
                 format!("answer {round} of 3 on one connection, without `Connection: close`"),
                 HELLO,
                 &reply,
@@ -471,7 +420,7 @@ fn pipelining(addr: SocketAddr) -> Result<(), Failure> {
         let ok = matches!(&reply, Reply::Response(r)
             if r.json().ok().and_then(|j| j.get("message").cloned()).map(|m| m.to_string()) == Some(expected.clone()));
         if !ok {
-            return Err(failure(
+            return Err(failed_reply(
                 format!("the answer for name={name}, in order"),
                 TWO,
                 &reply,
@@ -495,7 +444,11 @@ fn connection_close(addr: SocketAddr) -> Result<(), Failure> {
         let says_close = matches!(&reply, Reply::Response(r) if r.status == 200
             && r.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close")));
         if !says_close {
-            return Err(failure("200 with `Connection: close`".into(), sent, &reply));
+            return Err(failed_reply(
+                "200 with `Connection: close`".into(),
+                sent,
+                &reply,
+            ));
         }
         // Then the server hangs up: the next read finds the end.
         if !matches!(wire::read_reply(&mut stream, deadline), Reply::Closed) {
@@ -532,7 +485,7 @@ fn expect_continue(addr: SocketAddr) -> Result<(), Failure> {
     // curl gives up waiting after one second; so do we.
     let interim = wire::read_reply(&mut stream, Instant::now() + Duration::from_secs(1));
     if !matches!(&interim, Reply::Response(r) if r.status_line == "HTTP/1.1 100 Continue") {
-        return Err(failure(
+        return Err(failed_reply(
             "`HTTP/1.1 100 Continue` within a second, before the body is sent".into(),
             HEAD,
             &interim,
@@ -558,7 +511,7 @@ fn idle_clients_do_not_starve(addr: SocketAddr) -> Result<(), Failure> {
     drop(silent);
     match &reply {
         Reply::Response(response) if response.status == 200 => Ok(()),
-        _ => Err(failure(
+        _ => Err(failed_reply(
             format!(
                 "an answer within {} s while 16 other connections sit idle",
                 wait.as_secs()

@@ -4,11 +4,12 @@ use std::net::SocketAddr;
 
 use serde_json::Value;
 
-use super::{Exercise, head_matches_get};
-use crate::checks::r#final::{call, create_todo, expecting, failure, id_of};
-use crate::checks::{Check, Expect, Failure, Test};
-use crate::stage::Stage::Final;
-use crate::wire::Reply;
+use super::Exercise;
+use suite::checks::{Check, Expect, Failure, Probe};
+use suite::client::head_matches_get;
+use suite::client::{call, create_todo, expecting, failed_reply, id_of};
+use suite::stage::Stage::Final;
+use suite::wire::Reply;
 
 pub static EXERCISES: &[Exercise] = &[
     Exercise {
@@ -18,7 +19,7 @@ pub static EXERCISES: &[Exercise] = &[
             until: None,
             title: "PUT /todos/{id} replaces a to-do whole: fields left out go back to their defaults",
             hint: "PUT is not PATCH: a PUT body is the whole new to-do (RFC 9110, section 9.3.4). `title` is required, `completed` defaults to false and `order` to null.",
-            test: Test::Custom(put),
+            probe: Probe::Script(put),
         },
         more_hints: &[
             "Parse the body exactly as POST /todos does, then replace the stored fields instead of creating a new to-do. 404 when the id does not exist.",
@@ -32,7 +33,7 @@ pub static EXERCISES: &[Exercise] = &[
             until: None,
             title: "GET /todos?completed=true lists only finished to-dos, =false the others, anything else is 400",
             hint: "The query is already parsed: look up `completed` and filter the list before serializing it.",
-            test: Test::Custom(filter_completed),
+            probe: Probe::Script(filter_completed),
         },
         more_hints: &[
             "Match on `request.query.get(\"completed\").map(String::as_str)`: `None` lists everything, `Some(\"true\")` and `Some(\"false\")` filter, anything else is a 400 that names the parameter.",
@@ -46,7 +47,7 @@ pub static EXERCISES: &[Exercise] = &[
             until: None,
             title: "HEAD on GET routes answers the GET headers, Content-Length included, without the body",
             hint: "Route HEAD like GET, then send the head of the answer only (RFC 9110, section 9.3.2).",
-            test: Test::Custom(head),
+            probe: Probe::Script(head),
         },
         more_hints: &[
             "Keep Content-Length as the GET answer would have it: the client uses it to learn the size without downloading.",
@@ -118,7 +119,7 @@ fn filter_completed(addr: SocketAddr) -> Result<(), Failure> {
                 && ids.iter().all(|(id, _)| *id != absent)
         });
         if !right {
-            return Err(failure(
+            return Err(failed_reply(
                 format!("200 with only the to-dos whose completed is {wanted}"),
                 &sent,
                 &reply,

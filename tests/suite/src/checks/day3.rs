@@ -1,6 +1,6 @@
 //! Day 3: real routes, built with `Response`, and JSON that stays valid.
 
-use super::{Check, Expect, Send, Test};
+use super::{Check, Expect, Payload, Probe};
 use crate::stage::Stage::Day3;
 
 pub static CHECKS: &[Check] = &[
@@ -10,8 +10,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "GET /hello answers {\"message\":\"Hello, World!\"}",
         hint: "Match on the path: `/hello` builds its answer with `Response::json(200, ...)`. Without a `name`, greet the World.",
-        test: Test::Wire {
-            send: Send::Bytes(b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
             expect: Expect::Json(200, &[("/message", "\"Hello, World!\"")]),
         },
     },
@@ -21,8 +21,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "GET /hello?name=Ferris greets Ferris",
         hint: "Take the name from the query map: `request.query.get(\"name\")`.",
-        test: Test::Wire {
-            send: Send::Bytes(b"GET /hello?name=Ferris HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"GET /hello?name=Ferris HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
             expect: Expect::Json(200, &[("/message", "\"Hello, Ferris!\"")]),
         },
     },
@@ -32,8 +32,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "a name with quotes and backslashes still gives valid JSON",
         hint: "Never paste user input into JSON with `format!`. Escape `\"` as `\\\"` and `\\` as `\\\\` (and control characters) before quoting.",
-        test: Test::Wire {
-            send: Send::Bytes(
+        probe: Probe::Request {
+            payload: Payload::Bytes(
                 b"GET /hello?name=%22Bobby%22%5C HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
             ),
             expect: Expect::Json(200, &[("/message", r#""Hello, \"Bobby\"\\!""#)]),
@@ -45,8 +45,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "percent-encoded UTF-8 in a name comes out as the right characters",
         hint: "Decode `%XX` to a byte, collect the bytes, then turn them into a String: `%C3%A9` is the two bytes of `é`.",
-        test: Test::Wire {
-            send: Send::Bytes(
+        probe: Probe::Request {
+            payload: Payload::Bytes(
                 b"GET /hello?name=J%C3%BCrgen%20%F0%9F%A6%80 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
             ),
             expect: Expect::Json(200, &[("/message", "\"Hello, Jürgen 🦀!\"")]),
@@ -58,8 +58,10 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "a `+` in a query value is a space",
         hint: "In query strings from HTML forms, `+` stands for a space.",
-        test: Test::Wire {
-            send: Send::Bytes(b"GET /hello?name=Ada+Lovelace HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(
+                b"GET /hello?name=Ada+Lovelace HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+            ),
             expect: Expect::Json(200, &[("/message", "\"Hello, Ada Lovelace!\"")]),
         },
     },
@@ -69,8 +71,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "an unknown path gets 404 Not Found",
         hint: "400 means the request itself was malformed. A well-formed request for a path that does not exist is a 404 (RFC 9110, section 15.5.5).",
-        test: Test::Wire {
-            send: Send::Bytes(b"GET /no/such/page HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"GET /no/such/page HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
             expect: Expect::Error(&[404]),
         },
     },
@@ -80,8 +82,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "a known path with the wrong method gets 405 and an Allow header",
         hint: "Match on the method and the path together. When only the method is wrong, answer 405 with `Allow: GET`.",
-        test: Test::Wire {
-            send: Send::Bytes(
+        probe: Probe::Request {
+            payload: Payload::Bytes(
                 b"POST /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n",
             ),
             expect: Expect::ErrorWithHeader(405, "Allow", "GET"),
@@ -93,8 +95,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "GET /sleep?ms=20 waits, then answers {\"slept_ms\":20}",
         hint: "Parse `ms` from the query, `thread::sleep` that long (at most 10 s), then answer.",
-        test: Test::Wire {
-            send: Send::Bytes(b"GET /sleep?ms=20 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"GET /sleep?ms=20 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
             expect: Expect::Json(200, &[("/slept_ms", "20")]),
         },
     },
@@ -104,8 +106,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "GET /sleep?ms=soon gets 400",
         hint: "When `ms` does not parse as a number, the client made a mistake: 400, with a message saying what `ms` should be.",
-        test: Test::Wire {
-            send: Send::Bytes(b"GET /sleep?ms=soon HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"GET /sleep?ms=soon HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
             expect: Expect::Error(&[400]),
         },
     },

@@ -9,13 +9,14 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Condvar, Mutex, OnceLock, mpsc};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::cargo;
+use crate::process;
 use crate::stage::Stage;
 
 /// How much of a server's output we keep to show when it fails to start.
@@ -26,9 +27,9 @@ pub struct Server {
     addr: SocketAddr,
     /// The process we started, if we started one; killed on drop.
     child: Option<Child>,
-    /// Whether `child` leads a process group of its own (true for `--cmd`,
-    /// whose shell may start the real server as a grandchild).
-    kill_group: bool,
+    /// Whether `child` is a shell that may have started the real server as
+    /// a child of its own (`--cmd`), so that stopping it must stop that too.
+    kill_tree: bool,
     output: Arc<Output>,
 }
 
@@ -47,7 +48,7 @@ impl Server {
 
     /// Starts the reference crate of `stage` with command-line `args`.
     pub fn reference_with(stage: Stage, args: &[&str]) -> Result<Server, String> {
-        let binary = reference_binary(stage)?;
+        let binary = cargo::reference_binary(stage)?;
         let mut command = Command::new(&binary);
         command.args(args);
         Server::spawn(&mut command, false, Duration::from_secs(10))
@@ -61,16 +62,15 @@ impl Server {
             .map_err(|err| format!("{}: {err}", binary.display()))
     }
 
-    /// Starts `shell_command` through `sh -c`, with `PORT=0`.
+    /// Starts `shell_command` through the system's shell (`sh -c` on Unix,
+    /// `cmd /C` on Windows), with `PORT=0`.
     ///
-    /// The command may take a while to print its address (`cargo run`
-    /// compiles first), so it gets two minutes.
+    /// A shell, because the learner types one command line, quotes and all,
+    /// and splitting it ourselves would get quoting wrong. The command may
+    /// take a while to print its address (`cargo run` compiles first), so it
+    /// gets two minutes.
     pub fn command(shell_command: &str) -> Result<Server, String> {
-        let mut command = Command::new("sh");
-        command.arg("-c").arg(shell_command);
-        // A group of its own, so that dropping the server stops the shell
-        // and everything it started.
-        command.process_group(0);
+        let mut command = shell(shell_command);
         Server::spawn(&mut command, true, Duration::from_secs(120))
     }
 
@@ -86,7 +86,7 @@ impl Server {
         Ok(Server {
             addr,
             child: None,
-            kill_group: false,
+            kill_tree: false,
             output: Arc::default(),
         })
     }
@@ -132,18 +132,21 @@ impl Server {
     }
 
     /// Sends `signal` (`"TERM"`, `"INT"`, `"KILL"`, …) to the server
-    /// process, with the system's `kill` command.
+    /// process, with the system's `kill` command. Unix only: Windows has no
+    /// signals to send, and the tests that need one are Unix-only too.
+    #[cfg(unix)]
     pub fn signal(&self, signal: &str) -> Result<(), String> {
         let child = self
             .child
             .as_ref()
             .ok_or("this server was not started here")?;
-        let status = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(child.id().to_string())
-            .status()
-            .map_err(|err| format!("cannot run kill: {err}"))?;
-        if status.success() {
+        let finished = process::run(
+            Command::new("kill")
+                .arg(format!("-{signal}"))
+                .arg(child.id().to_string()),
+            Duration::from_secs(10),
+        )?;
+        if finished.status.success() {
             Ok(())
         } else {
             Err(format!("kill -{signal} failed"))
@@ -151,27 +154,19 @@ impl Server {
     }
 
     /// Waits up to `timeout` for the server to exit, and returns how it
-    /// exited; `None` if it is still running.
+    /// exited; `None` if it was still running (it is killed then).
     pub fn wait_for_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
         let mut child = self.child.take()?;
-        let (done, exited) = mpsc::channel();
-        let pid = child.id();
-        // `Child::wait` has no timeout, so a thread waits and reports back.
-        thread::spawn(move || {
-            let _ = done.send(child.wait());
-        });
-        match exited.recv_timeout(timeout) {
-            Ok(Ok(status)) => Some(status),
-            _ => {
-                let _ = Command::new("kill")
-                    .args(["-KILL", &pid.to_string()])
-                    .status();
-                None
-            }
-        }
+        process::wait_with_limit(&mut child, timeout)
     }
 
-    fn spawn(command: &mut Command, kill_group: bool, wait: Duration) -> Result<Server, String> {
+    /// How the server exited, if it has: a server that crashed during a
+    /// check must be reported as crashed, not as "connection refused".
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        self.child.as_mut()?.try_wait().ok().flatten()
+    }
+
+    fn spawn(command: &mut Command, kill_tree: bool, wait: Duration) -> Result<Server, String> {
         let mut child = command
             .env("PORT", "0")
             .stdin(Stdio::null())
@@ -216,7 +211,7 @@ impl Server {
         let mut server = Server {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             child: Some(child),
-            kill_group,
+            kill_tree,
             output,
         };
         let line = listening.recv_timeout(wait).map_err(|_| {
@@ -236,15 +231,49 @@ impl Drop for Server {
         let Some(child) = &mut self.child else {
             return;
         };
-        if self.kill_group {
-            // `kill -KILL -- -PID` signals the whole group that PID leads.
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{}", child.id())])
-                .status();
+        if self.kill_tree {
+            kill_tree(child.id());
         }
         let _ = child.kill();
-        let _ = child.wait();
+        let _ = process::wait_with_limit(child, Duration::from_secs(10));
     }
+}
+
+/// The command that runs `line` in the system's shell. On Unix, the shell
+/// leads a process group of its own, so that [`kill_tree`] can stop it
+/// and everything it started in one go.
+#[cfg(unix)]
+fn shell(line: &str) -> Command {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new("sh");
+    command.arg("-c").arg(line).process_group(0);
+    command
+}
+
+#[cfg(windows)]
+fn shell(line: &str) -> Command {
+    let mut command = Command::new("cmd");
+    command.arg("/C").arg(line);
+    command
+}
+
+/// Stops the process `pid` and every process it started.
+#[cfg(unix)]
+fn kill_tree(pid: u32) {
+    // `kill -KILL -- -PID` signals the whole group that PID leads.
+    let _ = process::run(
+        Command::new("kill").args(["-KILL", "--", &format!("-{pid}")]),
+        Duration::from_secs(10),
+    );
+}
+
+#[cfg(windows)]
+fn kill_tree(pid: u32) {
+    // `/T` stops the process and its children; `/F` does not ask nicely.
+    let _ = process::run(
+        Command::new("taskkill").args(["/T", "/F", "/PID", &pid.to_string()]),
+        Duration::from_secs(10),
+    );
 }
 
 fn keep(output: &Output, line: &str) {
@@ -273,76 +302,6 @@ pub fn parse_listening_line(line: &str) -> Result<SocketAddr, String> {
     addr.trim_end_matches('/')
         .parse()
         .map_err(|_| format!("{expected}, not {line:?}"))
-}
-
-/// The path of the reference binary of `stage`, built on first use.
-///
-/// The suite runs the real binaries, the ones `cargo run -p dayN` runs. A
-/// test cannot ask Cargo to build another package's binary for it, so the
-/// first caller runs `cargo build` for every stage, once per process; when
-/// nothing changed, that takes a fraction of a second.
-pub fn reference_binary(stage: Stage) -> Result<PathBuf, String> {
-    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let dir = BUILT.get_or_init(build_all_stages).clone()?;
-    Ok(dir.join(stage.name()))
-}
-
-fn build_all_stages() -> Result<PathBuf, String> {
-    let packages: Vec<&str> = Stage::ALL.iter().map(|stage| stage.name()).collect();
-    cargo_build(&packages)
-}
-
-/// Runs `cargo build` for `packages` of this workspace, in the profile of
-/// the program running now, and returns the folder the binaries went to.
-pub fn cargo_build(packages: &[&str]) -> Result<PathBuf, String> {
-    let dir = profile_dir()?;
-    let mut args = vec!["build", "--quiet"];
-    if dir.file_name().is_some_and(|name| name == "release") {
-        args.push("--release");
-    }
-    for package in packages {
-        args.extend(["-p", package]);
-    }
-    cargo(&args, None)?;
-    Ok(dir)
-}
-
-/// Runs the Cargo that runs us (or `cargo`) with `args`, in `dir` if given;
-/// on failure, says what Cargo said.
-pub fn cargo(args: &[&str], dir: Option<&Path>) -> Result<(), String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    command.args(args);
-    if let Some(dir) = dir {
-        command.current_dir(dir);
-    }
-    let output = command
-        .output()
-        .map_err(|err| format!("cannot run cargo: {err}"))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "cargo {} failed:\n{}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr)
-        ))
-    }
-}
-
-/// `target/debug` (or `target/release`): where Cargo put the program that is
-/// running now, and so where it puts the stage binaries too.
-fn profile_dir() -> Result<PathBuf, String> {
-    let exe = std::env::current_exe().map_err(|err| format!("cannot find this program: {err}"))?;
-    let mut dir = exe
-        .parent()
-        .ok_or("this program has no parent directory")?
-        .to_path_buf();
-    // Test binaries live one level down, in `target/debug/deps`.
-    if dir.file_name().is_some_and(|name| name == "deps") {
-        dir.pop();
-    }
-    Ok(dir)
 }
 
 #[cfg(test)]

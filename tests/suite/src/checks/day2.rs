@@ -4,7 +4,7 @@
 //! JSON), which day 3 replaces with real routes; those checks stop at day 2.
 //! The second group is about surviving bad input, and applies from day 2 on.
 
-use super::{Check, Expect, Send, Test};
+use super::{Check, Expect, Payload, Probe};
 use crate::stage::Stage::Day2;
 
 pub static CHECKS: &[Check] = &[
@@ -15,8 +15,8 @@ pub static CHECKS: &[Check] = &[
         until: Some(Day2),
         title: "echoes the method and path it parsed",
         hint: "Split the first line on spaces: METHOD TARGET VERSION. Answer with JSON holding \"method\" and \"path\".",
-        test: Test::Wire {
-            send: Send::Bytes(b"DELETE /todos/7 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"DELETE /todos/7 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
             expect: Expect::Json(200, &[("/method", "\"DELETE\""), ("/path", "\"/todos/7\"")]),
         },
     },
@@ -26,8 +26,8 @@ pub static CHECKS: &[Check] = &[
         until: Some(Day2),
         title: "splits the query string into pairs",
         hint: "Everything after the first `?` is the query: split it on `&`, then each pair on its first `=`.",
-        test: Test::Wire {
-            send: Send::Bytes(b"GET /search?q=rust&page=2&flag HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"GET /search?q=rust&page=2&flag HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
             expect: Expect::Json(
                 200,
                 &[("/path", "\"/search\""), ("/query/q", "\"rust\""), ("/query/page", "\"2\""), ("/query/flag", "\"\"")],
@@ -41,8 +41,8 @@ pub static CHECKS: &[Check] = &[
         until: Some(Day2),
         title: "keeps a `?` that appears inside a query value",
         hint: "Only the first `?` separates path and query. Use `split_once('?')`, not `split('?')`: the devlog's split dropped the second `?`.",
-        test: Test::Wire {
-            send: Send::Bytes(b"GET /ask?q=why?&n=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"GET /ask?q=why?&n=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
             expect: Expect::Json(200, &[("/path", "\"/ask\""), ("/query/q", "\"why?\""), ("/query/n", "\"1\"")]),
         },
     },
@@ -53,10 +53,10 @@ pub static CHECKS: &[Check] = &[
         until: Some(Day2),
         title: "treats header names without regard to case",
         hint: "`Content-Type`, `content-type` and `CONTENT-TYPE` are the same header (RFC 9110, section 5.1). Store names in lower case.",
-        test: Test::Wire {
+        probe: Probe::Request {
             // Lower case, upper case, no space after the colon, extra
             // spaces around the value: all the same to HTTP.
-            send: Send::Bytes(b"GET / HTTP/1.1\r\nhost:127.0.0.1\r\nX-Request-ID:   abc-123  \r\nACCEPT: text/plain\r\n\r\n"),
+            payload: Payload::Bytes(b"GET / HTTP/1.1\r\nhost:127.0.0.1\r\nX-Request-ID:   abc-123  \r\nACCEPT: text/plain\r\n\r\n"),
             expect: Expect::Json(200, &[("/headers/host", "\"127.0.0.1\""), ("/headers/x-request-id", "\"abc-123\""), ("/headers/accept", "\"text/plain\"")]),
         },
     },
@@ -66,8 +66,8 @@ pub static CHECKS: &[Check] = &[
         until: Some(Day2),
         title: "accepts lines that end in a bare \\n",
         hint: "RFC 9112 (section 2.2) lets a server accept `\\n` alone as a line ending. `printf` and `nc` users send those.",
-        test: Test::Wire {
-            send: Send::Bytes(b"GET /lf HTTP/1.1\nHost: 127.0.0.1\n\n"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"GET /lf HTTP/1.1\nHost: 127.0.0.1\n\n"),
             expect: Expect::Json(200, &[("/path", "\"/lf\"")]),
         },
     },
@@ -77,8 +77,8 @@ pub static CHECKS: &[Check] = &[
         until: Some(Day2),
         title: "reads a request that arrives in three pieces",
         hint: "One `read` is not one request. Keep reading and appending until the buffer holds the empty line that ends the headers.",
-        test: Test::Wire {
-            send: Send::Pieces(&[b"GET /sp", b"lit?x=1 HTTP/1.1\r\nHo", b"st: 127.0.0.1\r\n\r\n"]),
+        probe: Probe::Request {
+            payload: Payload::Pieces(&[b"GET /sp", b"lit?x=1 HTTP/1.1\r\nHo", b"st: 127.0.0.1\r\n\r\n"]),
             expect: Expect::Json(200, &[("/path", "\"/split\""), ("/query/x", "\"1\"")]),
         },
     },
@@ -88,8 +88,8 @@ pub static CHECKS: &[Check] = &[
         until: Some(Day2),
         title: "reads a body of 1023 bytes",
         hint: "After the headers, read until you hold `Content-Length` body bytes, no more and no fewer.",
-        test: Test::Wire {
-            send: Send::Body { len: 1023, split: false },
+        probe: Probe::Request {
+            payload: Payload::Body { len: 1023, split: false },
             expect: Expect::EchoedBody,
         },
     },
@@ -99,8 +99,8 @@ pub static CHECKS: &[Check] = &[
         until: Some(Day2),
         title: "reads a request whose body is exactly 1024 bytes",
         hint: "Stopping when a read returns fewer than 1024 bytes fails here: the devlog's loop guessed the end of the request from the read size. Use `Content-Length`.",
-        test: Test::Wire {
-            send: Send::Body { len: 1024, split: false },
+        probe: Probe::Request {
+            payload: Payload::Body { len: 1024, split: false },
             expect: Expect::EchoedBody,
         },
     },
@@ -110,8 +110,8 @@ pub static CHECKS: &[Check] = &[
         until: Some(Day2),
         title: "reads a body of 1025 bytes",
         hint: "A body one byte over your buffer size needs a second read. Loop until you hold `Content-Length` bytes.",
-        test: Test::Wire {
-            send: Send::Body { len: 1025, split: false },
+        probe: Probe::Request {
+            payload: Payload::Body { len: 1025, split: false },
             expect: Expect::EchoedBody,
         },
     },
@@ -121,8 +121,8 @@ pub static CHECKS: &[Check] = &[
         until: Some(Day2),
         title: "reads a body of 64 KiB",
         hint: "Large bodies arrive over many reads. Keep appending until you hold `Content-Length` bytes.",
-        test: Test::Wire {
-            send: Send::Body { len: 64 * 1024, split: false },
+        probe: Probe::Request {
+            payload: Payload::Body { len: 64 * 1024, split: false },
             expect: Expect::EchoedBody,
         },
     },
@@ -132,8 +132,8 @@ pub static CHECKS: &[Check] = &[
         until: Some(Day2),
         title: "waits for a body that arrives after the headers",
         hint: "The headers may arrive in one read and the body in a later one. Read the body until `Content-Length` bytes are there.",
-        test: Test::Wire {
-            send: Send::Body { len: 100, split: true },
+        probe: Probe::Request {
+            payload: Payload::Body { len: 100, split: true },
             expect: Expect::EchoedBody,
         },
     },
@@ -144,8 +144,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "answers 400 to a line that is not a request line",
         hint: "A request line has exactly three parts. When it does not, answer 400 with a JSON error instead of calling `unwrap`.",
-        test: Test::Wire {
-            send: Send::Bytes(b"hello there\r\n\r\n"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"hello there\r\n\r\n"),
             expect: Expect::Error(&[400]),
         },
     },
@@ -155,8 +155,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "answers 400 to a request line without a version",
         hint: "`GET /` has two parts, not three: answer 400.",
-        test: Test::Wire {
-            send: Send::Bytes(b"GET /\r\n\r\n"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"GET /\r\n\r\n"),
             expect: Expect::Error(&[400]),
         },
     },
@@ -166,8 +166,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "answers 400 to a header line without a colon",
         hint: "Each header line is `Name: value`. A line without `:` is an error, not something to skip.",
-        test: Test::Wire {
-            send: Send::Bytes(b"GET / HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"GET / HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n"),
             expect: Expect::Error(&[400]),
         },
     },
@@ -177,8 +177,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "answers 400 to bytes that are not UTF-8",
         hint: "`String::from_utf8(...).unwrap()` panics here. Map the error to a 400 instead.",
-        test: Test::Wire {
-            send: Send::Bytes(b"GET /caf\xe9 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"GET /caf\xe9 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
             expect: Expect::Error(&[400]),
         },
     },
@@ -188,8 +188,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "answers 400 to a Content-Length that is not a number",
         hint: "Parse `Content-Length` as digits only; anything else is a 400.",
-        test: Test::Wire {
-            send: Send::Bytes(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ten\r\n\r\n"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ten\r\n\r\n"),
             expect: Expect::Error(&[400]),
         },
     },
@@ -199,8 +199,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "answers 400 to a negative Content-Length",
         hint: "`-5` is not a length. Accept digits only.",
-        test: Test::Wire {
-            send: Send::Bytes(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -5\r\n\r\n"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -5\r\n\r\n"),
             expect: Expect::Error(&[400]),
         },
     },
@@ -210,8 +210,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "answers 400 to two different Content-Lengths",
         hint: "Two lengths mean two ways to read the message, the trick behind request smuggling. Refuse them.",
-        test: Test::Wire {
-            send: Send::Bytes(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"),
             expect: Expect::Error(&[400]),
         },
     },
@@ -221,8 +221,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "answers 400 to Content-Length sent twice, even with the same value",
         hint: "A repeated header arrives as \"5, 5\": not a number, so a 400. Picking one of the two is how smuggling starts.",
-        test: Test::Wire {
-            send: Send::Bytes(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}"),
             expect: Expect::Error(&[400]),
         },
     },
@@ -232,8 +232,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "refuses a chunked body instead of misreading it",
         hint: "Without `Content-Length`, a `Transfer-Encoding: chunked` body has no length you can read. Answer 501 (or 411) rather than guess.",
-        test: Test::Wire {
-            send: Send::Bytes(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n"),
             expect: Expect::Error(&[411, 501]),
         },
     },
@@ -243,8 +243,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "answers 505 to an HTTP version it does not speak",
         hint: "Accept HTTP/1.0 and HTTP/1.1; answer 505 HTTP Version Not Supported to other HTTP/ versions.",
-        test: Test::Wire {
-            send: Send::Bytes(b"GET / HTTP/3.0\r\nHost: 127.0.0.1\r\n\r\n"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"GET / HTTP/3.0\r\nHost: 127.0.0.1\r\n\r\n"),
             expect: Expect::Error(&[505]),
         },
     },
@@ -254,8 +254,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "answers 431 to headers over 8 KiB",
         hint: "Stop reading once the headers pass a limit (8 KiB is common) and answer 431, or a client can fill your memory.",
-        test: Test::Wire {
-            send: Send::Bytes(&HUGE_HEADER),
+        probe: Probe::Request {
+            payload: Payload::Bytes(&HUGE_HEADER),
             expect: Expect::Error(&[431]),
         },
     },
@@ -265,8 +265,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "answers 413 to a Content-Length over 1 MiB",
         hint: "Check `Content-Length` against a limit before reading (or allocating) the body, and answer 413.",
-        test: Test::Wire {
-            send: Send::Bytes(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2000000\r\n\r\n"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2000000\r\n\r\n"),
             expect: Expect::Error(&[413]),
         },
     },
@@ -276,8 +276,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "does not answer 200 to headers cut off before the empty line",
         hint: "If the client closes before the empty line, the request is incomplete: answer 400, or just close.",
-        test: Test::Wire {
-            send: Send::BytesThenHalfClose(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"),
+        probe: Probe::Request {
+            payload: Payload::BytesThenHalfClose(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"),
             expect: Expect::ErrorOrClosed(400),
         },
     },
@@ -287,8 +287,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "gives up on a request that stops halfway (408)",
         hint: "Set a deadline for the whole request (`set_read_timeout` with the time left) and answer 408 when it passes. Without it, one stalled client blocks the server for ever.",
-        test: Test::Wire {
-            send: Send::Bytes(b"GET / HTTP/1.1\r\nHo"),
+        probe: Probe::Request {
+            payload: Payload::Bytes(b"GET / HTTP/1.1\r\nHo"),
             expect: Expect::ErrorOrClosed(408),
         },
     },
@@ -298,8 +298,8 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "hangs up on a client that connects and says nothing",
         hint: "A connection that sends nothing before the deadline gets closed without an answer: there is no request to answer.",
-        test: Test::Wire {
-            send: Send::Nothing,
+        probe: Probe::Request {
+            payload: Payload::Nothing,
             expect: Expect::Closed,
         },
     },

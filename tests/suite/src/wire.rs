@@ -429,99 +429,6 @@ pub fn reason_phrase(status: u16) -> Option<&'static str> {
     })
 }
 
-/// A shell command that sends `bytes` to `addr` again, for a learner to
-/// paste into a terminal.
-///
-/// When the bytes are a well-formed request, that is a `curl` command. When
-/// they are not (the point of many checks), curl cannot send them, so it is
-/// `printf … | nc` instead.
-pub fn reproducer(addr: SocketAddr, bytes: &[u8]) -> String {
-    curl_command(addr, bytes).unwrap_or_else(|| {
-        format!(
-            "printf '{}' | nc {} {}",
-            printf_escape(bytes),
-            addr.ip(),
-            addr.port()
-        )
-    })
-}
-
-fn curl_command(addr: SocketAddr, bytes: &[u8]) -> Option<String> {
-    let end = find(bytes, b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&bytes[..end]).ok()?;
-    let body = &bytes[end + 4..];
-    let mut lines = head.split("\r\n");
-    let mut parts = lines.next()?.split(' ');
-    let (method, target, version) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || version != "HTTP/1.1" || !target.starts_with('/') {
-        return None;
-    }
-    if target.bytes().any(|b| !b.is_ascii_graphic()) {
-        return None;
-    }
-
-    let mut command = String::from("curl -i");
-    if method != "GET" || !body.is_empty() {
-        let _ = write!(command, " -X {method}");
-    }
-    let _ = write!(
-        command,
-        " {}",
-        shell_quote(&format!("http://{addr}{target}"))
-    );
-    for line in lines {
-        let (name, value) = line.split_once(':')?;
-        // curl writes these itself, and better: it knows the real port and
-        // the real length.
-        if ["host", "content-length", "connection"].contains(&name.to_ascii_lowercase().as_str()) {
-            continue;
-        }
-        let _ = write!(
-            command,
-            " -H {}",
-            shell_quote(&format!("{name}: {}", value.trim()))
-        );
-    }
-    if body.is_empty() {
-        return Some(command);
-    }
-    // A long run of one byte, as the body-size checks send: generate it.
-    if body.len() > 64 && body.iter().all(|b| *b == body[0]) && body[0].is_ascii_alphanumeric() {
-        return Some(format!(
-            "head -c {} /dev/zero | tr '\\0' '{}' | {command} --data-binary @-",
-            body.len(),
-            body[0] as char
-        ));
-    }
-    let text = std::str::from_utf8(body).ok()?;
-    Some(format!("{command} --data-binary {}", shell_quote(text)))
-}
-
-/// `text` in single quotes, safe to paste into a POSIX shell.
-fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
-}
-
-/// `bytes` as a `printf` format string: printable ASCII as it is, the rest
-/// as octal escapes, which every `printf` understands.
-fn printf_escape(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    for &byte in bytes {
-        match byte {
-            b'\r' => out.push_str(r"\r"),
-            b'\n' => out.push_str(r"\n"),
-            b'\\' => out.push_str(r"\\"),
-            b'%' => out.push_str("%%"),
-            b'\'' => out.push_str(r"\047"),
-            b' '..=b'~' => out.push(byte as char),
-            _ => {
-                let _ = write!(out, "\\{byte:03o}");
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -540,32 +447,6 @@ mod tests {
         ];
         for (line, expected) in rows {
             assert_eq!(parse_status_line(line), expected, "line: {line:?}");
-        }
-    }
-
-    #[test]
-    fn reproducer_table() {
-        let addr: SocketAddr = "127.0.0.1:5000".parse().expect("valid address");
-        let rows: [(&[u8], &str); 4] = [
-            (
-                b"GET /hello?name=Ferris HTTP/1.1\r\nHost: x\r\n\r\n",
-                "curl -i 'http://127.0.0.1:5000/hello?name=Ferris'",
-            ),
-            (
-                b"POST /todos HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"a\":\"it's\"}",
-                "curl -i -X POST 'http://127.0.0.1:5000/todos' -H 'Content-Type: application/json' --data-binary '{\"a\":\"it'\\''s\"}'",
-            ),
-            (
-                b"GET /\r\n\r\n",
-                "printf 'GET /\\r\\n\\r\\n' | nc 127.0.0.1 5000",
-            ),
-            (
-                b"GET /\xff HTTP/1.1\r\n\r\n",
-                "printf 'GET /\\377 HTTP/1.1\\r\\n\\r\\n' | nc 127.0.0.1 5000",
-            ),
-        ];
-        for (bytes, expected) in rows {
-            assert_eq!(reproducer(addr, bytes), expected);
         }
     }
 }

@@ -17,7 +17,7 @@ mod day1;
 mod day2;
 mod day3;
 mod day4;
-pub(crate) mod r#final;
+pub mod r#final;
 
 use std::net::SocketAddr;
 
@@ -41,22 +41,23 @@ pub struct Check {
     /// A nudge for a learner whose server fails it.
     pub hint: &'static str,
     /// How to run it.
-    pub test: Test,
+    pub probe: Probe,
 }
 // ANCHOR_END: check
 
 /// How a check runs.
-pub enum Test {
+pub enum Probe {
     /// Send one request, compare the answer, then make sure the server still
     /// answers a plain `GET /`.
-    Wire { send: Send, expect: Expect },
-    /// Anything that needs more than one connection.
-    Custom(fn(SocketAddr) -> Result<(), Failure>),
+    Request { payload: Payload, expect: Expect },
+    /// Anything that needs more than one connection, or more than one
+    /// request: a function that talks to the server itself.
+    Script(fn(SocketAddr) -> Result<(), Failure>),
 }
 
-// ANCHOR: send
-/// What to send.
-pub enum Send {
+// ANCHOR: payload
+/// What a one-request check sends.
+pub enum Payload {
     /// These bytes, in one write.
     Bytes(&'static [u8]),
     /// These pieces, one write each, with a short pause between them.
@@ -70,7 +71,7 @@ pub enum Send {
     /// Connect, then send nothing at all.
     Nothing,
 }
-// ANCHOR_END: send
+// ANCHOR_END: payload
 
 // ANCHOR: expect
 /// What must come back.
@@ -95,7 +96,7 @@ pub enum Expect {
     AnyJson,
     /// Any complete HTTP response.
     AnyResponse,
-    /// 200, echoing back the body that [`Send::Body`] sent.
+    /// 200, echoing back the body that [`Payload::Body`] sent.
     EchoedBody,
 }
 // ANCHOR_END: expect
@@ -117,21 +118,35 @@ impl Check {
         self.from <= stage && self.until.is_none_or(|until| stage <= until)
     }
 
+    /// What the check waits for, when it waits long enough for a learner
+    /// to wonder: "10 s for a 408".
+    pub fn waits_for(&self) -> Option<String> {
+        let Probe::Request { expect, .. } = &self.probe else {
+            return None;
+        };
+        let status = match expect {
+            Expect::ErrorOrClosed(status) | Expect::ErrorMentioning(status, _) => *status,
+            Expect::Error(statuses) => *statuses.first()?,
+            _ => return None,
+        };
+        (status == 408).then(|| format!("{} s for a 408", wire::DEFAULT_WAIT.as_secs()))
+    }
+
     /// Runs the check against the server at `addr`.
     pub fn run(&self, addr: SocketAddr) -> Result<(), Failure> {
-        match &self.test {
-            Test::Custom(run) => run(addr),
-            Test::Wire { send, expect } => {
-                let exchange = send.exchange();
+        match &self.probe {
+            Probe::Script(run) => run(addr),
+            Probe::Request { payload, expect } => {
+                let exchange = payload.exchange();
                 let reply = exchange.run(addr);
-                if let Err(expected) = expect.verify(&reply, send) {
+                if let Err(expected) = expect.verify(&reply, payload) {
                     return Err(Failure {
                         expected,
                         sent: Some(exchange.bytes()),
                         received: reply.describe(),
                     });
                 }
-                still_answers(addr)
+                still_answers(addr, Some(&exchange.bytes()))
             }
         }
     }
@@ -162,19 +177,20 @@ pub fn find(id: &str) -> Option<&'static Check> {
     all().find(|check| check.id == id)
 }
 
-impl Send {
-    fn exchange(&self) -> Exchange {
+impl Payload {
+    /// The exchange that sends this payload.
+    pub fn exchange(&self) -> Exchange {
         match self {
-            Send::Bytes(bytes) => Exchange::new(*bytes),
-            Send::Pieces(pieces) => Exchange {
+            Payload::Bytes(bytes) => Exchange::new(*bytes),
+            Payload::Pieces(pieces) => Exchange {
                 segments: pieces.iter().map(|piece| piece.to_vec()).collect(),
                 ..Exchange::new(Vec::new())
             },
-            Send::BytesThenHalfClose(bytes) => Exchange {
+            Payload::BytesThenHalfClose(bytes) => Exchange {
                 half_close: true,
                 ..Exchange::new(*bytes)
             },
-            Send::Body { len, split } => {
+            Payload::Body { len, split } => {
                 let head = format!(
                     "POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len}\r\n\r\n"
                 );
@@ -189,7 +205,7 @@ impl Send {
                     ..Exchange::new(Vec::new())
                 }
             }
-            Send::Nothing => Exchange {
+            Payload::Nothing => Exchange {
                 segments: Vec::new(),
                 ..Exchange::new(Vec::new())
             },
@@ -199,17 +215,17 @@ impl Send {
 
 impl Expect {
     /// `Ok` when `reply` is what this expects; otherwise what was expected.
-    pub(crate) fn verify(&self, reply: &Reply, send: &Send) -> Result<(), String> {
+    pub fn verify(&self, reply: &Reply, payload: &Payload) -> Result<(), String> {
         match (self, reply) {
             (Expect::Closed, Reply::Closed) => Ok(()),
             (Expect::Closed, _) => Err("the server closes the connection without answering".into()),
             (Expect::ErrorOrClosed(_), Reply::Closed) => Ok(()),
-            (_, Reply::Response(response)) => self.verify_response(response, send),
+            (_, Reply::Response(response)) => self.verify_response(response, payload),
             (_, _) => Err(self.describe()),
         }
     }
 
-    fn verify_response(&self, response: &RawResponse, send: &Send) -> Result<(), String> {
+    fn verify_response(&self, response: &RawResponse, payload: &Payload) -> Result<(), String> {
         let wanted = self.describe();
         match self {
             Expect::Closed => Err(wanted),
@@ -255,8 +271,8 @@ impl Expect {
             }
             Expect::EchoedBody => {
                 expect_status(response, 200)?;
-                let Send::Body { len, .. } = send else {
-                    return Err("EchoedBody goes with Send::Body".into());
+                let Payload::Body { len, .. } = payload else {
+                    return Err("EchoedBody goes with Payload::Body".into());
                 };
                 let json = json_body(response)?;
                 match json.pointer("/body").and_then(Value::as_str) {
@@ -378,15 +394,17 @@ pub fn open(addr: SocketAddr, bytes: &[u8]) -> Result<std::net::TcpStream, Failu
 /// survived: any complete answer will do.
 pub const PLAIN_GET: &[u8] = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
 
-/// The server must still answer a plain `GET /`.
-pub fn still_answers(addr: SocketAddr) -> Result<(), Failure> {
-    let exchange = Exchange::new(PLAIN_GET);
-    match exchange.run(addr) {
+/// The server must still answer a plain `GET /` after `before` (the bytes
+/// of the check's own request, if it sent any). A failure names `before`
+/// as what was sent: those are the bytes that broke the server, and the
+/// ones a learner needs to reproduce it.
+pub fn still_answers(addr: SocketAddr, before: Option<&[u8]>) -> Result<(), Failure> {
+    match Exchange::new(PLAIN_GET).run(addr) {
         Reply::Response(_) => Ok(()),
         other => Err(Failure {
             expected: "the server still answers a plain GET / afterwards".into(),
-            sent: Some(PLAIN_GET.to_vec()),
-            received: other.describe(),
+            sent: before.map(<[u8]>::to_vec),
+            received: format!("the plain GET / that followed got: {}", other.describe()),
         }),
     }
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::{Check, Expect, Failure, Send, Test, open};
+use super::{Check, Expect, Failure, Payload, Probe, open};
 use crate::stage::Stage::Day4;
 use crate::wire::{Exchange, Reply};
 
@@ -17,7 +17,7 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "8 simultaneous GET /sleep?ms=500 finish in about two sleeps, not eight",
         hint: "Hand each connection to a worker thread (`pool.execute(move || handle_connection(stream))`) instead of serving it in the accept loop.",
-        test: Test::Custom(concurrent_sleeps),
+        probe: Probe::Script(concurrent_sleeps),
     },
     Check {
         id: "day4-idle-client-does-not-block",
@@ -25,7 +25,7 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "a client stuck halfway through its request does not hold up the next one",
         hint: "While one worker waits for a slow client, the others must keep serving. With one thread, everyone waits for the slowest client.",
-        test: Test::Custom(idle_client_does_not_block),
+        probe: Probe::Script(idle_client_does_not_block),
     },
     Check {
         id: "day4-panic-is-500",
@@ -33,7 +33,7 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "a panicking handler answers 500, and the pool keeps all its workers",
         hint: "Wrap the handler in `std::panic::catch_unwind` and answer 500 when it panics; otherwise each panic kills a worker thread and the pool shrinks until nothing answers.",
-        test: Test::Custom(panic_is_500),
+        probe: Probe::Script(panic_is_500),
     },
 ];
 
@@ -130,7 +130,7 @@ fn panic_is_500(addr: SocketAddr) -> Result<(), Failure> {
     for _ in 0..16 {
         let reply = Exchange::new(PANIC).run(addr);
         Expect::Error(&[500])
-            .verify(&reply, &Send::Bytes(PANIC))
+            .verify(&reply, &Payload::Bytes(PANIC))
             .map_err(|expected| Failure {
                 expected,
                 sent: Some(PANIC.to_vec()),
@@ -139,7 +139,7 @@ fn panic_is_500(addr: SocketAddr) -> Result<(), Failure> {
     }
     let reply = Exchange::new(HELLO).run(addr);
     Expect::Json(200, &[("/message", "\"Hello, World!\"")])
-        .verify(&reply, &Send::Bytes(HELLO))
+        .verify(&reply, &Payload::Bytes(HELLO))
         .map_err(|expected| Failure {
             expected: format!("after 16 panics, GET /hello still answers: {expected}"),
             sent: Some(HELLO.to_vec()),

@@ -3,9 +3,10 @@
 
 use std::net::SocketAddr;
 
-use super::{Exercise, ask};
-use crate::checks::{Check, Expect, Failure, Test};
-use crate::stage::Stage::Day2;
+use super::Exercise;
+use suite::checks::{Check, Expect, Failure, Payload, Probe};
+use suite::client::ask;
+use suite::stage::Stage::Day2;
 
 pub static EXERCISES: &[Exercise] = &[
     Exercise {
@@ -15,8 +16,8 @@ pub static EXERCISES: &[Exercise] = &[
             until: None,
             title: "decodes %XX and + in query keys and values",
             hint: "Split the query on `&` and `=` first, then decode each key and value. Decoding first would turn `%26` into a new `&`.",
-            test: Test::Wire {
-                send: crate::checks::Send::Bytes(
+            probe: Probe::Request {
+                payload: Payload::Bytes(
                     b"GET /search?name=J%C3%BCrgen+M&a%26b=c%3Dd&rate=100%25 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
                 ),
                 expect: Expect::Json(
@@ -41,7 +42,7 @@ pub static EXERCISES: &[Exercise] = &[
             until: None,
             title: "answers 400 to an HTTP/1.1 request with no Host header, or two",
             hint: "RFC 9112, section 3.2: a server must answer 400 to an HTTP/1.1 request without exactly one Host header. HTTP/1.0 requests may leave it out.",
-            test: Test::Custom(host_required),
+            probe: Probe::Script(host_required),
         },
         more_hints: &[
             "The version is the third part of the request line. `parse_head` already knows it; return it too, or check the headers right there.",
@@ -55,8 +56,8 @@ pub static EXERCISES: &[Exercise] = &[
             until: None,
             title: "accepts a full URL as the request target, as in GET http://host/path HTTP/1.1",
             hint: "RFC 9112, section 3.2.2: a server must accept the absolute form. Strip `http://` and the host, and what is left is the usual `/path?query`.",
-            test: Test::Wire {
-                send: crate::checks::Send::Bytes(
+            probe: Probe::Request {
+                payload: Payload::Bytes(
                     b"GET http://127.0.0.1:5000/hello?name=A HTTP/1.1\r\nHost: 127.0.0.1:5000\r\n\r\n",
                 ),
                 expect: Expect::Json(200, &[("/path", "\"/hello\""), ("/query/name", "\"A\"")]),

@@ -3,9 +3,10 @@
 
 use std::net::SocketAddr;
 
-use super::{Exercise, ask, failure, number_at};
-use crate::checks::{Check, Expect, Failure, Test};
-use crate::stage::Stage::Day1;
+use super::Exercise;
+use suite::checks::{Check, Expect, Failure, Probe};
+use suite::client::{ask, failure, number_at};
+use suite::stage::Stage::Day1;
 
 pub static EXERCISES: &[Exercise] = &[
     Exercise {
@@ -15,7 +16,7 @@ pub static EXERCISES: &[Exercise] = &[
             until: None,
             title: "answers 404 with a JSON error for every path but /",
             hint: "The path is the second word of the request line. Keep the first line you read instead of only printing it.",
-            test: Test::Custom(not_found),
+            probe: Probe::Script(not_found),
         },
         more_hints: &[
             "`request_line.split(' ').nth(1)` is `Some(\"/nope\")` for `GET /nope HTTP/1.1`. Compare it with `Some(\"/\")`.",
@@ -29,7 +30,7 @@ pub static EXERCISES: &[Exercise] = &[
             until: None,
             title: "answers 405 with `Allow: GET` to any method but GET",
             hint: "The method is the first word of the request line.",
-            test: Test::Custom(method_not_allowed),
+            probe: Probe::Script(method_not_allowed),
         },
         more_hints: &[
             "`request_line.split(' ').next()` is the method. Methods are case-sensitive: `get` is not `GET`.",
@@ -43,7 +44,7 @@ pub static EXERCISES: &[Exercise] = &[
             until: None,
             title: "counts the requests it has answered: {\"hello\":\"World\",\"requests\":N}",
             hint: "A `let mut served = 0;` before the accept loop lives as long as the server. Pass it to `handle_connection` as `&mut`.",
-            test: Test::Custom(request_count),
+            probe: Probe::Script(request_count),
         },
         more_hints: &[
             "The body now changes from request to request, so build it with `format!` (it only holds a number, never user input) and compute `Content-Length` from `body.len()`.",

@@ -3,9 +3,10 @@
 
 use std::net::SocketAddr;
 
-use super::{Exercise, ask, failure, head_matches_get};
-use crate::checks::{Check, Expect, Failure, Send, Test};
-use crate::stage::Stage::Day3;
+use super::Exercise;
+use suite::checks::{Check, Expect, Failure, Payload, Probe};
+use suite::client::{ask, failure, head_matches_get};
+use suite::stage::Stage::Day3;
 
 pub static EXERCISES: &[Exercise] = &[
     Exercise {
@@ -15,7 +16,7 @@ pub static EXERCISES: &[Exercise] = &[
             until: None,
             title: "HEAD /hello answers like GET /hello, without the body",
             hint: "RFC 9110, section 9.3.2: a HEAD answer has the status and headers of the GET answer, Content-Length included, and no body at all.",
-            test: Test::Custom(head),
+            probe: Probe::Script(head),
         },
         more_hints: &[
             "Route HEAD like GET, so the handler and Response::json run as usual; then leave the body out when you write the response.",
@@ -29,7 +30,7 @@ pub static EXERCISES: &[Exercise] = &[
             until: None,
             title: "OPTIONS on a known path answers 204 with an Allow header",
             hint: "OPTIONS asks which methods a path accepts (RFC 9110, section 9.3.7). The answer is the Allow header; it needs no body.",
-            test: Test::Custom(options),
+            probe: Probe::Script(options),
         },
         more_hints: &[
             "Add an arm `(\"OPTIONS\", \"/hello\" | \"/sleep\")` to `route`, before the one that answers 405.",
@@ -43,10 +44,10 @@ pub static EXERCISES: &[Exercise] = &[
             until: None,
             title: "POST /echo answers {\"echo\": BODY} with the body as a JSON string",
             hint: "The body is user input: it goes through json::string, like the name in /hello.",
-            test: Test::Wire {
+            probe: Probe::Request {
                 // Quotes, a backslash, a newline and an é: everything that
                 // breaks JSON glued together by hand.
-                send: Send::Bytes(
+                payload: Payload::Bytes(
                     b"POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 17\r\n\r\nsay \"hi\" \\ \xc3\xa9\nbye",
                 ),
                 expect: Expect::Json(200, &[("/echo", r#""say \"hi\" \\ é\nbye""#)]),

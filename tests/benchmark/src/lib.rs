@@ -20,15 +20,18 @@ pub mod plot;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Barrier};
+use std::sync::{Arc, Barrier, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::server::Server;
-use crate::stage::Stage;
-use crate::wire::{self, Reply};
+use suite::cargo::{self, ScratchCrate};
+use suite::client;
+use suite::server::Server;
+use suite::stage::Stage;
+use suite::wire::{self, Reply};
 
 /// What the load asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,10 +70,10 @@ impl Scenario {
     }
 }
 
-/// What is measured: a stage, or the one design the stages are measured
-/// against.
+/// The server being measured: a stage, or the one design the stages are
+/// measured against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Subject {
+pub enum Contender {
     Stage(Stage),
     /// Day 4 with the solution of the `day4-keep-alive` exercise: keep-alive
     /// on a fixed pool of four threads. It is the design the final server
@@ -78,23 +81,24 @@ pub enum Subject {
     Day4KeepAlive,
 }
 
-impl std::fmt::Display for Subject {
+impl std::fmt::Display for Contender {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Subject::Stage(stage) => write!(f, "{stage}"),
-            Subject::Day4KeepAlive => f.write_str(KEEP_ALIVE_POOL),
+            Contender::Stage(stage) => write!(f, "{stage}"),
+            Contender::Day4KeepAlive => f.write_str(KEEP_ALIVE_POOL),
         }
     }
 }
 
-/// The exercise whose solution is [`Subject::Day4KeepAlive`], and its name
-/// in the CSV files.
+/// The workshop exercise whose solution is [`Contender::Day4KeepAlive`],
+/// and its name in the CSV files.
 pub const KEEP_ALIVE_POOL: &str = "day4-keep-alive";
 
-/// One point of the benchmark: a stage, a scenario, a number of connections.
+/// One point of the benchmark: a server, a scenario, a number of
+/// connections.
 #[derive(Debug, Clone, Copy)]
 pub struct Point {
-    pub stage: Subject,
+    pub contender: Contender,
     pub scenario: Scenario,
     pub connections: usize,
 }
@@ -140,7 +144,7 @@ impl Plan {
 pub fn points() -> Vec<Point> {
     let mut points = Vec::new();
     let point = |stage, scenario, connections| Point {
-        stage: Subject::Stage(stage),
+        contender: Contender::Stage(stage),
         scenario,
         connections,
     };
@@ -163,7 +167,7 @@ pub fn points() -> Vec<Point> {
     // Keep-alive on a fixed pool of four: how many clients starve.
     for connections in [16, 256] {
         points.push(Point {
-            stage: Subject::Day4KeepAlive,
+            contender: Contender::Day4KeepAlive,
             scenario: Scenario::Hello,
             connections,
         });
@@ -175,22 +179,22 @@ pub fn points() -> Vec<Point> {
 pub fn smoke_points() -> Vec<Point> {
     vec![
         Point {
-            stage: Subject::Stage(Stage::Day1),
+            contender: Contender::Stage(Stage::Day1),
             scenario: Scenario::Hello,
             connections: 2,
         },
         Point {
-            stage: Subject::Stage(Stage::Day4),
+            contender: Contender::Stage(Stage::Day4),
             scenario: Scenario::HelloClose,
             connections: 2,
         },
         Point {
-            stage: Subject::Stage(Stage::Final),
+            contender: Contender::Stage(Stage::Final),
             scenario: Scenario::Todo,
             connections: 2,
         },
         Point {
-            stage: Subject::Day4KeepAlive,
+            contender: Contender::Day4KeepAlive,
             scenario: Scenario::Hello,
             connections: 2,
         },
@@ -199,9 +203,9 @@ pub fn smoke_points() -> Vec<Point> {
 
 /// Runs `point` once on a fresh server.
 pub fn run(point: Point, plan: Plan) -> Result<Measure, String> {
-    let server = match point.stage {
-        Subject::Stage(stage) => Server::reference(stage)?,
-        Subject::Day4KeepAlive => Server::program(&keep_alive_pool()?)?,
+    let server = match point.contender {
+        Contender::Stage(stage) => Server::reference(stage)?,
+        Contender::Day4KeepAlive => Server::program(&keep_alive_pool()?)?,
     };
     let addr = server.addr();
     if point.scenario == Scenario::Todo {
@@ -214,28 +218,28 @@ pub fn run(point: Point, plan: Plan) -> Result<Measure, String> {
     Ok(measure)
 }
 
-/// The binary of [`Subject::Day4KeepAlive`], built once, in the profile of
-/// the benchmark itself (release, for a real run), like the stages.
-fn keep_alive_pool() -> Result<std::path::PathBuf, String> {
-    static BUILT: std::sync::OnceLock<Result<std::path::PathBuf, String>> =
-        std::sync::OnceLock::new();
+/// The binary of [`Contender::Day4KeepAlive`], built once, in the profile
+/// of the benchmark itself (release, for a real run), like the stages.
+///
+/// It is day 4 with the exercise's solution patch applied. The benchmark
+/// reads the patch as a file of this repository; it does not use the
+/// workshop crate, which it has no business depending on.
+fn keep_alive_pool() -> Result<PathBuf, String> {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     BUILT
         .get_or_init(|| {
-            let exercise = crate::exercises::find(KEEP_ALIVE_POOL)
-                .ok_or("the day4-keep-alive exercise is gone")?;
-            let release = !cfg!(debug_assertions);
-            let dir = crate::workshop::build_solutions(&[exercise], release)?;
-            Ok(dir.join(KEEP_ALIVE_POOL))
+            let patch = cargo::root()
+                .join("tests/workshop/solutions")
+                .join(format!("{KEEP_ALIVE_POOL}.patch"));
+            let krate: ScratchCrate = cargo::patched_stage(Stage::Day4, &patch, KEEP_ALIVE_POOL)?;
+            let dir = cargo::build_scratch("bench-contenders", &[krate])?;
+            Ok(dir.join(cargo::binary_name(KEEP_ALIVE_POOL)))
         })
         .clone()
 }
 
 fn create_todo(addr: SocketAddr) -> Result<(), String> {
-    let body = r#"{"title":"benchmark"}"#;
-    let request = format!(
-        "POST /todos HTTP/1.1\r\nHost: bench\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
+    let request = client::request_closing("POST", "/todos", Some(r#"{"title":"benchmark"}"#));
     match wire::Exchange::new(request).run(addr) {
         Reply::Response(response) if response.status == 201 => Ok(()),
         other => Err(format!("cannot create the to-do: {}", other.describe())),
@@ -255,9 +259,11 @@ fn wrk(addr: SocketAddr, point: Point, load: Duration) -> Result<Measure, String
         command.args(["--header", "Connection: close"]);
     }
     command.arg(format!("http://{addr}{}", point.scenario.path()));
-    let output = command
-        .output()
-        .map_err(|err| format!("cannot run wrk ({err}); install it with `apt-get install wrk`"))?;
+    // wrk stops itself after `load`; a minute more than that is a hang.
+    let output =
+        suite::process::run(&mut command, load + Duration::from_secs(60)).map_err(|err| {
+            format!("{err} (is wrk installed? `apt-get install wrk` on Debian and Ubuntu)")
+        })?;
     if !output.status.success() {
         return Err(format!(
             "wrk failed: {}",
@@ -344,7 +350,12 @@ fn probe(addr: SocketAddr, point: Point, duration: Duration) -> usize {
                 let mut stream: Option<TcpStream> = None;
                 while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
                     if stream.is_none() {
-                        stream = TcpStream::connect(addr).ok();
+                        // A full backlog drops our SYN and the kernel
+                        // retries for minutes: bound the wait by the probe's.
+                        let left = deadline.saturating_duration_since(Instant::now());
+                        stream =
+                            TcpStream::connect_timeout(&addr, left.max(Duration::from_millis(1)))
+                                .ok();
                     }
                     let Some(open) = stream.as_mut() else {
                         // Refused: back off a little instead of spinning.
@@ -460,7 +471,7 @@ pub fn medians_csv(rows: &[Row]) -> String {
 fn prefix(point: Point) -> String {
     format!(
         "{},{},{}",
-        point.stage,
+        point.contender,
         point.scenario.name(),
         point.connections
     )

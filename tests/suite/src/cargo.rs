@@ -1,0 +1,334 @@
+//! Building the programs the suite runs, and finding where Cargo put them.
+//!
+//! The suite runs real binaries: the stages (`cargo run -p day2` runs the
+//! same file), a learner's crate, a stage with a patch applied. A test
+//! cannot ask Cargo to build another package's binary for it, so we run
+//! `cargo build` ourselves.
+//!
+//! Where the binaries land is Cargo's choice, not ours: `target/` by
+//! default, but `CARGO_TARGET_DIR`, `build.target-dir` in a Cargo config
+//! file, or `--target-dir` can put it anywhere, and many people share one
+//! target folder between projects. Guessing `<repo>/target` breaks for
+//! them, so we ask Cargo (`cargo metadata` reports `target_directory`).
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use crate::process;
+use crate::stage::Stage;
+
+/// How long one `cargo` call may take. A cold build of every stage takes
+/// about a minute on two cores; ten is a hang, not a slow machine.
+const CARGO_LIMIT: Duration = Duration::from_secs(600);
+
+/// The root of this repository.
+pub fn root() -> PathBuf {
+    // This crate lives in `tests/suite`.
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("tests/suite lives two folders below the root")
+        .to_path_buf()
+}
+
+/// The workspace's target folder, wherever Cargo keeps it; asked once.
+pub fn target_dir() -> Result<PathBuf, String> {
+    static TARGET: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    TARGET
+        .get_or_init(|| {
+            let finished = process::run(
+                cargo_command()
+                    .args(["metadata", "--format-version", "1", "--no-deps"])
+                    .current_dir(root()),
+                CARGO_LIMIT,
+            )?;
+            if !finished.status.success() {
+                return Err(format!(
+                    "cargo metadata failed:\n{}",
+                    String::from_utf8_lossy(&finished.stderr)
+                ));
+            }
+            let metadata: serde_json::Value = serde_json::from_slice(&finished.stdout)
+                .map_err(|err| format!("cargo metadata printed no JSON: {err}"))?;
+            metadata["target_directory"]
+                .as_str()
+                .map(PathBuf::from)
+                .ok_or_else(|| "cargo metadata names no target_directory".to_string())
+        })
+        .clone()
+}
+
+/// `"release"` when this program was built with `--release`, else
+/// `"debug"`: the stages are built the same way, so that a benchmark never
+/// measures a debug build by accident.
+pub fn profile() -> &'static str {
+    if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    }
+}
+
+/// The file name of the binary `name` on this system (`name.exe` on
+/// Windows).
+pub fn binary_name(name: &str) -> String {
+    format!("{name}{}", std::env::consts::EXE_SUFFIX)
+}
+
+/// Runs `cargo build` for `packages` of this workspace, in [`profile`], and
+/// returns the folder the binaries went to.
+pub fn build(packages: &[&str]) -> Result<PathBuf, String> {
+    let mut args = vec!["build", "--quiet"];
+    if profile() == "release" {
+        args.push("--release");
+    }
+    for package in packages {
+        args.extend(["-p", package]);
+    }
+    cargo(&args, &root())?;
+    Ok(target_dir()?.join(profile()))
+}
+
+/// The path of the reference binary of `stage`, built on first use.
+///
+/// The first caller builds every stage at once, once per process; when
+/// nothing changed, that takes a fraction of a second.
+pub fn reference_binary(stage: Stage) -> Result<PathBuf, String> {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let dir = BUILT
+        .get_or_init(|| {
+            let packages: Vec<&str> = Stage::ALL.iter().map(|stage| stage.name()).collect();
+            build(&packages)
+        })
+        .clone()?;
+    Ok(dir.join(binary_name(stage.name())))
+}
+
+/// Runs the Cargo that runs us (or `cargo`) with `args` in `dir`; on
+/// failure, says what Cargo said.
+pub fn cargo(args: &[&str], dir: &Path) -> Result<(), String> {
+    let finished = process::run(cargo_command().args(args).current_dir(dir), CARGO_LIMIT)?;
+    if finished.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "cargo {} failed:\n{}",
+            args.join(" "),
+            String::from_utf8_lossy(&finished.stderr)
+        ))
+    }
+}
+
+fn cargo_command() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+// ---------------------------------------------------------------------
+// Scratch workspaces: crates that are not part of this workspace
+
+/// A crate to build in a scratch workspace: its name, and its files by
+/// path relative to the crate's folder.
+pub struct ScratchCrate {
+    pub name: String,
+    pub files: Vec<(PathBuf, Vec<u8>)>,
+}
+
+/// Builds `crates` together in a workspace of their own called `name`, in
+/// [`profile`], and returns the folder their binaries are in.
+///
+/// The workspace lives in the target folder, so it is never committed and
+/// never part of this workspace; it gets its own target folder inside, so
+/// that Cargo builds shared dependencies once for all its crates, and an
+/// unchanged crate is not rebuilt (files are only written when they
+/// change). The target folder is passed explicitly: an inherited
+/// `CARGO_TARGET_DIR` would otherwise send the binaries elsewhere.
+pub fn build_scratch(name: &str, crates: &[ScratchCrate]) -> Result<PathBuf, String> {
+    let workspace = target_dir()?.join(name);
+    let mut members = Vec::new();
+    for krate in crates {
+        sync_folder(&krate.files, &workspace.join(&krate.name))?;
+        members.push(format!("{:?}", krate.name));
+    }
+    let manifest = format!(
+        "# Made by tests/suite/src/cargo.rs; rebuilt on every run.\n\
+         [workspace]\nresolver = \"3\"\nmembers = [{}]\n\n{}",
+        members.join(", "),
+        workspace_tables()?
+    );
+    write_if_changed(&workspace.join("Cargo.toml"), manifest.as_bytes())?;
+    // The project's lock file, so that these crates build with exactly the
+    // dependency versions the stages use.
+    if !workspace.join("Cargo.lock").exists() {
+        let lock = fs::read(root().join("Cargo.lock")).map_err(|err| err.to_string())?;
+        write_if_changed(&workspace.join("Cargo.lock"), &lock)?;
+    }
+    let target = workspace.join("target");
+    let target = target
+        .to_str()
+        .ok_or("the target folder's path is not UTF-8")?;
+    let mut args = vec!["build", "--quiet", "--target-dir", target];
+    if profile() == "release" {
+        args.push("--release");
+    }
+    cargo(&args, &workspace).map_err(|err| format!("building {name} failed: {err}"))?;
+    Ok(workspace.join("target").join(profile()))
+}
+
+/// The files of `stage`'s crate with `patch` applied, as a crate called
+/// `name` (the library keeps the stage's name, so `use day3::…` works).
+pub fn patched_stage(stage: Stage, patch: &Path, name: &str) -> Result<ScratchCrate, String> {
+    let scratch = std::env::temp_dir().join(format!("patched-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&scratch);
+    copy_folder(&root().join(stage.name()).join("src"), &scratch.join("src"))?;
+    let manifest = fs::read_to_string(root().join(stage.name()).join("Cargo.toml"))
+        .map_err(|err| err.to_string())?;
+    fs::write(
+        scratch.join("Cargo.toml"),
+        renamed_manifest(&manifest, stage, name),
+    )
+    .map_err(|err| err.to_string())?;
+
+    // `git apply` outside any repository is a plain patch tool, on every
+    // system git runs on.
+    let applied = process::run(
+        Command::new("git")
+            .current_dir(&scratch)
+            .env("GIT_CEILING_DIRECTORIES", std::env::temp_dir())
+            .arg("apply")
+            .arg(patch),
+        Duration::from_secs(60),
+    );
+    let result = match applied {
+        Ok(finished) if finished.status.success() => read_folder(&scratch, &scratch),
+        Ok(finished) => Err(format!(
+            "{} no longer applies to {stage}:\n{}",
+            patch.display(),
+            String::from_utf8_lossy(&finished.stderr)
+        )),
+        Err(err) => Err(format!("cannot run git apply: {err}")),
+    };
+    let _ = fs::remove_dir_all(&scratch);
+    Ok(ScratchCrate {
+        name: name.to_string(),
+        files: result?,
+    })
+}
+
+/// The stage's manifest, renamed to `name` so that every patched crate
+/// gets a binary of its own, with the library keeping the stage's name.
+pub fn renamed_manifest(manifest: &str, stage: Stage, name: &str) -> String {
+    let package_name = format!("name = \"{}\"", stage.name());
+    let mut text = manifest.replacen(&package_name, &format!("name = \"{name}\""), 1);
+    match stage {
+        Stage::Day1 => {}
+        Stage::Final => {
+            // `final` names its binary itself.
+            text = text.replace(
+                "[[bin]]\nname = \"final\"",
+                &format!("[[bin]]\nname = \"{name}\""),
+            );
+        }
+        _ => text.push_str(&format!("\n[lib]\nname = \"{}\"\n", stage.name())),
+    }
+    text
+}
+
+/// The `[workspace.*]` tables of the root manifest, which the stages
+/// inherit their edition and lints from.
+fn workspace_tables() -> Result<String, String> {
+    let manifest = fs::read_to_string(root().join("Cargo.toml")).map_err(|err| err.to_string())?;
+    let start = manifest
+        .find("[workspace.")
+        .ok_or("the root Cargo.toml has no [workspace.package]")?;
+    Ok(manifest[start..].to_string())
+}
+
+fn copy_folder(from: &Path, to: &Path) -> Result<(), String> {
+    fs::create_dir_all(to).map_err(|err| err.to_string())?;
+    for entry in fs::read_dir(from).map_err(|err| err.to_string())? {
+        let path = entry.map_err(|err| err.to_string())?.path();
+        let target = to.join(path.file_name().expect("entries have names"));
+        if path.is_dir() {
+            copy_folder(&path, &target)?;
+        } else {
+            fs::copy(&path, &target).map_err(|err| err.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+fn read_folder(base: &Path, dir: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|err| err.to_string())? {
+        let path = entry.map_err(|err| err.to_string())?.path();
+        if path.is_dir() {
+            files.extend(read_folder(base, &path)?);
+        } else {
+            let bytes = fs::read(&path).map_err(|err| err.to_string())?;
+            let relative = path.strip_prefix(base).expect("inside base").to_path_buf();
+            files.push((relative, bytes));
+        }
+    }
+    Ok(files)
+}
+
+/// Makes `dir` hold exactly `files`, writing only what changed, so that
+/// Cargo does not rebuild a crate that is the same as last time.
+fn sync_folder(files: &[(PathBuf, Vec<u8>)], dir: &Path) -> Result<(), String> {
+    let wanted: BTreeSet<&PathBuf> = files.iter().map(|(path, _)| path).collect();
+    if dir.exists() {
+        for (path, _) in read_folder(dir, dir)? {
+            if !wanted.contains(&path) {
+                fs::remove_file(dir.join(&path)).map_err(|err| err.to_string())?;
+            }
+        }
+    }
+    for (path, bytes) in files {
+        write_if_changed(&dir.join(path), bytes)?;
+    }
+    Ok(())
+}
+
+fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    if fs::read(path).is_ok_and(|old| old == bytes) {
+        return Ok(());
+    }
+    fs::create_dir_all(path.parent().expect("files have a folder"))
+        .and_then(|()| fs::write(path, bytes))
+        .map_err(|err| format!("cannot write {}: {err}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renamed_manifests_rename_the_package_but_keep_the_library() {
+        let day3 = fs::read_to_string(root().join("day3/Cargo.toml")).expect("day3 exists");
+        let text = renamed_manifest(&day3, Stage::Day3, "day3-head");
+        assert!(text.contains("name = \"day3-head\""));
+        assert!(text.contains("[lib]\nname = \"day3\""));
+        let fin = fs::read_to_string(root().join("final/Cargo.toml")).expect("final exists");
+        let text = renamed_manifest(&fin, Stage::Final, "final-put");
+        assert!(text.contains("[[bin]]\nname = \"final-put\""));
+    }
+
+    #[test]
+    fn the_target_folder_is_where_cargo_says() {
+        let dir = target_dir().expect("cargo metadata works");
+        let dir = dir.canonicalize().unwrap_or(dir);
+        // This test binary itself was built there.
+        let me = std::env::current_exe().expect("a test binary has a path");
+        let me = me.canonicalize().unwrap_or(me);
+        assert!(
+            me.starts_with(&dir),
+            "{} is not inside {}",
+            me.display(),
+            dir.display()
+        );
+    }
+}

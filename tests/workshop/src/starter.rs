@@ -1,0 +1,107 @@
+//! The starter crate: what `check new NAME` writes into `workshop/NAME`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use suite::stage::Stage;
+
+use crate::workshop_dir;
+
+/// The starter's files, with `NAME` standing for the crate's name. They
+/// live in `tests/workshop/starter/`, where `tests/tests/workshop.rs`
+/// builds them.
+const STARTER_MANIFEST: &str = include_str!("../starter/Cargo.toml.in");
+const STARTER_MAIN: &str = include_str!("../starter/main.rs");
+
+/// Creates `workshop/<name>/`, a crate that compiles, honours `PORT`, and
+/// fails day 1's checks. Returns its folder.
+pub fn create_starter(name: &str) -> Result<PathBuf, String> {
+    validate_name(name)?;
+    let dir = workshop_dir().join(name);
+    if dir.exists() {
+        return Err(format!("{} already exists", dir.display()));
+    }
+    write_starter(&dir, name)?;
+    Ok(dir)
+}
+
+/// Writes the starter's files into `dir`, for a crate called `name`.
+pub fn write_starter(dir: &Path, name: &str) -> Result<(), String> {
+    for (path, bytes) in starter_files(name) {
+        let path = dir.join(path);
+        fs::create_dir_all(path.parent().expect("files have a folder"))
+            .and_then(|()| fs::write(&path, bytes))
+            .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// A crate name Cargo accepts, that is not one of this repository's.
+fn validate_name(name: &str) -> Result<(), String> {
+    let valid = name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !valid {
+        return Err(format!(
+            "{name:?} cannot be a crate name: use lower-case letters, digits, - and _, starting with a letter"
+        ));
+    }
+    let taken = Stage::ALL.iter().any(|stage| stage.name() == name)
+        || [
+            "tests",
+            "suite",
+            "workshop",
+            "benchmark",
+            "devlog",
+            "todo_server",
+            "test",
+            "core",
+            "std",
+        ]
+        .contains(&name);
+    if taken {
+        return Err(format!(
+            "{name} is taken by this repository or by Rust; pick another name"
+        ));
+    }
+    Ok(())
+}
+
+/// The starter's files for a crate called `name`, by path inside the crate.
+pub fn starter_files(name: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    vec![
+        (
+            PathBuf::from("Cargo.toml"),
+            STARTER_MANIFEST.replace("NAME", name).into_bytes(),
+        ),
+        (
+            PathBuf::from("src/main.rs"),
+            STARTER_MAIN.replace("NAME", name).into_bytes(),
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crate_names_table() {
+        let rows = [
+            ("ada", true),
+            ("my-server", true),
+            ("server_2", true),
+            ("Ada", false),
+            ("2fast", false),
+            ("day3", false),
+            ("final", false),
+            ("tests", false),
+            ("a b", false),
+            ("", false),
+        ];
+        for (name, ok) in rows {
+            assert_eq!(validate_name(name).is_ok(), ok, "{name:?}");
+        }
+    }
+}
