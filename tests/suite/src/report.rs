@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write as _};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use crate::checks::{Check, Failure};
 use crate::notation;
@@ -62,7 +63,14 @@ pub fn run_all(
             }
         };
         let result = check.run(server.addr());
-        let crash = server.exited().map(|status| Crash {
+        // A failed check may have been a crash: give the exit a moment to
+        // show. A passed one is only asked, at no cost.
+        let status = if result.is_err() {
+            server.exited_within(Duration::from_millis(500))
+        } else {
+            server.exited()
+        };
+        let crash = status.map(|status| Crash {
             status: status.to_string(),
             last_lines: last_lines(&server.output(), CRASH_LINES),
         });
@@ -78,10 +86,17 @@ pub fn run_all(
     Ok(outcomes)
 }
 
+/// The lines that say why a server died: from its last panic message on,
+/// if it panicked (a backtrace after it is cut short), else its last lines.
 fn last_lines(text: &str, count: usize) -> Vec<String> {
     let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(count)..]
+    let from = lines
         .iter()
+        .rposition(|line| line.contains("panicked at"))
+        .unwrap_or(lines.len().saturating_sub(count));
+    lines[from..]
+        .iter()
+        .take(count)
         .map(|line| line.to_string())
         .collect()
 }

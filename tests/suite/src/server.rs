@@ -48,18 +48,23 @@ impl Server {
 
     /// Starts the reference crate of `stage` with command-line `args`.
     pub fn reference_with(stage: Stage, args: &[&str]) -> Result<Server, String> {
-        let binary = cargo::reference_binary(stage)?;
-        let mut command = Command::new(&binary);
-        command.args(args);
-        Server::spawn(&mut command, false, Duration::from_secs(10))
-            .map_err(|err| format!("{}: {err}", binary.display()))
+        Server::program_with(&cargo::reference_binary(stage)?, args)
     }
 
     /// Starts the program at `binary` (a learner's crate, or a solution),
     /// which must already be built.
     pub fn program(binary: &Path) -> Result<Server, String> {
-        Server::spawn(&mut Command::new(binary), false, Duration::from_secs(10))
-            .map_err(|err| format!("{}: {err}", binary.display()))
+        Server::program_with(binary, &[])
+    }
+
+    /// Starts the program at `binary` with command-line `args`.
+    pub fn program_with(binary: &Path, args: &[&str]) -> Result<Server, String> {
+        Server::spawn(
+            Command::new(binary).args(args),
+            false,
+            Duration::from_secs(10),
+        )
+        .map_err(|err| format!("{}: {err}", binary.display()))
     }
 
     /// Starts `shell_command` through the system's shell (`sh -c` on Unix,
@@ -164,6 +169,20 @@ impl Server {
     /// check must be reported as crashed, not as "connection refused".
     pub fn exited(&mut self) -> Option<ExitStatus> {
         self.child.as_mut()?.try_wait().ok().flatten()
+    }
+
+    /// [`exited`](Self::exited), waiting up to `limit` for it: a process
+    /// that panicked closes its sockets a moment before the system lets
+    /// anyone see that it exited.
+    pub fn exited_within(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let status = self.exited();
+            if status.is_some() || self.child.is_none() || Instant::now() >= deadline {
+                return status;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
     }
 
     fn spawn(command: &mut Command, kill_tree: bool, wait: Duration) -> Result<Server, String> {

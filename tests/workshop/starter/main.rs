@@ -14,18 +14,16 @@
 //!
 //! `cargo run -p tests --bin check -- next` says what to do after that.
 
+use std::io;
 use std::net::{TcpListener, TcpStream};
 
 fn main() {
-    let port: u16 = match std::env::var("PORT") {
-        Ok(text) => match text.parse() {
-            Ok(port) => port,
-            Err(_) => {
-                eprintln!("PORT must be a number from 0 to 65535, not {text:?}");
-                std::process::exit(2);
-            }
-        },
-        Err(_) => 5000,
+    let port = match port_from_env() {
+        Ok(port) => port,
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::exit(2);
+        }
     };
     let listener = match TcpListener::bind(("127.0.0.1", port)) {
         Ok(listener) => listener,
@@ -40,15 +38,32 @@ fn main() {
     println!("Listening on http://{address}");
 
     for stream in listener.incoming() {
-        match stream {
-            Ok(stream) => handle_connection(stream),
-            Err(err) => eprintln!("accept failed: {err}"),
+        let stream = match stream {
+            Ok(stream) => stream,
+            Err(err) => {
+                eprintln!("accept failed: {err}");
+                continue;
+            }
+        };
+        if let Err(err) = handle_connection(stream) {
+            eprintln!("connection failed: {err}");
         }
+    }
+}
+
+/// The port from the `PORT` environment variable, or 5000.
+fn port_from_env() -> Result<u16, String> {
+    match std::env::var("PORT") {
+        Ok(text) => text
+            .parse()
+            .map_err(|_| format!("PORT must be a number from 0 to 65535, not {text:?}")),
+        Err(_) => Ok(5000),
     }
 }
 
 /// Day 1 starts here: read the request up to its empty line, then write a
 /// response. For now, dropping `stream` closes the connection unanswered.
-fn handle_connection(stream: TcpStream) {
+fn handle_connection(stream: TcpStream) -> io::Result<()> {
     drop(stream);
+    Ok(())
 }

@@ -4,8 +4,13 @@
 //! JSON), which day 3 replaces with real routes; those checks stop at day 2.
 //! The second group is about surviving bad input, and applies from day 2 on.
 
-use super::{Check, Expect, Payload, Probe};
+use std::io::{ErrorKind, Write};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use super::{Check, Expect, Failure, Payload, Probe, open};
 use crate::stage::Stage::Day2;
+use crate::wire;
 
 pub static CHECKS: &[Check] = &[
     // What the parser understood, seen through the echo.
@@ -303,7 +308,72 @@ pub static CHECKS: &[Check] = &[
             expect: Expect::Closed,
         },
     },
+    Check {
+        id: "day2-deadline-whole-request",
+        from: Day2,
+        until: None,
+        title: "gives up on a request that trickles in a byte at a time (408)",
+        hint: "A timeout per read starts again with every byte, so a client that sends one byte every two seconds is never timed out. Keep one deadline for the whole request, and before each read set the read timeout to the time left until it.",
+        probe: Probe::Script(trickle),
+    },
 ];
+
+/// How often [`trickle`] sends the next byte: well inside any per-read
+/// timeout a server might pick (the stages' is 5 s).
+const TRICKLE_EVERY: Duration = Duration::from_secs(2);
+
+/// How long [`trickle`] waits for the 408: the stages' 5-second deadline,
+/// and a margin for a slow machine. A server that times out each read
+/// instead never answers while the bytes keep coming.
+pub const TRICKLE_LIMIT: Duration = Duration::from_secs(12);
+
+// ANCHOR: trickle
+/// Sends a request one byte every two seconds, and expects a 408 (or a
+/// close) within [`TRICKLE_LIMIT`], long before the request is complete.
+fn trickle(addr: SocketAddr) -> Result<(), Failure> {
+    const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    let started = Instant::now();
+    let mut stream = open(addr, &REQUEST[..1])?;
+    let mut sent = 1;
+    let failure = |expected: &str, received: String, sent: usize| Failure {
+        expected: expected.to_string(),
+        sent: Some(REQUEST[..sent].to_vec()),
+        received,
+    };
+    let expected = "a 408 within 12 s, although a byte arrives every 2 s";
+    loop {
+        // Wait for the server to say something, for at most one interval.
+        let waited = stream
+            .set_read_timeout(Some(TRICKLE_EVERY))
+            .and_then(|()| stream.peek(&mut [0u8; 1]));
+        match waited {
+            // It answered or hung up: that answer must be the 408.
+            Ok(_) => {
+                let reply = wire::read_reply(&mut stream, Instant::now() + Duration::from_secs(5));
+                return Expect::ErrorOrClosed(408)
+                    .verify(&reply, &Payload::Nothing)
+                    .map_err(|wanted| failure(&wanted, reply.describe(), sent));
+            }
+            Err(err) if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(err) => return Err(failure(expected, format!("reading failed: {err}"), sent)),
+        }
+        if started.elapsed() >= TRICKLE_LIMIT || sent == REQUEST.len() {
+            return Err(failure(
+                expected,
+                format!(
+                    "no answer after {} s and {sent} bytes: the server is still reading",
+                    started.elapsed().as_secs()
+                ),
+                sent,
+            ));
+        }
+        // A server that already gave up may refuse the byte; its answer
+        // is read on the next turn.
+        let _ = stream.write_all(&REQUEST[sent..=sent]);
+        sent += 1;
+    }
+}
+// ANCHOR_END: trickle
 
 /// A request whose one header is 16 KiB long: twice the usual limit.
 static HUGE_HEADER: [u8; HUGE_LEN] = huge_header();

@@ -121,6 +121,12 @@ impl Check {
     /// What the check waits for, when it waits long enough for a learner
     /// to wonder: "10 s for a 408".
     pub fn waits_for(&self) -> Option<String> {
+        if self.id == "day2-deadline-whole-request" {
+            return Some(format!(
+                "{} s for a 408 while a byte trickles in every 2 s",
+                day2::TRICKLE_LIMIT.as_secs()
+            ));
+        }
         let Probe::Request { expect, .. } = &self.probe else {
             return None;
         };
