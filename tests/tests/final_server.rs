@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use suite::cargo::reference_binary;
+use suite::process::{self, join_within};
 use suite::server::Server;
 use suite::stage::Stage;
 use suite::wire::{self, Exchange, RawResponse, Reply};
@@ -60,6 +61,8 @@ fn titles(addr: SocketAddr) -> Vec<String> {
         .collect()
 }
 
+// Sends a signal: Unix only (Windows has no SIGTERM or SIGKILL to send).
+#[cfg(unix)]
 #[test]
 fn a_restart_keeps_the_todos_and_the_id_counter() {
     let file = data_file("restart");
@@ -92,6 +95,8 @@ fn a_restart_keeps_the_todos_and_the_id_counter() {
     assert_eq!(third.json().expect("JSON")["id"], 3, "id 2 is never reused");
 }
 
+// Sends a signal: Unix only (Windows has no SIGTERM or SIGKILL to send).
+#[cfg(unix)]
 #[test]
 fn kill_9_during_writes_loses_no_acknowledged_todo() {
     let file = data_file("kill9");
@@ -137,7 +142,7 @@ fn kill_9_during_writes_loses_no_acknowledged_todo() {
     server.signal("KILL").expect("kill works");
     stop.store(true, Ordering::SeqCst);
     for writer in writers {
-        writer.join().expect("writers do not panic");
+        join_within(writer, Duration::from_secs(30)).expect("writers stop when told");
     }
     drop(server);
 
@@ -165,11 +170,13 @@ fn kill_9_during_writes_loses_no_acknowledged_todo() {
 fn a_corrupt_data_file_is_refused_and_left_untouched() {
     let file = data_file("corrupt");
     fs::write(&file, "{ this is not json").expect("can write");
-    let output = std::process::Command::new(reference_binary(Stage::Final).expect("final builds"))
-        .args(["--data", file.to_str().expect("a UTF-8 path")])
-        .env("PORT", "0")
-        .output()
-        .expect("final runs");
+    let output = process::run(
+        std::process::Command::new(reference_binary(Stage::Final).expect("final builds"))
+            .args(["--data", file.to_str().expect("a UTF-8 path")])
+            .env("PORT", "0"),
+        Duration::from_secs(10),
+    )
+    .expect("final refuses at once");
     assert!(!output.status.success(), "final must refuse to start");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -182,6 +189,8 @@ fn a_corrupt_data_file_is_refused_and_left_untouched() {
     );
 }
 
+// Sends a signal: Unix only (Windows has no SIGTERM or SIGKILL to send).
+#[cfg(unix)]
 #[test]
 fn sigterm_finishes_the_request_in_flight_then_exits_0() {
     let mut server = start(&[]);
@@ -241,12 +250,12 @@ fn a_saturated_server_answers_503_with_retry_after() {
         .collect();
     let refused: Vec<RawResponse> = clients
         .into_iter()
-        .filter_map(
-            |client| match client.join().expect("clients do not panic") {
+        .filter_map(|client| {
+            match join_within(client, Duration::from_secs(30)).expect("clients finish") {
                 Reply::Response(response) if response.status == 503 => Some(response),
                 _ => None,
-            },
-        )
+            }
+        })
         .collect();
     assert!(
         refused.len() >= 2,
@@ -278,17 +287,19 @@ fn every_request_is_logged_on_stderr() {
 #[test]
 fn the_command_line_explains_itself() {
     let binary = reference_binary(Stage::Final).expect("final builds");
-    let help = std::process::Command::new(&binary)
-        .arg("--help")
-        .output()
-        .expect("runs");
+    let help = process::run(
+        std::process::Command::new(&binary).arg("--help"),
+        Duration::from_secs(10),
+    )
+    .expect("runs");
     assert!(help.status.success());
     assert!(String::from_utf8_lossy(&help.stdout).contains("--data FILE"));
 
-    let wrong = std::process::Command::new(&binary)
-        .arg("--verbose")
-        .output()
-        .expect("runs");
+    let wrong = process::run(
+        std::process::Command::new(&binary).arg("--verbose"),
+        Duration::from_secs(10),
+    )
+    .expect("runs");
     assert_eq!(wrong.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&wrong.stderr);
     assert!(
@@ -336,7 +347,7 @@ fn slowloris_and_idle_crowds_do_not_block_a_new_client() {
         .run(addr);
     let waited = started.elapsed();
     stop.store(true, Ordering::SeqCst);
-    let _ = slow.join();
+    join_within(slow, Duration::from_secs(10)).expect("the slow clients stop when told");
     drop(idle);
     assert!(
         matches!(&reply, Reply::Response(r) if r.status == 200),

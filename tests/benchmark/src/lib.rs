@@ -386,7 +386,9 @@ fn probe(addr: SocketAddr, point: Point, duration: Duration) -> usize {
         .collect();
     let answers: Vec<usize> = clients
         .into_iter()
-        .map(|client| client.join().unwrap_or(0))
+        .map(|client| {
+            suite::process::join_within(client, duration + Duration::from_secs(30)).unwrap_or(0)
+        })
         .collect();
     stop.store(true, Ordering::SeqCst);
     answers.iter().filter(|count| **count == 0).count()

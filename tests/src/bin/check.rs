@@ -49,7 +49,9 @@ usage: check <STAGE | CHECK-ID | EXERCISE-ID> [--crate NAME | --addr HOST:PORT |
   --hint       show the exercise's next hint, one more each time
   solution     show the exercise's reference solution, as a patch against
                its stage; only once you passed it, unless --anyway
-  new          create a starter crate in workshop/NAME
+  new          create a starter crate in workshop/NAME; it becomes the
+               current crate only if there is none yet
+  --full       show long payloads byte for byte instead of summarised
   next         say what to do next, and which chapter to read
   --list       every stage, check and exercise, with ✓ for what your crate passed";
 
@@ -322,10 +324,20 @@ fn check(target: &str, args: &Args) -> Result<bool, String> {
 
 fn new(name: &str) -> Result<(), String> {
     let dir = starter::create_starter(name)?;
-    let mut progress = Progress::load();
-    progress.current = Some(name.to_string());
-    progress.save();
     println!("Created {}.", dir.display());
+    // A new crate becomes the current one only when there is none yet: an
+    // instructor making a demo crate must not switch a learner's `next`,
+    // `--list` and `--hint` to it behind their back.
+    let mut progress = Progress::load();
+    match progress.adopt_new_crate(name, &workshop::crates()) {
+        Some(current) => println!(
+            "{current} stays your current crate (the one `check next`, `--list` and `--hint` talk about); checking with `--crate {name}` makes {name} current."
+        ),
+        None => {
+            progress.save();
+            println!("{name} is now your current crate.");
+        }
+    }
     println!(
         "\nIt compiles and listens, and answers nothing yet, so every day 1 check fails.\n\
          Read the chapter \"Day 1\" ({}), then:\n\n    \

@@ -58,8 +58,9 @@ pub fn run(command: &mut Command, limit: Duration) -> Result<Finished, String> {
     // The program has exited, so its pipes are closed and both threads end.
     Ok(Finished {
         status,
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
+        // A grandchild may still hold a pipe open; do not wait for it long.
+        stdout: join_within(stdout, Duration::from_secs(10)).unwrap_or_default(),
+        stderr: join_within(stderr, Duration::from_secs(10)).unwrap_or_default(),
     })
 }
 

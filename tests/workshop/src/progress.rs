@@ -84,6 +84,19 @@ impl Progress {
         text
     }
 
+    /// After `check new NAME`: `name` becomes the current crate only if no
+    /// other crate among `crates` is current. Returns the one that stays
+    /// current otherwise.
+    pub fn adopt_new_crate(&mut self, name: &str, crates: &[String]) -> Option<String> {
+        match &self.current {
+            Some(current) if current != name && crates.contains(current) => Some(current.clone()),
+            _ => {
+                self.current = Some(name.to_string());
+                None
+            }
+        }
+    }
+
     pub fn has_passed(&self, name: &str, id: &str) -> bool {
         self.passed.contains(&(name.to_string(), id.to_string()))
     }
@@ -117,6 +130,27 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_crate_does_not_take_over_from_the_current_one() {
+        let crates = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let mut progress = Progress::default();
+        assert_eq!(progress.adopt_new_crate("ada", &crates(&["ada"])), None);
+        assert_eq!(progress.current.as_deref(), Some("ada"));
+        let kept = progress.adopt_new_crate("carol", &crates(&["ada", "carol"]));
+        assert_eq!(kept.as_deref(), Some("ada"));
+        assert_eq!(
+            progress.current.as_deref(),
+            Some("ada"),
+            "check next still talks about ada"
+        );
+        // A current crate that was deleted does not hold on.
+        assert_eq!(
+            progress.adopt_new_crate("dan", &crates(&["carol", "dan"])),
+            None
+        );
+        assert_eq!(progress.current.as_deref(), Some("dan"));
+    }
 
     #[test]
     fn progress_survives_a_round_trip_and_ignores_junk() {

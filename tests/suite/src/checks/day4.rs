@@ -64,9 +64,11 @@ fn concurrent_sleeps(addr: SocketAddr) -> Result<(), Failure> {
     let replies: Vec<Reply> = clients
         .into_iter()
         .map(|client| {
-            client.join().unwrap_or_else(|_| Reply::Failed {
-                error: "the client thread panicked".into(),
-                received: Vec::new(),
+            crate::process::join_within(client, Duration::from_secs(30)).unwrap_or_else(|_| {
+                Reply::Failed {
+                    error: "the client thread panicked".into(),
+                    received: Vec::new(),
+                }
             })
         })
         .collect();

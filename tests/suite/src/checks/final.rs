@@ -544,7 +544,7 @@ fn concurrent_creates(addr: SocketAddr) -> Result<(), Failure> {
         })
         .collect();
     for client in clients {
-        let _ = client.join();
+        let _ = crate::process::join_within(client, Duration::from_secs(30));
     }
     if let Some(err) = errors.lock().expect("no panics here").pop() {
         return Err(err);

@@ -435,6 +435,24 @@ mod tests {
     }
 
     #[test]
+    fn every_one_request_check_has_a_reproducer_that_sends_its_bytes() {
+        // Checks that are scripts show the bytes of the request that went
+        // wrong; `tests/gate.rs` proves their `try:` lines on failures.
+        for check in all() {
+            if let Probe::Request { payload, .. } = &check.probe {
+                let bytes = payload.exchange().bytes();
+                let command = crate::report::reproducer(crate::report::LEARNER_ADDR, &bytes);
+                assert_eq!(
+                    crate::report::bytes_of_reproducer(&command),
+                    Ok(bytes),
+                    "{}: {command}",
+                    check.id
+                );
+            }
+        }
+    }
+
+    #[test]
     fn every_stage_after_the_first_introduces_checks() {
         for stage in Stage::ALL {
             assert!(

@@ -127,7 +127,7 @@ fn stats(addr: SocketAddr) -> Result<(), Failure> {
         })
         .collect();
     for client in clients {
-        client.join().unwrap_or_else(|_| {
+        suite::process::join_within(client, Duration::from_secs(30)).unwrap_or_else(|_| {
             Err(failure(
                 "the client thread to finish",
                 SLOW,
