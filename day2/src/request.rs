@@ -543,8 +543,14 @@ mod tests {
         client
             .write_all(b"GET / HTTP/1.1\r\nHo")
             .expect("can write");
-        // `peek` waits for the byte without reading it.
-        client.peek(&mut [0u8; 1]).expect("the byte arrives");
+        // `peek` waits for the byte without reading it; within 10 s, so
+        // that a lost byte fails the test instead of hanging it.
+        client
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("can set a timeout");
+        client
+            .peek(&mut [0u8; 1])
+            .expect("the byte arrives within 10 s");
         drop(client);
 
         let (done, result) = mpsc::channel();

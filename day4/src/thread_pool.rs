@@ -163,6 +163,26 @@ impl Worker {
 mod tests {
     use super::*;
     use std::sync::mpsc::channel;
+    use std::time::{Duration, Instant};
+
+    /// How long a test waits for anything. A healthy run needs
+    /// milliseconds; the bound is there so that a bug fails the test with a
+    /// message instead of hanging it.
+    const PATIENCE: Duration = Duration::from_secs(10);
+
+    /// `join`, but within `PATIENCE`: a thread that never ends fails the
+    /// test instead of hanging it.
+    fn join_within(thread: thread::JoinHandle<()>, what: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        while !thread.is_finished() {
+            assert!(
+                Instant::now() < deadline,
+                "{what} did not finish within 10 s"
+            );
+            thread::sleep(Duration::from_millis(1));
+        }
+        thread.join().unwrap_or_else(|_| panic!("{what} panicked"));
+    }
 
     #[test]
     #[should_panic(expected = "at least one thread")]
@@ -182,22 +202,29 @@ mod tests {
                         .expect("the test is listening");
                 });
             }
-        } // `drop` joins the workers here, so every job has run.
-        drop(done);
-        let threads: std::collections::HashSet<_> = finished.iter().collect();
-        assert!(!threads.is_empty() && threads.len() <= 4);
+        } // `drop` joins the workers here, so every job has run...
+        // ...and `try_iter`, which never waits, finds all eight reports.
+        let threads: Vec<_> = finished.try_iter().collect();
+        assert_eq!(threads.len(), 8, "drop returned before every job had run");
+        let distinct: std::collections::HashSet<_> = threads.into_iter().collect();
+        assert!(distinct.len() <= 4, "only the pool's four threads ran jobs");
     }
 
     #[test]
     fn a_full_queue_makes_execute_wait() {
-        use std::time::Duration;
-
         let pool = Arc::new(ThreadPool::new(1));
-        // The one worker takes this job and waits until we let it go.
+        // The one worker takes this job, tells us, and waits until we let
+        // it go (or until PATIENCE is up, so the pool can always be
+        // dropped).
+        let (started_tx, started) = channel();
         let (release, held) = channel::<()>();
         pool.execute(move || {
-            let _ = held.recv();
+            let _ = started_tx.send(());
+            let _ = held.recv_timeout(PATIENCE);
         });
+        started
+            .recv_timeout(PATIENCE)
+            .expect("the worker started the job within 10 s");
         // Another thread fills the queue, one job at a time, and reports
         // each `execute` that returned.
         let (returned, executes) = channel();
@@ -211,10 +238,12 @@ mod tests {
             })
         };
         // The queue holds QUEUE_PER_WORKER jobs: that many calls return...
-        for _ in 0..QUEUE_PER_WORKER {
-            executes
-                .recv()
-                .expect("execute returns while there is room");
+        for i in 0..QUEUE_PER_WORKER {
+            assert_eq!(
+                executes.recv_timeout(PATIENCE).ok(),
+                Some(i),
+                "execute returns within 10 s while there is room"
+            );
         }
         // ...and the next one waits, instead of growing the queue.
         assert!(
@@ -223,8 +252,12 @@ mod tests {
         );
         // Once the worker is free, the waiting call goes through.
         drop(release);
-        assert_eq!(executes.recv().ok(), Some(QUEUE_PER_WORKER));
-        filler.join().expect("the filler thread finishes");
+        assert_eq!(
+            executes.recv_timeout(PATIENCE).ok(),
+            Some(QUEUE_PER_WORKER),
+            "the waiting execute returns within 10 s of the worker being freed"
+        );
+        join_within(filler, "the filler thread");
     }
 
     #[test]
@@ -234,6 +267,9 @@ mod tests {
         let (done, finished) = channel();
         pool.execute(move || done.send(()).expect("the test is listening"));
         // With one worker, this second job runs only if the worker survived.
-        assert!(finished.recv().is_ok());
+        assert!(
+            finished.recv_timeout(PATIENCE).is_ok(),
+            "the job after the panic never ran within 10 s: the worker died with the first"
+        );
     }
 }

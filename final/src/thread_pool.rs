@@ -213,7 +213,40 @@ impl Worker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Barrier;
+    use std::time::Duration;
+
+    /// How long a test waits for anything. A healthy run needs
+    /// milliseconds; the bound is there so that a bug fails the test with a
+    /// message instead of hanging it.
+    const PATIENCE: Duration = Duration::from_secs(10);
+
+    /// A job that tells the test, through `started`, that it is running,
+    /// then holds its worker until the test drops the returned sender.
+    ///
+    /// "Running" is the state the tests mean by "busy": by then the worker
+    /// has taken the job off the queue and stopped counting itself idle.
+    /// Watching `crowded` instead would also catch the moment in between,
+    /// when the job has left the queue but the worker still counts as idle.
+    ///
+    /// The job gives up after `PATIENCE` even if nobody releases it, so the
+    /// pool's `Drop` can always join its worker, even after a failed
+    /// assertion.
+    fn held_job(started: &mpsc::Sender<()>) -> (impl FnOnce() + Send + 'static, mpsc::Sender<()>) {
+        let started = started.clone();
+        let (release, held) = mpsc::channel::<()>();
+        let job = move || {
+            let _ = started.send(());
+            let _ = held.recv_timeout(PATIENCE);
+        };
+        (job, release)
+    }
+
+    /// Waits, within `PATIENCE`, for one held job to say it has started.
+    fn wait_until_started(started: &mpsc::Receiver<()>, which: &str) {
+        started
+            .recv_timeout(PATIENCE)
+            .unwrap_or_else(|_| panic!("the worker never started {which} within 10 s"));
+    }
 
     #[test]
     #[should_panic(expected = "at least one thread")]
@@ -223,42 +256,43 @@ mod tests {
 
     #[test]
     fn threads_start_on_demand_up_to_the_ceiling() {
+        // The pool is declared first, so it is dropped last: the jobs are
+        // released before its `Drop` joins their workers.
         let mut pool = ThreadPool::new(3, 10);
-        assert_eq!(pool.threads(), 0);
-        // Five jobs that all wait for each other: only three can run, so
-        // the pool stops at three threads and queues the rest.
-        let gate = Arc::new(Barrier::new(4));
-        for _ in 0..3 {
-            let gate = Arc::clone(&gate);
-            pool.execute(move || {
-                gate.wait();
-            });
+        let (started_tx, started) = mpsc::channel();
+        let mut releases = Vec::new();
+        assert_eq!(pool.threads(), 0, "no thread before the first job");
+        // Three jobs that hold their workers: each one finds every thread
+        // busy, so each starts a thread of its own.
+        for n in 1..=3 {
+            let (job, release) = held_job(&started_tx);
+            releases.push(release);
+            pool.execute(job);
+            wait_until_started(&started, &format!("job {n}"));
+            assert_eq!(pool.threads(), n);
         }
-        assert_eq!(pool.threads(), 3);
+        // A fourth job finds three busy threads and the ceiling reached.
         pool.execute(|| {});
         assert_eq!(pool.threads(), 3, "the ceiling holds");
         assert!(pool.load().crowded(), "a job is waiting for a thread");
-        gate.wait();
+        drop(releases);
     }
 
     #[test]
     fn has_room_says_no_when_threads_and_queue_are_full() {
         let mut pool = ThreadPool::new(1, 1);
-        let gate = Arc::new(Barrier::new(2));
-        let worker_gate = Arc::clone(&gate);
-        pool.execute(move || {
-            worker_gate.wait();
-        });
-        // Wait until the worker has taken its job off the queue.
-        while pool.load().crowded() {
-            thread::yield_now();
-        }
+        let (started_tx, started) = mpsc::channel();
+        // The one thread takes a job and holds on to it.
+        let (job, release) = held_job(&started_tx);
+        pool.execute(job);
+        wait_until_started(&started, "the first job");
         assert!(pool.has_room(), "one job may queue");
+        // That one job queues, and then there is no room left.
         pool.execute(|| {});
         assert!(
             !pool.has_room(),
             "the one thread is busy and the queue is full"
         );
-        gate.wait();
+        drop(release);
     }
 }
