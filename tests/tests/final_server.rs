@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use suite::cargo::reference_binary;
+use suite::client;
 use suite::process::{self, join_within};
 use suite::server::Server;
 use suite::stage::Stage;
@@ -36,17 +37,8 @@ fn start(args: &[&str]) -> Server {
 
 /// One request on a new connection; panics unless a response comes back.
 fn send(addr: SocketAddr, method: &str, path: &str, body: &str) -> RawResponse {
-    let mut request =
-        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
-    if !body.is_empty() {
-        request.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            body.len()
-        ));
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    match Exchange::new(request).run(addr) {
+    let body = (!body.is_empty()).then_some(body);
+    match Exchange::new(client::request_closing(method, path, body)).run(addr) {
         Reply::Response(response) => response,
         other => panic!("no answer to {method} {path}: {}", other.describe()),
     }
@@ -111,23 +103,26 @@ fn kill_9_during_writes_loses_no_acknowledged_todo() {
     let (progress, made) = mpsc::channel();
     let writers: Vec<_> = (0..4)
         .map(|writer| {
-            let (acknowledged, stop, progress) =
-                (Arc::clone(&acknowledged), Arc::clone(&stop), progress.clone());
+            let (acknowledged, stop, progress) = (
+                Arc::clone(&acknowledged),
+                Arc::clone(&stop),
+                progress.clone(),
+            );
             thread::spawn(move || {
                 for n in 0.. {
                     if stop.load(Ordering::SeqCst) {
                         break;
                     }
                     let body = format!(r#"{{"title":"writer {writer} item {n}"}}"#);
-                    let request = format!(
-                        "POST /todos HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                        body.len()
-                    );
+                    let request = client::request_closing("POST", "/todos", Some(&body));
                     if let Reply::Response(response) = Exchange::new(request).run(addr)
                         && response.status == 201
                     {
                         let id = response.json().ok().and_then(|json| json["id"].as_u64());
-                        acknowledged.lock().expect("no panics").push(id.expect("an id"));
+                        acknowledged
+                            .lock()
+                            .expect("no panics")
+                            .push(id.expect("an id"));
                         let _ = progress.send(());
                     }
                 }

@@ -15,6 +15,11 @@
 //! median: on a shared two-core machine, a slow minute can make a run 20%
 //! off, and back-to-back runs of one point would all catch it.
 
+//!
+//! This crate uses the `suite` crate to build and start servers and to
+//! read their answers, and nothing else of this repository: not the
+//! workshop. [`plot`] draws the charts from the CSV it writes.
+
 pub mod plot;
 
 use std::fmt::Write as _;
