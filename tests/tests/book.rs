@@ -12,12 +12,16 @@
 //!   include (of a snapshot the suite checks);
 //! - every check id the book names (such as `day2-body-1024`) exists;
 //! - every exercise is stated in the book, under its id in bold
-//!   (**day3-head**), and every such bold id is an exercise.
+//!   (**day3-head**), and every such bold id is an exercise;
+//! - the "What the devlog did" sections tell exactly the bugs of the devlog
+//!   table (`suite::devlog::BUGS`), each under its bold lead, naming exactly
+//!   the checks (or the test, or the lint) the table lists for it.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use suite::checks;
+use suite::devlog::{BUGS, Pin};
 use workshop::exercises;
 
 fn book_src() -> PathBuf {
@@ -230,6 +234,107 @@ fn exercises_are_stated_in_the_book_and_exist() {
                 "exercise {} is not stated in the book (as **{}**)",
                 exercise.id(),
                 exercise.id()
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The "What the devlog did" section of a page: from its heading to the
+/// next heading of the same level.
+fn devlog_section(text: &str) -> Option<&str> {
+    let start = text.find("\n## What the devlog did\n")? + 1;
+    let body = &text[start + 3..];
+    let end = body.find("\n## ").map_or(text.len(), |i| start + 3 + i);
+    Some(&text[start..end])
+}
+
+/// The bugs a devlog section tells: each paragraph that opens with bold
+/// words, as those words and everything up to the next such paragraph.
+fn bug_paragraphs(section: &str) -> Vec<(&str, &str)> {
+    let starts: Vec<usize> = section.match_indices("\n**").map(|(i, _)| i + 1).collect();
+    starts
+        .iter()
+        .enumerate()
+        .filter_map(|(n, &start)| {
+            let lead_end = section[start + 2..].find("**")? + start + 2;
+            let end = starts.get(n + 1).copied().unwrap_or(section.len());
+            Some((&section[start + 2..lead_end], &section[start..end]))
+        })
+        .collect()
+}
+
+/// The check ids named in `text`, in backticks.
+fn named_checks(text: &str) -> Vec<&str> {
+    text.split('`')
+        .filter(|word| checks::find(word).is_some())
+        .collect()
+}
+
+#[test]
+fn devlog_sections_match_the_devlog_table() {
+    let mut problems = Vec::new();
+    let mut told = Vec::new();
+    for (page, text) in pages() {
+        let Some(section) = devlog_section(&text) else {
+            continue;
+        };
+        let name = page
+            .file_name()
+            .and_then(|name| name.to_str())
+            .unwrap_or_default();
+        let paragraphs = bug_paragraphs(section);
+        let before_first = paragraphs.first().map_or(section, |(_, paragraph)| {
+            &section[..section.find(paragraph).unwrap_or(0)]
+        });
+        for id in named_checks(before_first) {
+            problems.push(format!(
+                "{name}: `{id}` is named in the devlog section outside any bug's paragraph"
+            ));
+        }
+        for (lead, paragraph) in paragraphs {
+            let Some(bug) = BUGS.iter().find(|bug| bug.page == name && bug.lead == lead) else {
+                problems.push(format!(
+                    "{name}: the bug **{lead}** is not in the devlog table (tests/suite/src/devlog.rs)"
+                ));
+                continue;
+            };
+            told.push((bug.page, bug.lead));
+            let listed: Vec<&str> = bug.checks().iter().map(|(id, _)| *id).collect();
+            let named = named_checks(paragraph);
+            for id in &named {
+                if !listed.contains(id) {
+                    problems.push(format!(
+                        "{name}: **{lead}** names `{id}`, which the devlog table does not list for it"
+                    ));
+                }
+            }
+            for id in &listed {
+                if !named.contains(id) {
+                    problems.push(format!(
+                        "{name}: **{lead}** does not name `{id}`, which the devlog table lists for it"
+                    ));
+                }
+            }
+            let pinned_by = match bug.pin {
+                Pin::Checks(_) => None,
+                Pin::Test { name, .. } => Some(name),
+                Pin::Lint(lint) => Some(lint),
+            };
+            if let Some(pin) = pinned_by
+                && !paragraph.contains(&format!("`{pin}`"))
+            {
+                problems.push(format!(
+                    "{name}: **{lead}** does not name `{pin}`, which pins it"
+                ));
+            }
+        }
+    }
+    for bug in BUGS {
+        if !told.contains(&(bug.page, bug.lead)) {
+            problems.push(format!(
+                "the devlog table's bug {:?} is not told in {}'s \"What the devlog did\", as a paragraph opening with **{}**",
+                bug.lead, bug.page, bug.lead
             ));
         }
     }

@@ -67,10 +67,17 @@ pub fn charts(medians: &Medians, machine: &str) -> Vec<(&'static str, String)> {
             .iter()
             .map(|c| value(medians, stage, "hello", *c, "requests_per_second"))
             .collect();
-        series.push((format!("{stage}, keep-alive"), values));
+        // wrk asks every stage to keep the connection open, but only the
+        // final server does: the day stages answer `Connection: close`.
+        let name = if stage == "final" {
+            "final, keep-alive".to_string()
+        } else {
+            format!("{stage}, closes each time")
+        };
+        series.push((name, values));
     }
     series.push((
-        "day4, Connection: close".to_string(),
+        "day4, wrk asks to close".to_string(),
         connections
             .iter()
             .map(|c| value(medians, "day4", "hello-close", *c, "requests_per_second"))
@@ -117,7 +124,7 @@ pub fn charts(medians: &Medians, machine: &str) -> Vec<(&'static str, String)> {
         })
         .collect();
     let unserved = bar_chart(
-        "256 keep-alive connections: how many never got an answer",
+        "256 connections: how many never got an answer",
         &unserved,
         machine,
     );
@@ -302,6 +309,23 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn only_the_final_server_is_labelled_keep_alive() {
+        let mut csv = String::from(
+            "stage,scenario,connections,run,requests_per_second,p50_ms,p99_ms,errors,peak_rss_kib,unserved\n",
+        );
+        for stage in ["day1", "day2", "day3", "day4", "final"] {
+            csv.push_str(&format!("{stage},hello,16,median,1000,1,2,0,2000,0\n"));
+        }
+        let medians = read_medians(&csv).expect("a valid CSV");
+        let (_, throughput) = &charts(&medians, "2 cores")[0];
+        assert!(throughput.contains(">final, keep-alive<"));
+        for stage in ["day1", "day2", "day3", "day4"] {
+            assert!(throughput.contains(&format!(">{stage}, closes each time<")));
+        }
+        assert_eq!(throughput.matches("keep-alive").count(), 1);
     }
 
     #[test]

@@ -3,9 +3,11 @@
 //! The book says that each bug of the devlog is caught by a check that fails
 //! on the devlog's approach. A claim like that needs a server to run the
 //! checks against, and this is it: the devlog's design, day by day, with its
-//! bugs left in on purpose. The code is written afresh for this repository;
-//! only the behaviour follows the devlog. It is a fixture, not a stage:
-//! nothing here is an example to follow.
+//! bugs left in on purpose. The table of those bugs, with the checks that
+//! must fail here, is `suite::devlog::BUGS` (`tests/suite/src/devlog.rs`);
+//! `tests/tests/devlog.rs` runs it. The code is written afresh for this
+//! repository; only the behaviour follows the devlog. It is a fixture, not
+//! a stage: nothing here is an example to follow.
 //!
 //! # Running it
 //!
@@ -74,7 +76,7 @@
 //! - `String::from_utf8(..).unwrap()`: bytes that are not UTF-8 panic
 //!   (book: day2.md);
 //! - the first line is taken by index, so an empty request (connect, then
-//!   close) panics on an index out of bounds (not in the book; the suite's
+//!   close) panics on an index out of bounds (book: day2.md; the suite's
 //!   `day1-empty-connection` catches it from day 2 on);
 //! - the method and the target are unwrapped from the request line, so a
 //!   line of fewer than two words panics; the version is never read, so
@@ -82,9 +84,8 @@
 //! - the target is split on every `?` and the pieces after the first are
 //!   glued back with nothing between them: `?q=why?` gives `q` = `why`
 //!   (book: day2.md);
-//! - a query pair without `=` is dropped, and nothing is percent-decoded
-//!   (not in the book's list; `day2-query`, `day3-hello-plus` and
-//!   `day3-hello-unicode` see it);
+//! - a query pair without `=` is dropped (book: day2.md), and nothing is
+//!   percent-decoded (book: day3.md);
 //! - the end of the head is found with `position(..).unwrap()` over the
 //!   lines after the request line, looking for a line that is exactly
 //!   `"\r\n"`: a head cut off before its empty line, or written with bare
@@ -124,12 +125,11 @@
 //! - a panic in a job ends its worker, and the pool never replaces it
 //!   (book: day4.md, last paragraph). Once all four are gone, the queue's
 //!   receiver is dropped, `send` fails, and the unwrap in `execute` panics
-//!   the accept loop (not in the book);
+//!   the accept loop (book: day4.md);
 //! - `Drop` closes the queue and joins the workers, but the accept loop
 //!   never ends, so it runs only while that panic unwinds `main`. It then
 //!   unwraps the join of a worker that panicked, a panic during a panic,
-//!   and the process aborts (book: day4.md says it never runs; the abort
-//!   is not in the book).
+//!   and the process aborts (book: day4.md).
 
 #![forbid(unsafe_code)]
 

@@ -108,6 +108,15 @@ pub fn reference_binary(stage: Stage) -> Result<PathBuf, String> {
     Ok(dir.join(binary_name(stage.name())))
 }
 
+/// The path of the devlog fixture (`tests/devlog`), built on first use:
+/// the devlog's approach with its bugs left in, which the suite proves its
+/// checks against (see [`crate::devlog`]).
+pub fn devlog_binary() -> Result<PathBuf, String> {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let dir = BUILT.get_or_init(|| build(&["devlog"])).clone()?;
+    Ok(dir.join(binary_name("devlog")))
+}
+
 /// Runs the Cargo that runs us (or `cargo`) with `args` in `dir`; on
 /// failure, says what Cargo said.
 pub fn cargo(args: &[&str], dir: &Path) -> Result<(), String> {

@@ -29,16 +29,22 @@
 //! - [`checks`]: every check, tagged with the stage that introduces it.
 //! - [`client`]: helpers for checks that hold a conversation (create a
 //!   to-do, then fetch it), shared with the workshop's exercises.
+//! - [`receive_queue`]: whether the server has read a piece yet, so that
+//!   a request sent in pieces really reaches it in pieces.
 //! - [`notation`]: bytes written down so that people can read them and
 //!   the `send` command can turn them back into the same bytes.
 //! - [`report`]: running checks and printing ✓/✗ with what went wrong, and
 //!   a command that reproduces it.
+//! - [`devlog`]: the devlog's bugs, each with the checks that fail on the
+//!   devlog fixture (`tests/devlog`) and pass on the stage that fixes it.
 
 pub mod cargo;
 pub mod checks;
 pub mod client;
+pub mod devlog;
 pub mod notation;
 pub mod process;
+pub mod receive_queue;
 pub mod report;
 pub mod server;
 pub mod stage;

@@ -51,6 +51,16 @@ impl Server {
         Server::program_with(&cargo::reference_binary(stage)?, args)
     }
 
+    /// Starts the devlog fixture as it was on `day` (1 to 4), building it
+    /// first if needed.
+    pub fn devlog(day: u8) -> Result<Server, String> {
+        let binary = cargo::devlog_binary()?;
+        let mut command = Command::new(&binary);
+        command.args(["--day", &day.to_string()]);
+        Server::spawn(&mut command, false, Duration::from_secs(10))
+            .map_err(|err| format!("{} --day {day}: {err}", binary.display()))
+    }
+
     /// Starts the program at `binary` (a learner's crate, or a solution),
     /// which must already be built.
     pub fn program(binary: &Path) -> Result<Server, String> {

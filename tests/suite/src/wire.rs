@@ -12,12 +12,16 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::receive_queue;
+
 /// How long to wait for an answer unless a check says otherwise. Longer
 /// than the stages' 5-second request timeout, so that a 408 can arrive.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(10);
 
-/// The pause between two pieces of a request sent in several writes: long
-/// enough that the server's `read` returns in between.
+/// The pause between two pieces of a request sent in several writes. Where
+/// the platform shows it, the client also waits until the server has read
+/// the piece (see [`receive_queue`](crate::receive_queue)), so that its
+/// `read` really returns in between.
 pub const SEGMENT_PAUSE: Duration = Duration::from_millis(50);
 
 /// What came back on a connection.
@@ -186,6 +190,7 @@ impl Exchange {
         for (i, segment) in self.segments.iter().enumerate() {
             if i > 0 {
                 thread::sleep(SEGMENT_PAUSE);
+                receive_queue::wait_until_read(&stream);
             }
             // The server may answer and hang up before reading everything
             // (a 413 for a body it refuses, say). Its answer is what we

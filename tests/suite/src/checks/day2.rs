@@ -70,7 +70,7 @@ pub static CHECKS: &[Check] = &[
         from: Day2,
         until: Some(Day2),
         title: "accepts lines that end in a bare \\n",
-        hint: "RFC 9112 (section 2.2) lets a server accept `\\n` alone as a line ending. `printf` and `nc` users send those.",
+        hint: "RFC 9112 (section 2.2) lets a server accept `\\n` alone as a line ending. People typing requests by hand send those.",
         probe: Probe::Request {
             payload: Payload::Bytes(b"GET /lf HTTP/1.1\nHost: 127.0.0.1\n\n"),
             expect: Expect::Json(200, &[("/path", "\"/lf\"")]),
@@ -102,12 +102,9 @@ pub static CHECKS: &[Check] = &[
         id: "day2-body-1024",
         from: Day2,
         until: Some(Day2),
-        title: "reads a request whose body is exactly 1024 bytes",
-        hint: "Stopping when a read returns fewer than 1024 bytes fails here: the devlog's loop guessed the end of the request from the read size. Use `Content-Length`.",
-        probe: Probe::Request {
-            payload: Payload::Body { len: 1024, split: false },
-            expect: Expect::EchoedBody,
-        },
+        title: "reads requests of exactly 1024 and 2048 bytes, head and body together",
+        hint: "Stopping when a read returns fewer than 1024 bytes waits for ever here: a request that fills every buffer leaves the next read nothing to return. The devlog's loop guessed the end of the request from the read size. Use the empty line and `Content-Length`.",
+        probe: Probe::Script(exact_multiples_of_1024),
     },
     Check {
         id: "day2-body-1025",
@@ -150,7 +147,8 @@ pub static CHECKS: &[Check] = &[
         title: "answers 400 to a line that is not a request line",
         hint: "A request line has exactly three parts. When it does not, answer 400 with a JSON error instead of calling `unwrap`.",
         probe: Probe::Request {
-            payload: Payload::Bytes(b"hello there\r\n\r\n"),
+            // One word: a parser that unwraps the second word panics here.
+            payload: Payload::Bytes(b"hello\r\n\r\n"),
             expect: Expect::Error(&[400]),
         },
     },
@@ -395,4 +393,36 @@ const fn huge_header() -> [u8; HUGE_LEN] {
         j += 1;
     }
     bytes
+}
+
+/// The whole request sizes that [`exact_multiples_of_1024`] sends: what a
+/// reader that reads 1024 bytes at a time and stops at the first short read
+/// never sees the end of.
+const EXACT_SIZES: [usize; 2] = [1024, 2048];
+
+/// Sends `POST /echo` requests of exactly 1024 and then 2048 bytes, head
+/// included, each in one write, and expects every body echoed back.
+///
+/// The sizes count the whole request, not the body: that is what fills a
+/// 1024-byte buffer exactly, once or twice, so that the next `read` has
+/// nothing to return and waits.
+fn exact_multiples_of_1024(addr: std::net::SocketAddr) -> Result<(), super::Failure> {
+    for total in EXACT_SIZES {
+        // The head holds the body's length, so find the length whose
+        // request comes out at `total` bytes.
+        let payload = (total.saturating_sub(100)..total)
+            .map(|len| Payload::Body { len, split: false })
+            .find(|payload| payload.exchange().bytes().len() == total)
+            .expect("some body length makes a request of this size");
+        let exchange = payload.exchange();
+        let reply = exchange.run(addr);
+        Expect::EchoedBody
+            .verify(&reply, &payload)
+            .map_err(|expected| super::Failure {
+                expected: format!("for a request of exactly {total} bytes: {expected}"),
+                sent: Some(exchange.bytes()),
+                received: reply.describe(),
+            })?;
+    }
+    super::still_answers(addr, None)
 }

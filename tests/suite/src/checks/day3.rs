@@ -1,7 +1,10 @@
 //! Day 3: real routes, built with `Response`, and JSON that stays valid.
 
-use super::{Check, Expect, Payload, Probe};
+use std::net::SocketAddr;
+
+use super::{Check, Expect, Failure, Payload, Probe, still_answers};
 use crate::stage::Stage::Day3;
+use crate::wire::Exchange;
 
 pub static CHECKS: &[Check] = &[
     Check {
@@ -32,12 +35,7 @@ pub static CHECKS: &[Check] = &[
         until: None,
         title: "a name with quotes and backslashes still gives valid JSON",
         hint: "Never paste user input into JSON with `format!`. Escape `\"` as `\\\"` and `\\` as `\\\\` (and control characters) before quoting.",
-        probe: Probe::Request {
-            payload: Payload::Bytes(
-                b"GET /hello?name=%22Bobby%22%5C HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
-            ),
-            expect: Expect::Json(200, &[("/message", r#""Hello, \"Bobby\"\\!""#)]),
-        },
+        probe: Probe::Script(hello_escaping),
     },
     Check {
         id: "day3-hello-unicode",
@@ -112,3 +110,39 @@ pub static CHECKS: &[Check] = &[
         },
     },
 ];
+
+/// The greeting for the name `"Bobby"\`, as the JSON text of the string.
+const BOBBY: &[(&str, &str)] = &[("/message", r#""Hello, \"Bobby\"\\!""#)];
+
+/// Asks for a greeting of `"Bobby"\` twice: with the quotes and the
+/// backslash as they are, then percent-encoded.
+///
+/// The raw name comes first because it needs no decoding to reach the
+/// JSON: a server that pastes the name in with `format!` breaks its JSON
+/// here even if it decodes nothing. The quote has no place in a URI
+/// (RFC 3986), so a strict server may refuse it with a 400 instead. The
+/// encoded name is what browsers send, and it must be decoded and then
+/// escaped.
+fn hello_escaping(addr: SocketAddr) -> Result<(), Failure> {
+    const RAW: &[u8] = b"GET /hello?name=\"Bobby\"\\ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    const ENCODED: &[u8] = b"GET /hello?name=%22Bobby%22%5C HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    let reply = Exchange::new(RAW).run(addr);
+    let greeted = Expect::Json(200, BOBBY).verify(&reply, &Payload::Bytes(RAW));
+    let refused = Expect::Error(&[400]).verify(&reply, &Payload::Bytes(RAW));
+    if let (Err(expected), Err(_)) = (greeted, refused) {
+        return Err(Failure {
+            expected: format!("{expected}, or a 400 refusing the raw quote"),
+            sent: Some(RAW.to_vec()),
+            received: reply.describe(),
+        });
+    }
+    let reply = Exchange::new(ENCODED).run(addr);
+    Expect::Json(200, BOBBY)
+        .verify(&reply, &Payload::Bytes(ENCODED))
+        .map_err(|expected| Failure {
+            expected,
+            sent: Some(ENCODED.to_vec()),
+            received: reply.describe(),
+        })?;
+    still_answers(addr, None)
+}

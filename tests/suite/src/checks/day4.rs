@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::{Check, Expect, Failure, Payload, Probe, open};
 use crate::stage::Stage::Day4;
-use crate::wire::{Exchange, Reply};
+use crate::wire::{self, Exchange, Reply};
 
 pub static CHECKS: &[Check] = &[
     Check {
@@ -23,8 +23,8 @@ pub static CHECKS: &[Check] = &[
         id: "day4-idle-client-does-not-block",
         from: Day4,
         until: None,
-        title: "a client stuck halfway through its request does not hold up the next one",
-        hint: "While one worker waits for a slow client, the others must keep serving. With one thread, everyone waits for the slowest client.",
+        title: "silent clients, even one per worker, do not hold up the next client for long",
+        hint: "Serve each connection on a worker thread, so that one silent client does not hold up the rest, and give every request a deadline (`set_read_timeout`), so that four silent clients cannot hold all four workers for ever.",
         probe: Probe::Script(idle_client_does_not_block),
     },
     Check {
@@ -36,6 +36,13 @@ pub static CHECKS: &[Check] = &[
         probe: Probe::Script(panic_is_500),
     },
 ];
+
+/// How many silent clients [`idle_client_does_not_block`] leaves connected:
+/// the size of day 4's pool, and of the devlog's. Fewer would leave a pool
+/// without deadlines a free worker; more would make day 4, whose workers
+/// all wait out the same five seconds, queue the greeting behind a second
+/// round of them.
+const IDLE_CLIENTS: usize = 4;
 
 /// How many `/sleep` requests go out together, and how long each sleeps.
 const SLEEPERS: usize = 8;
@@ -103,25 +110,34 @@ fn concurrent_sleeps(addr: SocketAddr) -> Result<(), Failure> {
 // ANCHOR_END: concurrent_sleeps
 
 fn idle_client_does_not_block(addr: SocketAddr) -> Result<(), Failure> {
-    const HALF: &[u8] = b"GET /hello HTTP/1.1\r\nHo";
     const HELLO: &[u8] = b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-    // The first client sends half a request and then nothing.
-    let stalled = open(addr, HALF)?;
-    // The second must be answered long before the first one times out.
-    let wait = Duration::from_secs(2);
-    let reply = Exchange::new(HELLO).waiting(wait).run(addr);
-    drop(stalled);
-    match reply {
-        Reply::Response(response) if response.status == 200 => Ok(()),
-        other => Err(Failure {
-            expected: format!(
-                "an answer to GET /hello within {} s, while another client sits on half a request",
-                wait.as_secs()
-            ),
-            sent: Some(HELLO.to_vec()),
-            received: other.describe(),
-        }),
+    let hello_within = |wait: Duration, idle: usize| {
+        let reply = Exchange::new(HELLO).waiting(wait).run(addr);
+        match reply {
+            Reply::Response(response) if response.status == 200 => Ok(()),
+            other => Err(Failure {
+                expected: format!(
+                    "an answer to GET /hello within {} s, while {idle} other client(s) stay connected and silent",
+                    wait.as_secs()
+                ),
+                sent: Some(HELLO.to_vec()),
+                received: other.describe(),
+            }),
+        }
+    };
+    // One client connects and says nothing. The next must be answered
+    // long before the first one's deadline: by another thread.
+    let mut silent = vec![open(addr, b"")?];
+    hello_within(Duration::from_secs(2), silent.len())?;
+    // Now as many silent clients as day 4 has workers. Each may hold a
+    // worker until its deadline, but no longer: a server that passes
+    // `day2-partial-request-timeout` gives up within DEFAULT_WAIT.
+    while silent.len() < IDLE_CLIENTS {
+        silent.push(open(addr, b"")?);
     }
+    let result = hello_within(wire::DEFAULT_WAIT + Duration::from_secs(2), silent.len());
+    drop(silent);
+    result
 }
 
 fn panic_is_500(addr: SocketAddr) -> Result<(), Failure> {
