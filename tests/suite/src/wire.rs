@@ -82,7 +82,7 @@ impl RawResponse {
     pub fn json(&self) -> Result<serde_json::Value, String> {
         serde_json::from_slice(&self.body).map_err(|err| {
             format!(
-                "the body is not valid JSON ({err}): {}",
+                "a body of valid JSON; this one is not ({err}): {}",
                 String::from_utf8_lossy(&self.body)
             )
         })
