@@ -9,12 +9,14 @@
 //!   timeouts, giving way when others wait, and the access log.
 //! - [`request`]: parsing a request's head, and refusing ambiguous lengths.
 //! - [`router`]: which handler answers which method and path; CORS.
+//! - [`assets`]: the to-do page for browsers, built into the binary.
 //! - [`todos`]: the to-do API, and checking the JSON it receives.
 //! - [`store`]: the to-dos, in memory or in a file that survives `kill -9`.
 //! - [`response`]: `Response::json` and `Response::resolve`, with serde.
 //! - [`shutdown`]: Ctrl-C and SIGTERM stop the server gracefully.
 //! - [`cli`]: the command line.
 
+pub mod assets;
 pub mod cli;
 pub mod connection;
 pub mod request;

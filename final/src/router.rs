@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::assets;
 use crate::request::Request;
 use crate::response::Response;
 use crate::store::Store;
@@ -49,6 +50,10 @@ pub fn route(request: &Request, app: &App) -> Response {
         ("GET", "/sleep") => sleep(request),
         ("GET", "/panic") => panic!("GET /panic panics on purpose"),
         (_, "/hello" | "/sleep" | "/panic") => method_not_allowed("GET"),
+
+        ("GET" | "HEAD", path) if assets::is_asset(path) => assets::serve(path, request)
+            .unwrap_or_else(|| Response::error(404, &format!("no route for {path}"))),
+        (_, path) if assets::is_asset(path) => method_not_allowed("GET, HEAD"),
 
         (_, path) => match path.strip_prefix("/todos/").map(str::parse::<u64>) {
             Some(Ok(id)) => match method {

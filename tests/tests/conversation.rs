@@ -5,6 +5,9 @@
 //! delete, and the errors a client meets on the way. The steps depend on
 //! each other (the to-do created first is the one changed later), so they
 //! run in order, in one test.
+//!
+//! A second, shorter conversation is the one a browser has about the to-do
+//! page: "what is its tag?", then "I have this tag; has it changed?".
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -84,4 +87,47 @@ fn todo_api_conversation() {
             insta::assert_snapshot!(format!("todos_{name}@final"), transcript(&sent, &response));
         }
     });
+}
+
+/// The page's caching exchange (`page_<step>@final.snap`): `GET /` gives
+/// the page with its `ETag`; a `GET /` that sends that tag back in
+/// `If-None-Match` gets a 304 without a body. The snapshot of the first
+/// answer shows the HTML's size instead of the HTML, which the book shows
+/// as a file of its own.
+#[test]
+fn page_revalidation_conversation() {
+    let server = Server::reference(Stage::Final).expect("final starts");
+    let mut stream = std::net::TcpStream::connect(server.addr()).expect("final accepts");
+    let mut exchange = |name: &str, sent: String| {
+        stream
+            .write_all(sent.as_bytes())
+            .expect("the connection stays open");
+        let reply = wire::read_reply(&mut stream, Instant::now() + Duration::from_secs(5));
+        let Reply::Response(response) = reply else {
+            panic!("no answer to {name}: {}", reply.describe());
+        };
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path("../snapshots");
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        settings.bind(|| {
+            let mut shown = response.clone();
+            if !shown.body.is_empty() {
+                shown.body = format!("({} bytes of HTML)\n", shown.body.len()).into_bytes();
+            }
+            insta::assert_snapshot!(format!("page_{name}@final"), transcript(&sent, &shown));
+        });
+        response
+    };
+    let first = exchange("get", request("GET", "/", "", ""));
+    let tag = first
+        .header("etag")
+        .expect("the page has an ETag")
+        .to_string();
+    let again = exchange(
+        "not_modified",
+        request("GET", "/", &format!("If-None-Match: {tag}\r\n"), ""),
+    );
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty(), "a 304 has no body");
 }
