@@ -104,10 +104,10 @@ fn the_page_adds_completes_deletes_and_survives_a_reload() {
     );
 
     // 2. Complete the second, delete the third.
-    let ticked = browser
-        .find(&in_row(TITLES[1], ".toggle"))
-        .and_then(|toggle| browser.click(&toggle));
-    step("tick the second to-do", ticked);
+    step(
+        "tick the second to-do",
+        browser.click_on(&in_row(TITLES[1], ".toggle")),
+    );
     step(
         "it is shown completed",
         browser.wait_until(
@@ -115,17 +115,16 @@ fn the_page_adds_completes_deletes_and_survives_a_reload() {
             PAGE_WAIT,
         ),
     );
-    let deleted = browser
-        .find(&in_row(TITLES[2], ".delete"))
-        .and_then(|delete| browser.click(&delete));
-    step("delete the third to-do", deleted);
+    step(
+        "delete the third to-do",
+        browser.click_on(&in_row(TITLES[2], ".delete")),
+    );
     step("it is gone", browser.wait_until(&shows(2), PAGE_WAIT));
 
     // Edit the first title: Edit, type a new title over the old one (which
     // the page selects), Enter.
     let edited = browser
-        .find(&in_row(TITLES[0], ".edit"))
-        .and_then(|edit| browser.click(&edit))
+        .click_on(&in_row(TITLES[0], ".edit"))
         .and_then(|()| browser.find(&in_row(TITLES[0], ".title-field")))
         .and_then(|field| browser.type_into(&field, &format!("{EDITED}{ENTER}")));
     step("edit the first title", edited);
@@ -197,10 +196,10 @@ fn the_page_adds_completes_deletes_and_survives_a_reload() {
 
     // Last, Clear completed takes the completed one away, on the page and
     // on the server.
-    let cleared = browser
-        .find("#clear-completed")
-        .and_then(|button| browser.click(&button));
-    step("clear the completed ones", cleared);
+    step(
+        "clear the completed ones",
+        browser.click_on("#clear-completed"),
+    );
     step("one is left", browser.wait_until(&shows(1), PAGE_WAIT));
     let left = todos_on_the_server(server.addr());
     assert_eq!(

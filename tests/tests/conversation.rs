@@ -10,11 +10,12 @@
 //! page: "what is its tag?", then "I have this tag; has it changed?".
 
 use std::io::Write;
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use suite::server::Server;
 use suite::stage::Stage;
-use suite::wire::{self, Reply, transcript};
+use suite::wire::{self, RawResponse, Reply, transcript};
 
 /// Each step: its name, method, path, extra headers, and body (sent as
 /// JSON unless the extra headers set another Content-Type).
@@ -66,27 +67,35 @@ fn request(method: &str, path: &str, extra_headers: &str, body: &str) -> String 
     text
 }
 
-#[test]
-fn todo_api_conversation() {
-    let server = Server::reference(Stage::Final).expect("final starts");
-    let mut stream = std::net::TcpStream::connect(server.addr()).expect("final accepts");
+/// Sends `sent` on `stream` and reads the answer; panics unless one comes.
+fn exchange(stream: &mut TcpStream, sent: &str) -> RawResponse {
+    stream
+        .write_all(sent.as_bytes())
+        .expect("the connection stays open");
+    match wire::read_reply(stream, Instant::now() + Duration::from_secs(5)) {
+        Reply::Response(response) => response,
+        other => panic!("no answer to {sent:?}: {}", other.describe()),
+    }
+}
+
+/// Records the exchange as `tests/snapshots/{name}.snap`.
+fn snapshot(name: &str, sent: &str, response: &RawResponse) {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("../snapshots");
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
-    settings.bind(|| {
-        for (name, method, path, extra_headers, body) in STEPS {
-            let sent = request(method, path, extra_headers, body);
-            stream
-                .write_all(sent.as_bytes())
-                .expect("the connection stays open");
-            let reply = wire::read_reply(&mut stream, Instant::now() + Duration::from_secs(5));
-            let Reply::Response(response) = reply else {
-                panic!("no answer to {method} {path}: {}", reply.describe());
-            };
-            insta::assert_snapshot!(format!("todos_{name}@final"), transcript(&sent, &response));
-        }
-    });
+    settings.bind(|| insta::assert_snapshot!(name.to_string(), transcript(sent, response)));
+}
+
+#[test]
+fn todo_api_conversation() {
+    let server = Server::reference(Stage::Final).expect("final starts");
+    let mut stream = TcpStream::connect(server.addr()).expect("final accepts");
+    for (name, method, path, extra_headers, body) in STEPS {
+        let sent = request(method, path, extra_headers, body);
+        let response = exchange(&mut stream, &sent);
+        snapshot(&format!("todos_{name}@final"), &sent, &response);
+    }
 }
 
 /// The page's caching exchange (`page_<step>@final.snap`): `GET /` gives
@@ -97,37 +106,23 @@ fn todo_api_conversation() {
 #[test]
 fn page_revalidation_conversation() {
     let server = Server::reference(Stage::Final).expect("final starts");
-    let mut stream = std::net::TcpStream::connect(server.addr()).expect("final accepts");
-    let mut exchange = |name: &str, sent: String| {
-        stream
-            .write_all(sent.as_bytes())
-            .expect("the connection stays open");
-        let reply = wire::read_reply(&mut stream, Instant::now() + Duration::from_secs(5));
-        let Reply::Response(response) = reply else {
-            panic!("no answer to {name}: {}", reply.describe());
-        };
-        let mut settings = insta::Settings::clone_current();
-        settings.set_snapshot_path("../snapshots");
-        settings.set_prepend_module_to_snapshot(false);
-        settings.set_omit_expression(true);
-        settings.bind(|| {
-            let mut shown = response.clone();
-            if !shown.body.is_empty() {
-                shown.body = format!("({} bytes of HTML)\n", shown.body.len()).into_bytes();
-            }
-            insta::assert_snapshot!(format!("page_{name}@final"), transcript(&sent, &shown));
-        });
-        response
-    };
-    let first = exchange("get", request("GET", "/", "", ""));
-    let tag = first
+    let mut stream = TcpStream::connect(server.addr()).expect("final accepts");
+
+    let sent = request("GET", "/", "", "");
+    let page = exchange(&mut stream, &sent);
+    let tag = page
         .header("etag")
         .expect("the page has an ETag")
         .to_string();
-    let again = exchange(
-        "not_modified",
-        request("GET", "/", &format!("If-None-Match: {tag}\r\n"), ""),
-    );
+    let summarised = RawResponse {
+        body: format!("({} bytes of HTML)\n", page.body.len()).into_bytes(),
+        ..page
+    };
+    snapshot("page_get@final", &sent, &summarised);
+
+    let sent = request("GET", "/", &format!("If-None-Match: {tag}\r\n"), "");
+    let again = exchange(&mut stream, &sent);
+    snapshot("page_not_modified@final", &sent, &again);
     assert_eq!(again.status, 304);
     assert!(again.body.is_empty(), "a 304 has no body");
 }

@@ -148,8 +148,9 @@ impl Browser {
             .map(drop)
     }
 
-    /// Clicks `element`.
-    pub fn click(&self, element: &str) -> Result<(), String> {
+    /// Clicks the first element matching the CSS `selector`.
+    pub fn click_on(&self, selector: &str) -> Result<(), String> {
+        let element = self.find(selector)?;
         self.post(&format!("/element/{element}/click"), json!({}))
             .map(drop)
     }
