@@ -10,7 +10,8 @@
 //! - [`request`]: parsing a request's head, and refusing ambiguous lengths.
 //! - [`router`]: which handler answers which method and path; CORS.
 //! - [`todos`]: the to-do API, and checking the JSON it receives.
-//! - [`store`]: the to-dos, in memory or in a file that survives `kill -9`.
+//! - [`store`]: the to-dos, in memory or on disk (a snapshot and a log
+//!   with group commit) in a way that survives `kill -9`.
 //! - [`response`]: `Response::json` and `Response::resolve`, with serde.
 //! - [`shutdown`]: Ctrl-C and SIGTERM stop the server gracefully.
 //! - [`cli`]: the command line.
