@@ -470,7 +470,7 @@ fn writers_that_arrive_together_share_syncs() {
     let faults = Faults::default();
     let store = Arc::new(open_faulty(&path, &faults));
     // A slow disk, so that writers pile up behind each sync.
-    faults.slow_syncs(Duration::from_millis(3));
+    faults.slow_syncs(Duration::from_millis(5));
     let syncs_before = faults.count("sync todos.json.log");
     let (writers, per_writer) = (8, 20);
     let handles: Vec<_> = (0..writers)
