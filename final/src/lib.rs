@@ -11,7 +11,8 @@
 //! - [`router`]: which handler answers which method and path; CORS.
 //! - [`assets`]: the to-do page for browsers, built into the binary.
 //! - [`todos`]: the to-do API, and checking the JSON it receives.
-//! - [`store`]: the to-dos, in memory or in a file that survives `kill -9`.
+//! - [`store`]: the to-dos, in memory or on disk (a snapshot and a log
+//!   with group commit) in a way that survives `kill -9`.
 //! - [`response`]: `Response::json` and `Response::resolve`, with serde.
 //! - [`shutdown`]: Ctrl-C and SIGTERM stop the server gracefully.
 //! - [`cli`]: the command line.

@@ -1,5 +1,5 @@
 //! What the final server does as a process: keeping to-dos across restarts
-//! and crashes, refusing a corrupt file, stopping gracefully, refusing work
+//! and crashes, refusing a corrupt file or log, opening older data files, stopping gracefully, refusing work
 //! when saturated, logging, and its command line.
 //!
 //! These need control over the process (its arguments, signals, restarts),
@@ -15,7 +15,6 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use suite::cargo::reference_binary;
 use suite::client;
 use suite::process::{self, join_within};
@@ -90,18 +89,20 @@ fn a_restart_keeps_the_todos_and_the_id_counter() {
 // Sends a signal: Unix only (Windows has no SIGTERM or SIGKILL to send).
 #[cfg(unix)]
 #[test]
-fn kill_9_during_writes_loses_no_acknowledged_todo() {
+fn kill_9_during_1000_concurrent_writes_loses_no_acknowledged_todo() {
     let file = data_file("kill9");
     let path = file.to_str().expect("a UTF-8 path");
     let server = start(&["--data", path]);
     let addr = server.addr();
 
-    // Four writers create to-dos as fast as they can and note each id the
-    // server acknowledged with 201. The server is killed while they write.
+    // Sixteen writers start 1,000 creates between them, and note each
+    // to-do the server acknowledged with 201. Sixteen at once is what
+    // makes the server batch them (group commit), so the kill lands in
+    // the middle of batches, not between single writes.
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(AtomicBool::new(false));
     let (progress, made) = mpsc::channel();
-    let writers: Vec<_> = (0..4)
+    let writers: Vec<_> = (0..16)
         .map(|writer| {
             let (acknowledged, stop, progress) = (
                 Arc::clone(&acknowledged),
@@ -109,11 +110,12 @@ fn kill_9_during_writes_loses_no_acknowledged_todo() {
                 progress.clone(),
             );
             thread::spawn(move || {
-                for n in 0.. {
+                for n in 0..1000 / 16 + 1 {
                     if stop.load(Ordering::SeqCst) {
                         break;
                     }
-                    let body = format!(r#"{{"title":"writer {writer} item {n}"}}"#);
+                    let title = format!("writer {writer} item {n}");
+                    let body = format!(r#"{{"title":"{title}"}}"#);
                     let request = client::request_closing("POST", "/todos", Some(&body));
                     if let Reply::Response(response) = Exchange::new(request).run(addr)
                         && response.status == 201
@@ -122,15 +124,15 @@ fn kill_9_during_writes_loses_no_acknowledged_todo() {
                         acknowledged
                             .lock()
                             .expect("no panics")
-                            .push(id.expect("an id"));
+                            .push((id.expect("an id"), title));
                         let _ = progress.send(());
                     }
                 }
             })
         })
         .collect();
-    // Kill once forty writes are acknowledged, with the writers still going.
-    for _ in 0..40 {
+    // Kill once 300 writes are acknowledged, with the writers still going.
+    for _ in 0..300 {
         made.recv_timeout(Duration::from_secs(20))
             .expect("writes are acknowledged");
     }
@@ -141,24 +143,107 @@ fn kill_9_during_writes_loses_no_acknowledged_todo() {
     }
     drop(server);
 
-    let text = fs::read_to_string(&file).expect("the data file exists");
-    serde_json::from_str::<Value>(&text).expect("the data file is valid JSON after kill -9");
     let server = start(&["--data", path]);
     let list = send(server.addr(), "GET", "/todos", "")
         .json()
         .expect("a JSON list");
-    let stored: Vec<u64> = list
+    let stored: Vec<(u64, String)> = list
         .as_array()
         .expect("an array")
         .iter()
-        .filter_map(|todo| todo["id"].as_u64())
+        .filter_map(|todo| Some((todo["id"].as_u64()?, todo["title"].as_str()?.to_string())))
         .collect();
     let acknowledged = acknowledged.lock().expect("no panics").clone();
-    let lost: Vec<&u64> = acknowledged
+    let lost: Vec<&(u64, String)> = acknowledged
         .iter()
-        .filter(|id| !stored.contains(id))
+        .filter(|todo| !stored.contains(todo))
         .collect();
     assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+    // A to-do that was in flight may or may not be there; either way, the
+    // next id is beyond every id handed out before the kill.
+    let highest = stored
+        .iter()
+        .chain(&acknowledged)
+        .map(|(id, _)| *id)
+        .max()
+        .unwrap_or(0);
+    let next = send(server.addr(), "POST", "/todos", r#"{"title":"after"}"#);
+    let id = next.json().expect("JSON")["id"].as_u64().expect("an id");
+    assert!(id > highest, "id {id} reused (highest before: {highest})");
+}
+
+/// Flips one byte in the payload of the second record of the log at
+/// `log`; returns the damaged bytes. The layout is the one `frame.rs`
+/// documents: eight bytes of magic, then per record a 12-byte header whose
+/// first four bytes are the payload's length.
+fn damage_second_record(log: &std::path::Path) -> Vec<u8> {
+    let mut bytes = fs::read(log).expect("the log exists");
+    let length =
+        |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("four bytes")) as usize;
+    let second = 8 + 12 + length(8);
+    let target = second + 12 + length(second) / 2;
+    bytes[target] ^= 0x20;
+    fs::write(log, &bytes).expect("can write");
+    bytes
+}
+
+#[test]
+fn a_damaged_log_is_refused_and_left_untouched() {
+    let file = data_file("damaged-log");
+    let path = file.to_str().expect("a UTF-8 path");
+    let server = start(&["--data", path]);
+    for title in ["milk", "eggs", "bread"] {
+        let body = format!(r#"{{"title":"{title}"}}"#);
+        assert_eq!(send(server.addr(), "POST", "/todos", &body).status, 201);
+    }
+    drop(server);
+
+    let log = file.with_file_name("todos.json.log");
+    let damaged = damage_second_record(&log);
+    let output = process::run(
+        std::process::Command::new(reference_binary(Stage::Final).expect("final builds"))
+            .args(["--data", path])
+            .env("PORT", "0"),
+        Duration::from_secs(10),
+    )
+    .expect("final refuses at once");
+    assert!(!output.status.success(), "final must refuse to start");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("todos.json.log") && stderr.contains("corruption"),
+        "says which file and why: {stderr}"
+    );
+    assert_eq!(fs::read(&log).expect("still there"), damaged);
+}
+
+#[test]
+fn a_data_file_from_before_the_log_keeps_every_todo() {
+    // What `final` wrote before the log: one pretty-printed JSON file.
+    let file = data_file("upgrade");
+    let path = file.to_str().expect("a UTF-8 path");
+    let old = r#"{
+  "next_id": 8,
+  "todos": {
+    "2": { "id": 2, "title": "milk", "completed": false, "order": null },
+    "7": { "id": 7, "title": "eggs", "completed": true, "order": 1 }
+  }
+}"#;
+    fs::write(&file, old).expect("can write");
+    let server = start(&["--data", path]);
+    assert!(
+        server.wait_for_output("(2 loaded)", Duration::from_secs(5)),
+        "the banner says what was loaded"
+    );
+    assert_eq!(titles(server.addr()), ["milk", "eggs"]);
+    let next = send(server.addr(), "POST", "/todos", r#"{"title":"bread"}"#);
+    assert_eq!(
+        next.json().expect("JSON")["id"],
+        8,
+        "the old counter goes on"
+    );
+    drop(server);
+    let server = start(&["--data", path]);
+    assert_eq!(titles(server.addr()), ["milk", "eggs", "bread"]);
 }
 
 #[test]

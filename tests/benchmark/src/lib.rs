@@ -18,9 +18,11 @@
 //!
 //! This crate uses the `suite` crate to build and start servers and to
 //! read their answers, and nothing else of this repository: not the
-//! workshop. [`plot`] draws the charts from the CSV it writes.
+//! workshop. [`plot`] draws the charts from the CSV it writes, and
+//! [`storage`] is the scenario for keeping to-dos on disk.
 
 pub mod plot;
+pub mod storage;
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -401,7 +403,7 @@ fn probe(addr: SocketAddr, point: Point, duration: Duration) -> usize {
 // ANCHOR_END: probe
 
 /// The peak resident memory of process `pid`, in KiB.
-fn peak_rss_kib(pid: u32) -> Result<u64, String> {
+pub(crate) fn peak_rss_kib(pid: u32) -> Result<u64, String> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .map_err(|err| format!("cannot read /proc/{pid}/status: {err}"))?;
     status

@@ -136,6 +136,149 @@ pub fn charts(medians: &Medians, machine: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The storage results, keyed by (contender, measure, store, connections).
+pub type StorageMedians = BTreeMap<(String, String, String, usize), f64>;
+
+/// Reads the medians CSV of the storage scenario (see [`crate::storage`]).
+pub fn read_storage(csv: &str) -> Result<StorageMedians, String> {
+    let mut medians = StorageMedians::new();
+    for line in csv.lines().skip(1).filter(|line| !line.trim().is_empty()) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let [contender, measure, store, connections, _run, value] = cells[..] else {
+            return Err(format!("a storage line with {} cells: {line}", cells.len()));
+        };
+        let connections = connections
+            .parse()
+            .map_err(|_| format!("bad connections in {line}"))?;
+        let value = value.parse().map_err(|_| format!("bad value in {line}"))?;
+        medians.insert(
+            (
+                contender.to_string(),
+                measure.to_string(),
+                store.to_string(),
+                connections,
+            ),
+            value,
+        );
+    }
+    Ok(medians)
+}
+
+// ANCHOR: storage_chart
+/// Durable POSTs per second, old store against new, by store size and
+/// connections, with the disk's own append+sync rate as a line across.
+pub fn storage_chart(medians: &StorageMedians, machine: &str) -> String {
+    let get = |contender: &str, measure: &str, store: &str, connections: usize| {
+        medians
+            .get(&(
+                contender.to_string(),
+                measure.to_string(),
+                store.to_string(),
+                connections,
+            ))
+            .copied()
+    };
+    // The big store's name is its size, whatever the run used.
+    let big = medians
+        .keys()
+        .find(|(_, measure, store, _)| measure == "post" && store != "empty")
+        .map_or_else(|| "100000".to_string(), |(_, _, store, _)| store.clone());
+    let groups: Vec<(String, String, usize)> = [
+        ("empty", 1),
+        ("empty", 16),
+        (big.as_str(), 1),
+        (big.as_str(), 16),
+    ]
+    .iter()
+    .map(|(store, connections)| {
+        let label = if *store == "empty" {
+            "empty".to_string()
+        } else {
+            format!("{} to-dos", short(store.parse().unwrap_or(0.0)))
+        };
+        (
+            format!("{label}, {connections} conn"),
+            store.to_string(),
+            *connections,
+        )
+    })
+    .collect();
+    let series = [
+        ("rewrite", "rewrite the file (before)", "#9e9e9e"),
+        ("log", "log + group commit", "#1e88e5"),
+    ];
+    let raw = get("log", "append+sync", "-", 1);
+    let max = groups
+        .iter()
+        .flat_map(|(_, store, connections)| {
+            series
+                .iter()
+                .filter_map(move |(contender, _, _)| get(contender, "post", store, *connections))
+        })
+        .chain(raw)
+        .fold(0.0f64, f64::max);
+    let top = axis_top(max);
+    let mut svg = frame("Durable POST /todos per second", top, machine);
+    let plot_width = WIDTH - LEFT - RIGHT;
+    let plot_height = HEIGHT - TOP - BOTTOM;
+    let slot = plot_width / groups.len() as f64;
+    let bar = slot * 0.8 / series.len() as f64;
+    let y = |v: f64| TOP + plot_height * (1.0 - v / top);
+    for (g, (label, store, connections)) in groups.iter().enumerate() {
+        let left = LEFT + slot * g as f64 + slot * 0.1;
+        for (n, (contender, _, color)) in series.iter().enumerate() {
+            let Some(value) = get(contender, "post", store, *connections) else {
+                continue;
+            };
+            let x = left + bar * n as f64;
+            let _ = writeln!(
+                svg,
+                r#"<rect x="{x:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{color}"/><text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="10">{}</text>"#,
+                y(value),
+                bar * 0.9,
+                plot_height - (y(value) - TOP),
+                x + bar * 0.45,
+                y(value) - 4.0,
+                short(value)
+            );
+        }
+        let _ = writeln!(
+            svg,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="11">{}</text>"#,
+            left + slot * 0.4,
+            HEIGHT - BOTTOM + 18.0,
+            escape(label)
+        );
+    }
+    for (n, (_, name, color)) in series.iter().enumerate() {
+        let legend_y = TOP + 16.0 * n as f64;
+        let _ = writeln!(
+            svg,
+            r#"<rect x="{:.1}" y="{:.1}" width="12" height="10" fill="{color}"/><text x="{:.1}" y="{:.1}">{}</text>"#,
+            WIDTH - RIGHT + 12.0,
+            legend_y - 4.0,
+            WIDTH - RIGHT + 30.0,
+            legend_y + 5.0,
+            escape(name)
+        );
+    }
+    if let Some(raw) = raw {
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{LEFT}" y1="{0:.1}" x2="{1:.1}" y2="{0:.1}" stroke="#e53935" stroke-dasharray="6 4"/><text x="{2:.1}" y="{3:.1}" fill="#e53935">disk: append+sync</text><text x="{2:.1}" y="{4:.1}" fill="#e53935">{5}/s, one at a time</text>"##,
+            y(raw),
+            WIDTH - RIGHT,
+            WIDTH - RIGHT + 12.0,
+            TOP + 48.0,
+            TOP + 62.0,
+            short(raw)
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+// ANCHOR_END: storage_chart
+
 /// A round number at or above `max`, for the top of an axis.
 fn axis_top(max: f64) -> f64 {
     if max <= 0.0 {
@@ -326,6 +469,21 @@ mod tests {
             assert!(throughput.contains(&format!(">{stage}, closes each time<")));
         }
         assert_eq!(throughput.matches("keep-alive").count(), 1);
+    }
+
+    #[test]
+    fn reads_storage_results_and_draws_their_chart() {
+        let csv = "contender,measure,store,connections,run,value\n\
+                   log,append+sync,-,1,median,5000\n\
+                   log,post,empty,1,median,4200\n\
+                   log,post,100000,16,median,21000\n\
+                   rewrite,post,100000,1,median,12\n";
+        let medians = read_storage(csv).expect("a valid CSV");
+        assert_eq!(medians.len(), 4);
+        let svg = storage_chart(&medians, "2 cores");
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
+        assert!(svg.contains("100k to-dos, 16 conn") && svg.contains("21k"));
+        assert!(read_storage("h\nnot,enough").is_err());
     }
 
     #[test]

@@ -5,7 +5,16 @@
 //! cargo run -p tests --release --bin bench              # about fifteen minutes
 //! cargo run -p tests --release --bin bench -- --plot    # redraw the charts only
 //! cargo run -p tests --bin bench -- --smoke             # seconds: CI's check
+//! cargo run -p tests --release --bin bench -- --storage # keeping to-dos on disk
 //! ```
+//!
+//! `--storage` measures durable POSTs, start-up and memory against the
+//! disk's own append+sync rate (see `tests/benchmark/src/storage.rs`),
+//! and writes `storage-log.csv` and `storage-runs-log.csv`. Add
+//! `--contender NAME=PATH` to measure another build of `final` under
+//! NAME instead; the book's chart shows `rewrite`, the version before the
+//! log, measured once that way. `--smoke` runs a small storage scenario
+//! too.
 //!
 //! The full run writes `tests/benchmark/results/runs.csv` (every run),
 //! `tests/benchmark/results/medians.csv` (the median of each point) and the
@@ -17,22 +26,58 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use benchmark::storage::{self, Contender, StoragePlan};
 use benchmark::{self as bench, Plan, Row, plot};
 use suite::cargo;
+use suite::stage::Stage;
+
+/// What the command line asks for.
+struct Options {
+    smoke: bool,
+    plot_only: bool,
+    storage: bool,
+    /// `NAME=PATH` from `--contender`: another build of `final`.
+    contender: Option<(String, PathBuf)>,
+}
+
+const USAGE: &str = "usage: bench [--smoke] [--plot] [--storage [--contender NAME=PATH]]";
+
+fn options(args: Vec<String>) -> Result<Options, String> {
+    let mut options = Options {
+        smoke: false,
+        plot_only: false,
+        storage: false,
+        contender: None,
+    };
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--smoke" => options.smoke = true,
+            "--plot" => options.plot_only = true,
+            "--storage" => options.storage = true,
+            "--contender" => {
+                let value = args.next().ok_or("--contender needs NAME=PATH")?;
+                let (name, path) = value
+                    .split_once('=')
+                    .ok_or_else(|| format!("--contender needs NAME=PATH, not {value:?}"))?;
+                options.contender = Some((name.to_string(), PathBuf::from(path)));
+            }
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(options)
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let smoke = args.iter().any(|arg| arg == "--smoke");
-    let plot_only = args.iter().any(|arg| arg == "--plot");
-    if let Some(other) = args
-        .iter()
-        .find(|arg| !["--smoke", "--plot"].contains(&arg.as_str()))
-    {
-        eprintln!("unknown argument {other:?}\nusage: bench [--smoke] [--plot]");
-        return ExitCode::from(2);
-    }
+    let options = match options(std::env::args().skip(1).collect()) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("{message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
     let root = cargo::root();
-    let (data, charts) = if smoke {
+    let (data, charts) = if options.smoke {
         let dir = match cargo::target_dir() {
             Ok(target) => target.join("bench-smoke"),
             Err(message) => {
@@ -47,13 +92,83 @@ fn main() -> ExitCode {
             root.join("book/src/bench"),
         )
     };
-    match run(smoke, plot_only, &data, &charts) {
+    let result = if options.storage && !options.plot_only {
+        run_storage(&options, &data, &charts)
+    } else {
+        run(options.smoke, options.plot_only, &data, &charts).and_then(|()| {
+            if options.smoke {
+                run_storage(&options, &data, &charts)
+            } else {
+                Ok(())
+            }
+        })
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// The storage scenario for one contender, then its chart.
+fn run_storage(options: &Options, data: &Path, charts: &Path) -> Result<(), String> {
+    let contender = match &options.contender {
+        Some((label, binary)) => Contender {
+            label: label.clone(),
+            binary: binary.clone(),
+        },
+        None => Contender {
+            label: "log".into(),
+            binary: cargo::reference_binary(Stage::Final)?,
+        },
+    };
+    let plan = if options.smoke {
+        StoragePlan::SMOKE
+    } else {
+        StoragePlan::FULL
+    };
+    // Scratch files go in the target folder: on the repository's disk,
+    // never committed.
+    let work = cargo::target_dir()?.join(format!("bench-storage-{}", contender.label));
+    let samples = storage::run(&contender, plan, &work)?;
+    fs::create_dir_all(data).map_err(|err| format!("cannot create {}: {err}", data.display()))?;
+    let label = &contender.label;
+    write(
+        &data.join(format!("storage-runs-{label}.csv")),
+        &storage::runs_csv(&samples),
+    )?;
+    write(
+        &data.join(format!("storage-{label}.csv")),
+        &storage::medians_csv(&samples),
+    )?;
+    let _ = fs::remove_dir_all(&work);
+    draw_storage(data, charts)
+}
+
+/// The storage chart, from every `storage-NAME.csv` in `data`.
+fn draw_storage(data: &Path, charts: &Path) -> Result<(), String> {
+    let mut csv = String::from(storage::CSV_HEADER);
+    for name in ["storage-log.csv", "storage-rewrite.csv"] {
+        if let Ok(text) = fs::read_to_string(data.join(name)) {
+            csv.extend(text.lines().skip(1).map(|line| format!("{line}\n")));
+        }
+    }
+    let machine = fs::read_to_string(data.join("machine.txt")).unwrap_or_else(|_| machine());
+    let medians = plot::read_storage(&csv)?;
+    fs::create_dir_all(charts)
+        .map_err(|err| format!("cannot create {}: {err}", charts.display()))?;
+    write(
+        &charts.join("storage.svg"),
+        &plot::storage_chart(&medians, machine.trim()),
+    )?;
+    println!(
+        "storage results in {}, chart in {}",
+        data.display(),
+        charts.display()
+    );
+    Ok(())
 }
 
 fn run(smoke: bool, plot_only: bool, data: &Path, charts: &Path) -> Result<(), String> {
@@ -104,6 +219,9 @@ fn run(smoke: bool, plot_only: bool, data: &Path, charts: &Path) -> Result<(), S
     for (name, svg) in plot::charts(&medians, machine.trim()) {
         write(&charts.join(name), &svg)?;
     }
+    if plot_only && data.join("storage-log.csv").exists() {
+        draw_storage(data, charts)?;
+    }
     println!(
         "results in {}, charts in {}",
         data.display(),
@@ -112,7 +230,7 @@ fn run(smoke: bool, plot_only: bool, data: &Path, charts: &Path) -> Result<(), S
     Ok(())
 }
 
-fn write(path: &PathBuf, text: &str) -> Result<(), String> {
+fn write(path: &Path, text: &str) -> Result<(), String> {
     fs::write(path, text).map_err(|err| format!("cannot write {}: {err}", path.display()))
 }
 

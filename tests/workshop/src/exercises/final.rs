@@ -24,6 +24,7 @@ pub static EXERCISES: &[Exercise] = &[
         more_hints: &[
             "Parse the body exactly as POST /todos does, then replace the stored fields instead of creating a new to-do. 404 when the id does not exist.",
             "Add PUT to the Allow header of /todos/{id} and to Access-Control-Allow-Methods, or browsers will refuse to send it.",
+            "Every change to the store is an `Op` (final/src/store/draft.rs), worked out by `Draft::apply` into a log record. A PUT is a new op whose record puts the whole to-do; `Store::update` shows how a method hands its op to `write`.",
         ],
     },
     Exercise {
