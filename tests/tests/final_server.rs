@@ -194,13 +194,13 @@ fn sigterm_finishes_the_request_in_flight_then_exits_0() {
     let mut stream = TcpStream::connect(server.addr()).expect("final accepts");
     let deadline = || Instant::now() + Duration::from_secs(10);
     stream
-        .write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+        .write_all(b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .expect("can send");
     assert!(
         matches!(wire::read_reply(&mut stream, deadline()), Reply::Response(r) if r.status == 200)
     );
     stream
-        .write_all(b"GET /sleep?ms=1000 HTTP/1.1\r\nHost: x\r\n\r\n")
+        .write_all(b"GET /sleep?ms=1000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .expect("can send");
     server.signal("TERM").expect("kill works");
 
@@ -237,7 +237,7 @@ fn a_saturated_server_answers_503_with_retry_after() {
     let clients: Vec<_> = (0..4)
         .map(|_| {
             thread::spawn(move || {
-                Exchange::new(&b"GET /sleep?ms=3000 HTTP/1.1\r\nHost: x\r\n\r\n"[..])
+                Exchange::new(&b"GET /sleep?ms=3000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"[..])
                     .waiting(Duration::from_secs(2))
                     .run(addr)
             })
@@ -319,7 +319,7 @@ fn slowloris_and_idle_crowds_do_not_block_a_new_client() {
             let mut streams: Vec<TcpStream> = (0..32)
                 .filter_map(|_| TcpStream::connect(addr).ok())
                 .collect();
-            let request = b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+            let request = b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
             for byte in request.iter().cycle() {
                 for stream in &mut streams {
                     let _ = stream.write_all(&[*byte]);
@@ -337,7 +337,7 @@ fn slowloris_and_idle_crowds_do_not_block_a_new_client() {
     };
 
     let started = Instant::now();
-    let reply = Exchange::new(&b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"[..])
+    let reply = Exchange::new(&b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"[..])
         .waiting(Duration::from_secs(2))
         .run(addr);
     let waited = started.elapsed();
