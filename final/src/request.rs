@@ -226,42 +226,52 @@ pub fn target_form(method: &str, target: &str) -> Result<Target, RequestError> {
 // ANCHOR: head_end
 /// Where the head in `buffer` ends: where its last line ends and where the
 /// body starts, once the empty line has arrived. `Ok(None)` means "not
-/// yet": read more. Accepts `\r\n` and bare `\n`.
+/// yet": read more. Lines may end in `\r\n` or a bare `\n`.
 ///
-/// The limits are checked here, on the bytes so far, so that a client
-/// cannot make us buffer an endless head: a first line longer than
-/// [`MAX_REQUEST_LINE`] is a 414, any longer head a 431.
+/// It reads the bytes in order and stops at the first thing that settles
+/// the matter, so the answer never depends on how many bytes have
+/// arrived, only on the bytes themselves: a head cut in two pieces gets
+/// the same answer as in one. What settles it, in the order it happens:
+/// - a `\r` followed by anything but `\n`: a bare CR, which RFC 9112
+///   (section 2.2) lets a server refuse, and which two parsers can read
+///   as two different line ends: 400;
+/// - byte [`MAX_REQUEST_LINE`] of the first line without its end: 414;
+/// - the empty line: the head, unless its lines pass [`MAX_HEAD_SIZE`];
+/// - a byte past the limit with no empty line yet: 431.
 pub fn head_end(buffer: &[u8]) -> Result<Option<(usize, usize)>, RequestError> {
-    let line_end = buffer.iter().position(|&b| b == b'\n');
-    if line_end.unwrap_or(buffer.len()) > MAX_REQUEST_LINE {
-        return Err(RequestError::UriTooLong);
+    let mut first_line_ended = false;
+    for (i, &byte) in buffer.iter().enumerate() {
+        let before = |back: usize| i.checked_sub(back).map(|at| buffer[at]);
+        if before(1) == Some(b'\r') && byte != b'\n' {
+            return Err(RequestError::Malformed(
+                "a CR in the head must be followed by LF",
+            ));
+        }
+        if byte == b'\n' {
+            // The empty line: `\n` right after a `\n`, or after `\n\r`.
+            let end = match (before(2), before(1)) {
+                (_, Some(b'\n')) => Some(i),
+                (Some(b'\n'), Some(b'\r')) => Some(i - 1),
+                _ => None,
+            };
+            if let Some(end) = end.filter(|_| first_line_ended) {
+                if end > MAX_HEAD_SIZE {
+                    return Err(RequestError::HeadTooLarge);
+                }
+                return Ok(Some((end, i + 1)));
+            }
+            first_line_ended = true;
+        } else if !first_line_ended && i >= MAX_REQUEST_LINE {
+            return Err(RequestError::UriTooLong);
+        }
+        // Past this byte, any head would be longer than the limit.
+        if i > MAX_HEAD_SIZE {
+            return Err(RequestError::HeadTooLarge);
+        }
     }
-    match find_head_end(buffer) {
-        Some((end, _)) if end > MAX_HEAD_SIZE => Err(RequestError::HeadTooLarge),
-        Some(found) => Ok(Some(found)),
-        None if buffer.len() > MAX_HEAD_SIZE => Err(RequestError::HeadTooLarge),
-        None => Ok(None),
-    }
+    Ok(None)
 }
 // ANCHOR_END: head_end
-
-/// Finds the empty line that ends the head: returns where the head's last
-/// line ends and where the body starts. Accepts `\r\n` and bare `\n`.
-pub fn find_head_end(buffer: &[u8]) -> Option<(usize, usize)> {
-    for (i, byte) in buffer.iter().enumerate() {
-        if *byte != b'\n' {
-            continue;
-        }
-        let rest = &buffer[i + 1..];
-        if rest.starts_with(b"\r\n") {
-            return Some((i + 1, i + 3));
-        }
-        if rest.starts_with(b"\n") {
-            return Some((i + 1, i + 2));
-        }
-    }
-    None
-}
 
 /// How many bytes of empty lines start `buffer`. A server should skip
 /// them before a request line (RFC 9112, section 2.2): some clients send
@@ -692,6 +702,16 @@ mod tests {
         assert_eq!(head_end(&long_header), Err(RequestError::HeadTooLarge));
         assert_eq!(head_end(b"GET / HTTP/1.1\r\n"), Ok(None));
         assert_eq!(head_end(b"GET / HTTP/1.1\r\n\r\nrest"), Ok(Some((16, 18))));
+        assert_eq!(head_end(b"GET / HTTP/1.1\n\nrest"), Ok(Some((15, 16))));
+        assert_eq!(head_end(b"GET / HTTP/1.1\n\r\nrest"), Ok(Some((15, 17))));
+        assert_eq!(
+            head_end(b"GET / HTTP/1.1\r\n\r\r\n"),
+            Err(RequestError::Malformed(
+                "a CR in the head must be followed by LF"
+            ))
+        );
+        // A CR at the very end may still be followed by its LF.
+        assert_eq!(head_end(b"GET / HTTP/1.1\r"), Ok(None));
     }
 
     #[test]
