@@ -6,7 +6,6 @@ use serde_json::Value;
 
 use super::Exercise;
 use suite::checks::{Check, Expect, Failure, Probe};
-use suite::client::head_matches_get;
 use suite::client::{call, create_todo, expecting, failed_reply, id_of};
 use suite::stage::Stage::Final;
 use suite::wire::Reply;
@@ -23,7 +22,7 @@ pub static EXERCISES: &[Exercise] = &[
         },
         more_hints: &[
             "Parse the body exactly as POST /todos does, then replace the stored fields instead of creating a new to-do. 404 when the id does not exist.",
-            "Add PUT to the Allow header of /todos/{id} and to Access-Control-Allow-Methods, or browsers will refuse to send it.",
+            "Add PUT to what /todos/{id} allows (`Resource::allow`): the 405's Allow header and the CORS preflight's Access-Control-Allow-Methods both come from it, and browsers refuse to send a PUT the preflight did not allow.",
         ],
     },
     Exercise {
@@ -38,20 +37,6 @@ pub static EXERCISES: &[Exercise] = &[
         more_hints: &[
             "Match on `request.query.get(\"completed\").map(String::as_str)`: `None` lists everything, `Some(\"true\")` and `Some(\"false\")` filter, anything else is a 400 that names the parameter.",
             "`todos.into_iter().filter(|todo| todo.completed == wanted)` keeps the order.",
-        ],
-    },
-    Exercise {
-        check: Check {
-            id: "final-head",
-            from: Final,
-            until: None,
-            title: "HEAD on GET routes answers the GET headers, Content-Length included, without the body",
-            hint: "Route HEAD like GET, then send the head of the answer only (RFC 9110, section 9.3.2).",
-            probe: Probe::Script(head),
-        },
-        more_hints: &[
-            "Keep Content-Length as the GET answer would have it: the client uses it to learn the size without downloading.",
-            "On a kept-alive connection, a stray body after a HEAD answer is read as the start of the next answer. Leave the body out where the response is written, for every HEAD answer, errors included.",
         ],
     },
 ];
@@ -128,10 +113,4 @@ fn filter_completed(addr: SocketAddr) -> Result<(), Failure> {
     }
     let (sent, reply) = call(addr, "GET", "/todos?completed=maybe", None);
     expecting(Expect::Error(&[400]), &sent, &reply)
-}
-
-fn head(addr: SocketAddr) -> Result<(), Failure> {
-    let todo = create_todo(addr, r#"{"title":"heads up"}"#)?;
-    head_matches_get(addr, &format!("/todos/{}", id_of(&todo)))?;
-    head_matches_get(addr, "/hello?name=HEAD")
 }
