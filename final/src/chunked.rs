@@ -89,6 +89,7 @@ impl ChunkedDecoder {
             let rest = &input[used..];
             match self.state {
                 State::Done => return Ok(used),
+                // ANCHOR: decode_size
                 State::Size => {
                     let Some(line) = line(rest, MAX_CHUNK_LINE)? else {
                         return Ok(used);
@@ -104,6 +105,7 @@ impl ChunkedDecoder {
                         State::Data(size)
                     };
                 }
+                // ANCHOR_END: decode_size
                 State::Data(left) => {
                     let take = left.min(rest.len());
                     self.body.extend_from_slice(&rest[..take]);

@@ -64,6 +64,7 @@ struct Outcome {
     in_body: bool,
 }
 
+// ANCHOR: read
 /// Feeds `stream` to a fresh reader, cut at `cuts` (positions, in any
 /// order; out-of-range ones are ignored), polling after every piece, as
 /// `Connection::read_request` does after every read.
@@ -117,6 +118,7 @@ fn read(stream: &[u8], cuts: &[usize]) -> Outcome {
     }
     outcome
 }
+// ANCHOR_END: read
 
 // ---------------------------------------------------------------------
 // Valid requests
@@ -433,6 +435,7 @@ fn apply(bytes: &mut Vec<u8>, mutation: &Mutation) {
 // ---------------------------------------------------------------------
 // The differences from httparse
 
+// ANCHOR: differences
 /// Where final's head parser and httparse deliberately disagree. Each row:
 /// an id, what final does, what httparse does, and why.
 ///
@@ -472,6 +475,7 @@ const DIFFERENCES: &[(&str, &str, &str, &str)] = &[
         "not a difference in accepting, only in the status the server gives",
     ),
 ];
+// ANCHOR_END: differences
 
 /// What a parser made of a head.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -715,6 +719,7 @@ fn near_valid_head() -> impl Strategy<Value = Vec<u8>> {
 proptest! {
     #![proptest_config(Config::default())]
 
+    // ANCHOR: split_property
     /// Valid streams come out as the requests that went in, however they
     /// are cut.
     #[test]
@@ -732,6 +737,7 @@ proptest! {
             Some(err) => prop_assert!(false, "{err:?} for a valid stream:\n{}", stream.escape_ascii()),
         }
     }
+    // ANCHOR_END: split_property
 
     /// Broken requests never panic, and are read the same in any pieces.
     #[test]
