@@ -201,10 +201,13 @@ impl RequestReader {
 mod tests {
     use super::*;
 
+    /// A request's method, path and body.
+    type Seen = (String, String, Vec<u8>);
+
     /// Feeds `pieces` one at a time and polls after each, as a connection
     /// does; returns each request's method, path and body, and the error
     /// if one came.
-    fn read_all(pieces: &[&[u8]]) -> (Vec<(String, String, Vec<u8>)>, Option<RequestError>) {
+    fn read_all(pieces: &[&[u8]]) -> (Vec<Seen>, Option<RequestError>) {
         let mut reader = RequestReader::new();
         let mut done = Vec::new();
         for piece in pieces {

@@ -566,7 +566,7 @@ pub fn parse_imf_fixdate(text: &str) -> Option<u64> {
         return None;
     }
     // Days from 1 January 1970 to the first of the month, by counting.
-    let leap = |y: u64| y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let leap = |y: u64| y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400));
     let mut days: u64 = (1970..year).map(|y| if leap(y) { 366 } else { 365 }).sum();
     let lengths = [
         31,

@@ -8,7 +8,7 @@ use super::Exercise;
 use suite::checks::{Check, Expect, Failure, Probe};
 use suite::client::{call, create_todo, expecting, failed_reply, id_of};
 use suite::stage::Stage::Final;
-use suite::wire::Reply;
+use suite::wire::{Exchange, Reply};
 
 pub static EXERCISES: &[Exercise] = &[
     Exercise {
@@ -37,6 +37,20 @@ pub static EXERCISES: &[Exercise] = &[
         more_hints: &[
             "Match on `request.query.get(\"completed\").map(String::as_str)`: `None` lists everything, `Some(\"true\")` and `Some(\"false\")` filter, anything else is a 400 that names the parameter.",
             "`todos.into_iter().filter(|todo| todo.completed == wanted)` keeps the order.",
+        ],
+    },
+    Exercise {
+        check: Check {
+            id: "final-etag",
+            from: Final,
+            until: None,
+            title: "GET /todos/{id} sends an ETag; If-None-Match with it gets 304 Not Modified, until the to-do changes",
+            hint: "An ETag names one version of an answer (RFC 9110, section 8.8.3). Hash the body of a 200 answer to a GET /todos/{id} and send it in quotes: `ETag: \"…\"`.",
+            probe: Probe::Script(etag),
+        },
+        more_hints: &[
+            "When the request's If-None-Match lists the tag the answer would carry, answer 304 Not Modified with the ETag and no body (RFC 9110, section 13.1.2). A change to the to-do changes the body, so the old tag no longer matches.",
+            "`std::hash::DefaultHasher` hashes the body bytes; `format!(\"\\\"{:016x}\\\"\", hasher.finish())` makes the tag. Add 304 to `reason_phrase`, and do it in one small function the GET arm calls.",
         ],
     },
 ];
@@ -113,4 +127,41 @@ fn filter_completed(addr: SocketAddr) -> Result<(), Failure> {
     }
     let (sent, reply) = call(addr, "GET", "/todos?completed=maybe", None);
     expecting(Expect::Error(&[400]), &sent, &reply)
+}
+
+fn etag(addr: SocketAddr) -> Result<(), Failure> {
+    let todo = create_todo(addr, r#"{"title":"tag me"}"#)?;
+    let path = format!("/todos/{}", id_of(&todo));
+    let (sent, reply) = call(addr, "GET", &path, None);
+    let tag = match &reply {
+        Reply::Response(response) if response.status == 200 => {
+            response.header("etag").map(str::to_string)
+        }
+        _ => None,
+    };
+    let Some(tag) = tag.filter(|tag| tag.starts_with('"') && tag.ends_with('"')) else {
+        return Err(failed_reply(
+            "200 with an `ETag: \"…\"` header".into(),
+            &sent,
+            &reply,
+        ));
+    };
+    let conditional =
+        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nIf-None-Match: {tag}\r\n\r\n");
+    let reply = Exchange::new(conditional.clone()).run(addr);
+    if !matches!(&reply, Reply::Response(r) if r.status == 304 && r.body.is_empty()) {
+        return Err(failed_reply(
+            format!("304 Not Modified, with no body, for If-None-Match: {tag}"),
+            conditional.as_bytes(),
+            &reply,
+        ));
+    }
+    // After a change, the old tag no longer matches.
+    call(addr, "PATCH", &path, Some(r#"{"completed":true}"#));
+    let reply = Exchange::new(conditional.clone()).run(addr);
+    expecting(
+        Expect::Json(200, &[("/completed", "true")]),
+        conditional.as_bytes(),
+        &reply,
+    )
 }
