@@ -84,9 +84,11 @@ impl RequestReader {
         self.buffer.extend_from_slice(bytes);
     }
 
-    /// Whether no byte of a next request has arrived yet.
+    /// Whether no byte of a next request has arrived yet. Empty lines
+    /// do not count: some clients send a line end after a body, and a
+    /// connection idle after one is idle, not halfway through a request.
     pub fn is_empty(&self) -> bool {
-        self.buffer.is_empty() && self.reading.is_none()
+        self.reading.is_none() && request::leading_empty_lines(&self.buffer) == self.buffer.len()
     }
 
     // ANCHOR: poll
@@ -244,6 +246,11 @@ mod tests {
         let (done, err) = read_all(&[b"\r\n\r\nGET /a HTTP/1.1\r\nHost: h\r\n\r\n"]);
         assert_eq!(err, None);
         assert_eq!(done.len(), 1);
+        let mut reader = RequestReader::new();
+        reader.feed(b"\r\n");
+        assert!(reader.is_empty(), "a stray line end is no request yet");
+        reader.feed(b"G");
+        assert!(!reader.is_empty());
     }
 
     #[test]
