@@ -1,6 +1,7 @@
-//! The command line: `--port`, `--threads`, `--data`, `--help`.
+//! The command line: `--port`, `--threads`, `--data`, `--cors`,
+//! `--allow-host`, `--help`.
 //!
-//! Four flags do not need a parsing crate; `clap` would give colours and
+//! Six flags do not need a parsing crate; `clap` would give colours and
 //! completions, at the price of a dependency larger than this server.
 
 use std::path::PathBuf;
@@ -13,13 +14,19 @@ pub const DEFAULT_THREADS: usize = 512;
 // ANCHOR_END: default_threads
 
 pub const USAGE: &str = "\
-usage: final [--port PORT] [--threads N] [--data FILE]
+usage: final [--port PORT] [--threads N] [--data FILE] [--cors ORIGIN]
+             [--allow-host NAME]...
 
-  --port PORT    listen on 127.0.0.1:PORT (default: $PORT, or 5000;
-                 0 picks a free port)
-  --threads N    serve at most N connections at once (default: 512)
-  --data FILE    keep the to-dos in FILE (default: in memory only)
-  --help         show this text";
+  --port PORT        listen on 127.0.0.1:PORT (default: $PORT, or 5000;
+                     0 picks a free port)
+  --threads N        serve at most N connections at once (default: 512)
+  --data FILE        keep the to-dos in FILE (default: in memory only)
+  --cors ORIGIN      let web pages at ORIGIN (such as http://localhost:8080,
+                     or * for any page at all) use the API; by default only
+                     pages served by this server can
+  --allow-host NAME  also answer requests for host NAME (by default only
+                     127.0.0.1 and localhost); may be given more than once
+  --help             show this text";
 
 /// What to run.
 #[derive(Debug, PartialEq, Eq)]
@@ -27,6 +34,10 @@ pub struct Config {
     pub port: u16,
     pub threads: usize,
     pub data: Option<PathBuf>,
+    /// The origin CORS lets in, or `*`; `None` for no CORS headers.
+    pub cors: Option<String>,
+    /// Host names to answer besides our address and `localhost`.
+    pub allow_hosts: Vec<String>,
 }
 
 /// What the command line asks for.
@@ -46,6 +57,8 @@ pub fn parse(
     let mut port = None;
     let mut threads = DEFAULT_THREADS;
     let mut data = None;
+    let mut cors = None;
+    let mut allow_hosts = Vec::new();
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let mut value = |flag: &str| args.next().ok_or(format!("{flag} needs a value"));
@@ -60,6 +73,8 @@ pub fn parse(
                 };
             }
             "--data" => data = Some(PathBuf::from(value("--data")?)),
+            "--cors" => cors = Some(parse_origin(&value("--cors")?)?),
+            "--allow-host" => allow_hosts.push(parse_host_name(&value("--allow-host")?)?),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -72,9 +87,38 @@ pub fn parse(
         port,
         threads,
         data,
+        cors,
+        allow_hosts,
     }))
 }
 // ANCHOR_END: parse
+
+/// `*`, or an origin as browsers send it: scheme, host, maybe a port, and
+/// nothing else (no path, no trailing slash), or it would never match.
+fn parse_origin(text: &str) -> Result<String, String> {
+    let rest = text
+        .strip_prefix("http://")
+        .or_else(|| text.strip_prefix("https://"));
+    match rest {
+        _ if text == "*" => Ok(text.to_string()),
+        Some(host) if !host.is_empty() && !host.contains('/') => Ok(text.to_string()),
+        _ => Err(format!(
+            "--cors takes * or an origin such as http://localhost:8080 (no path), not {text:?}"
+        )),
+    }
+}
+
+/// A host name or address without a port: the allow-list compares names
+/// only.
+fn parse_host_name(text: &str) -> Result<String, String> {
+    let bracketed = text.starts_with('[') && text.ends_with(']');
+    if text.is_empty() || text.contains('/') || (text.contains(':') && !bracketed) {
+        return Err(format!(
+            "--allow-host takes a host name without a port, such as todo.test, not {text:?}"
+        ));
+    }
+    Ok(text.to_string())
+}
 
 fn parse_port(text: &str) -> Result<u16, String> {
     text.parse()
@@ -96,8 +140,17 @@ mod tests {
                 port,
                 threads,
                 data: data.map(PathBuf::from),
+                cors: None,
+                allow_hosts: Vec::new(),
             }))
         };
+        let opened = Ok(Command::Run(Config {
+            port: 5000,
+            threads: DEFAULT_THREADS,
+            data: None,
+            cors: Some("*".into()),
+            allow_hosts: vec!["todo.test".into(), "[::1]".into()],
+        }));
         let rows = [
             ("", None, run(5000, DEFAULT_THREADS, None)),
             ("", Some("0"), run(0, DEFAULT_THREADS, None)),
@@ -108,6 +161,21 @@ mod tests {
                 run(5000, 8, Some("todos.json")),
             ),
             ("--help", None, Ok(Command::Help)),
+            (
+                "--cors * --allow-host todo.test --allow-host [::1]",
+                None,
+                opened,
+            ),
+            (
+                "--cors http://localhost:8080/",
+                None,
+                Err("--cors takes * or an origin such as http://localhost:8080 (no path), not \"http://localhost:8080/\"".into()),
+            ),
+            (
+                "--allow-host todo.test:5000",
+                None,
+                Err("--allow-host takes a host name without a port, such as todo.test, not \"todo.test:5000\"".into()),
+            ),
             (
                 "--threads 0",
                 None,

@@ -20,7 +20,8 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::request::{self, MAX_HEAD_SIZE, Request, RequestError, Version};
+use crate::reader::{Progress, RequestReader};
+use crate::request::{Request, RequestError};
 use crate::response::Response;
 use crate::router::{self, App};
 use crate::shutdown::Shutdown as ShutdownFlag;
@@ -58,16 +59,16 @@ enum ReadFailure {
 }
 
 // ANCHOR: connection
-/// A socket and the bytes read from it that no request has used yet.
+/// A socket, and the reader that turns what arrives on it into requests.
 ///
 /// A client may send its next request before we answer the current one
 /// (HTTP pipelining), and one `read` may return the end of one request and
-/// the start of the next. So leftover bytes stay in `buffer` for the next
+/// the start of the next. The reader keeps leftover bytes for the next
 /// call to [`Connection::read_request`].
 struct Connection {
     stream: TcpStream,
     peer: SocketAddr,
-    buffer: Vec<u8>,
+    reader: RequestReader,
 }
 // ANCHOR_END: connection
 
@@ -81,7 +82,7 @@ pub fn serve(stream: TcpStream, shared: &Shared) {
     let mut connection = Connection {
         stream,
         peer,
-        buffer: Vec::new(),
+        reader: RequestReader::new(),
     };
 
     loop {
@@ -96,13 +97,17 @@ pub fn serve(stream: TcpStream, shared: &Shared) {
                 // After a broken request we cannot know where the next one
                 // would start, so we answer and close.
                 let response = Response::error(err.status(), err.message());
+                let response = shared.app.policy.decorate(response);
                 connection.send(&response, false, false, "-", started);
                 connection.close_gracefully();
                 return;
             }
         };
 
-        let response = route_or_500(&request, &shared.app);
+        let response = shared
+            .app
+            .policy
+            .decorate(route_or_500(&request, &shared.app));
         let keep_alive =
             request.keep_alive() && !shared.shutdown.requested() && !shared.load.crowded();
         // Whatever we answer to a HEAD, even a 405, has no body (RFC 9110,
@@ -136,7 +141,7 @@ impl Connection {
     /// accepted in a rush, has a fair chance to send its request before it
     /// is asked to give way.
     fn wait_for_request(&mut self, shared: &Shared) -> bool {
-        if !self.buffer.is_empty() {
+        if !self.reader.is_empty() {
             return true; // A pipelined request is already here.
         }
         let give_up = Instant::now() + IDLE_TIMEOUT;
@@ -160,61 +165,32 @@ impl Connection {
     // ANCHOR_END: wait_for_request
 
     // ANCHOR: read_request
-    /// Reads one whole request, starting with what is in the buffer.
+    /// Reads one whole request, starting with what the reader already
+    /// holds: the head within [`HEAD_TIMEOUT`], then the body within
+    /// [`BODY_TIMEOUT`].
     fn read_request(&mut self) -> Result<Request, ReadFailure> {
-        let deadline = Instant::now() + HEAD_TIMEOUT;
-        let (head_end, body_start) = loop {
-            if let Some(found) = request::find_head_end(&self.buffer) {
-                break found;
-            }
-            if self.buffer.len() > MAX_HEAD_SIZE {
-                return Err(ReadFailure::Answer(RequestError::HeadTooLarge));
+        let mut deadline = Instant::now() + HEAD_TIMEOUT;
+        let mut reading_body = false;
+        loop {
+            match self.reader.poll().map_err(ReadFailure::Answer)? {
+                Progress::Done(request) => return Ok(request),
+                Progress::NeedHead => {}
+                Progress::NeedBody { send_continue } => {
+                    if !reading_body {
+                        reading_body = true;
+                        deadline = Instant::now() + BODY_TIMEOUT;
+                    }
+                    // The client waits for a go-ahead before it sends
+                    // the body: say "go on" (RFC 9110, section 10.1.1).
+                    if send_continue {
+                        self.stream
+                            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                            .map_err(|_| ReadFailure::Gone)?;
+                    }
+                }
             }
             self.read_before(deadline)?;
-        };
-        // The last read may have carried the head past the limit and its
-        // end in one go: the limit holds for the head, not for each read.
-        if head_end > MAX_HEAD_SIZE {
-            return Err(ReadFailure::Answer(RequestError::HeadTooLarge));
         }
-        let head = request::parse_head(&self.buffer[..head_end]).map_err(ReadFailure::Answer)?;
-        let length = request::body_length(&head.headers).map_err(ReadFailure::Answer)?;
-
-        // ANCHOR: expect_continue
-        // `curl` sends bodies over 1 MiB (over 1 KiB before curl 7.69) with
-        // `Expect: 100-continue`, and waits a second for a go-ahead before
-        // sending them. Say "go on" at once (RFC 9110, section 10.1.1),
-        // unless the body is here. HTTP/1.0 had no 100 Continue, so the
-        // RFC says to ignore the expectation there.
-        let expects_continue = head.version == Version::Http11
-            && head
-                .headers
-                .get("expect")
-                .is_some_and(|value| value.eq_ignore_ascii_case("100-continue"));
-        if expects_continue && self.buffer.len() < body_start + length {
-            self.stream
-                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
-                .map_err(|_| ReadFailure::Gone)?;
-        }
-        // ANCHOR_END: expect_continue
-
-        let deadline = Instant::now() + BODY_TIMEOUT;
-        while self.buffer.len() < body_start + length {
-            self.read_before(deadline)?;
-        }
-        let body = self.buffer[body_start..body_start + length].to_vec();
-        // What is left in the buffer belongs to the next request.
-        self.buffer.drain(..body_start + length);
-
-        let (path, query) = request::split_target(&head.target);
-        Ok(Request {
-            method: head.method,
-            path,
-            query,
-            version: head.version,
-            headers: head.headers,
-            body,
-        })
     }
     // ANCHOR_END: read_request
 
@@ -233,14 +209,14 @@ impl Connection {
         }
     }
 
-    /// Appends whatever arrives within `timeout` to the buffer.
+    /// Hands whatever arrives within `timeout` to the reader.
     fn read_more(&mut self, timeout: Duration) -> io::Result<usize> {
         self.stream.set_read_timeout(Some(timeout))?;
         let mut chunk = [0u8; 8 * 1024];
         loop {
             match self.stream.read(&mut chunk) {
                 Ok(n) => {
-                    self.buffer.extend_from_slice(&chunk[..n]);
+                    self.reader.feed(&chunk[..n]);
                     return Ok(n);
                 }
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,

@@ -7,19 +7,29 @@
 //!   demand up to a ceiling, with a bounded queue behind them.
 //! - [`connection`]: one connection's life: keep-alive, pipelining,
 //!   timeouts, giving way when others wait, and the access log.
+//! - [`reader`]: bytes in, requests out, however the bytes are cut up;
+//!   "need more bytes" is an answer, not an error.
 //! - [`request`]: parsing a request's head, and refusing ambiguous lengths.
-//! - [`router`]: which handler answers which method and path; CORS.
+//! - [`chunked`]: decoding a body sent in chunks.
+//! - [`router`]: which handler answers which method and path.
 //! - [`assets`]: the to-do page for browsers, built into the binary.
+//! - [`origin`]: who may be served: the `Host` allow-list, the `Origin`
+//!   check, and CORS.
 //! - [`todos`]: the to-do API, and checking the JSON it receives.
 //! - [`store`]: the to-dos, in memory or on disk (a snapshot and a log
 //!   with group commit) in a way that survives `kill -9`.
 //! - [`response`]: `Response::json` and `Response::resolve`, with serde.
+//! - [`date`]: the `Date` header, and the calendar arithmetic behind it.
 //! - [`shutdown`]: Ctrl-C and SIGTERM stop the server gracefully.
 //! - [`cli`]: the command line.
 
 pub mod assets;
+pub mod chunked;
 pub mod cli;
 pub mod connection;
+pub mod date;
+pub mod origin;
+pub mod reader;
 pub mod request;
 pub mod response;
 pub mod router;

@@ -5,6 +5,7 @@ use std::net::TcpListener;
 use std::process::ExitCode;
 
 use todo_server::cli::{self, Command, USAGE};
+use todo_server::origin::Policy;
 use todo_server::router::App;
 use todo_server::server;
 use todo_server::shutdown::{self, Shutdown};
@@ -67,7 +68,13 @@ fn main() -> ExitCode {
     if let Err(err) = shutdown::on_signals(shutdown.clone(), addr) {
         eprintln!("warning: Ctrl-C will stop the server abruptly: {err}");
     }
-    server::run(listener, App { store, addr }, config.threads, shutdown);
+    let policy = Policy::new(addr, &config.allow_hosts, config.cors.clone());
+    let app = App {
+        store,
+        addr,
+        policy,
+    };
+    server::run(listener, app, config.threads, shutdown);
     println!("Stopped.");
     ExitCode::SUCCESS
     // ANCHOR_END: signals

@@ -1,16 +1,21 @@
 //! What a request is, and how its head is parsed.
 //!
-//! The parsing rules are day 2's (see that chapter), with three changes for
-//! a server that keeps connections open:
+//! The parsing rules are day 2's (see that chapter), with these changes
+//! for a server that keeps connections open and speaks HTTP/1.1 as the
+//! RFCs require:
 //! - the HTTP version matters: it decides whether the connection stays open
-//!   ([`Request::keep_alive`]);
-//! - the body is bytes, handed to `serde_json` as they are;
+//!   ([`Request::keep_alive`]), and HTTP/1.1 requests must carry exactly one
+//!   `Host` (RFC 9112, section 3.2);
+//! - the target may be a path, a whole URL (`http://host/path`, the
+//!   absolute form) or, for `OPTIONS`, `*` ([`Target`]);
+//! - the body is bytes, handed to `serde_json` as they are, and may arrive
+//!   chunked ([`Framing`], and `chunked.rs`);
 //! - anything that could make two programs disagree about where a request
 //!   ends is refused, since on a kept-open connection the next request
-//!   starts right there ([`body_length`]).
+//!   starts right there ([`body_framing`]).
 //!
-//! Reading the bytes off the socket lives in `connection.rs`, which owns the
-//! buffer that carries leftover bytes from one request to the next.
+//! Reading the bytes as they arrive, in whatever pieces, lives in
+//! `reader.rs`; the socket itself in `connection.rs`.
 
 use std::collections::HashMap;
 
@@ -18,8 +23,12 @@ use std::collections::HashMap;
 /// The request line and headers may not be longer than this.
 pub const MAX_HEAD_SIZE: usize = 8 * 1024;
 
-/// The largest body we accept.
+/// The largest body we accept; for a chunked body, the decoded total.
 pub const MAX_BODY_SIZE: usize = 1024 * 1024;
+
+/// A request line longer than this is answered 414 URI Too Long rather
+/// than 431: the head is too large because of its target.
+pub const MAX_REQUEST_LINE: usize = MAX_HEAD_SIZE;
 // ANCHOR_END: limits
 
 /// The HTTP version of a request.
@@ -33,13 +42,16 @@ pub enum Version {
 #[derive(Debug)]
 pub struct Request {
     pub method: String,
-    /// The path, without the query string.
+    /// The path, without the query string; `*` for `OPTIONS *`.
     pub path: String,
     /// Percent-decoded query pairs.
     pub query: HashMap<String, String>,
     pub version: Version,
     /// Header names in lower case; repeated headers joined with `, `.
     pub headers: HashMap<String, String>,
+    /// The host the client asked for: the one in an absolute-form target,
+    /// else the `Host` header. `None` only for HTTP/1.0 without `Host`.
+    pub host: Option<String>,
     pub body: Vec<u8>,
 }
 
@@ -87,12 +99,14 @@ pub enum RequestError {
     Incomplete,
     /// Part of a request arrived, but not all of it in time.
     TimedOut,
+    /// The request line is over [`MAX_REQUEST_LINE`].
+    UriTooLong,
     /// The head is over [`MAX_HEAD_SIZE`].
     HeadTooLarge,
     /// The body is over [`MAX_BODY_SIZE`].
     BodyTooLarge,
-    /// A chunked body, which we do not decode.
-    LengthRequired,
+    /// A transfer coding other than chunked, such as gzip.
+    UnknownTransferCoding,
     /// Not HTTP/1.0 or HTTP/1.1.
     UnsupportedVersion,
     /// Malformed, with the reason for the client.
@@ -105,9 +119,10 @@ impl RequestError {
         match self {
             RequestError::Incomplete | RequestError::Malformed(_) => 400,
             RequestError::TimedOut => 408,
-            RequestError::LengthRequired => 411,
             RequestError::BodyTooLarge => 413,
+            RequestError::UriTooLong => 414,
             RequestError::HeadTooLarge => 431,
+            RequestError::UnknownTransferCoding => 501,
             RequestError::UnsupportedVersion => 505,
         }
     }
@@ -117,10 +132,11 @@ impl RequestError {
         match self {
             RequestError::Incomplete => "the connection closed before the request was complete",
             RequestError::TimedOut => "the request took too long to arrive",
+            RequestError::UriTooLong => "the request line is longer than 8 KiB",
             RequestError::HeadTooLarge => "the request line and headers are larger than 8 KiB",
             RequestError::BodyTooLarge => "the body is larger than 1 MiB",
-            RequestError::LengthRequired => {
-                "chunked bodies are not supported; send a Content-Length instead"
+            RequestError::UnknownTransferCoding => {
+                "the only transfer coding understood here is chunked"
             }
             RequestError::UnsupportedVersion => "only HTTP/1.0 and HTTP/1.1 are supported",
             RequestError::Malformed(why) => why,
@@ -130,33 +146,150 @@ impl RequestError {
 // ANCHOR_END: request_error
 
 /// A parsed head: everything but the body.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Head {
     pub method: String,
+    /// The target exactly as sent; [`Head::form`] says which form it is.
     pub target: String,
     pub version: Version,
     pub headers: HashMap<String, String>,
 }
 
-/// Finds the empty line that ends the head: returns where the head's last
-/// line ends and where the body starts. Accepts `\r\n` and bare `\n`.
-pub fn find_head_end(buffer: &[u8]) -> Option<(usize, usize)> {
-    for (i, byte) in buffer.iter().enumerate() {
-        if *byte != b'\n' {
-            continue;
-        }
-        let rest = &buffer[i + 1..];
-        if rest.starts_with(b"\r\n") {
-            return Some((i + 1, i + 3));
-        }
-        if rest.starts_with(b"\n") {
-            return Some((i + 1, i + 2));
-        }
-    }
-    None
+// ANCHOR: target
+/// The three forms of request target a server meets (RFC 9112, section
+/// 3.2). The fourth, `host:port` for `CONNECT`, is for proxies only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// `/todos?completed=true`: the usual one.
+    Origin(String),
+    /// `http://127.0.0.1:5000/todos`: the whole URL, which clients send to
+    /// proxies, and which a server must accept too (section 3.2.2). The
+    /// authority in it replaces the `Host` header.
+    Absolute { authority: String, path: String },
+    /// `*`, in `OPTIONS * HTTP/1.1`: a question about the server as a whole.
+    Asterisk,
 }
 
-/// Parses the request line and headers.
+impl Head {
+    /// Which form the target takes, with the path and, for the absolute
+    /// form, the authority split out.
+    pub fn form(&self) -> Result<Target, RequestError> {
+        target_form(&self.method, &self.target)
+    }
+}
+
+/// Sorts `target` into one of the [`Target`] forms, or refuses it.
+pub fn target_form(method: &str, target: &str) -> Result<Target, RequestError> {
+    if target.starts_with('/') {
+        return Ok(Target::Origin(target.to_string()));
+    }
+    if target == "*" {
+        return match method {
+            "OPTIONS" => Ok(Target::Asterisk),
+            _ => Err(RequestError::Malformed("only OPTIONS may ask about *")),
+        };
+    }
+    // The scheme is case-insensitive (RFC 3986, section 3.1).
+    let rest = ["http://", "https://"].iter().find_map(|scheme| {
+        let prefix = target.get(..scheme.len())?;
+        prefix
+            .eq_ignore_ascii_case(scheme)
+            .then(|| &target[scheme.len()..])
+    });
+    let Some(rest) = rest else {
+        return Err(RequestError::Malformed(
+            "the request target must start with / or http://",
+        ));
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    // `user@host` is allowed by URLs and deprecated for HTTP: it makes
+    // `http://trusted.example@evil.example/` look like the wrong host
+    // (RFC 9110, section 4.2.4).
+    if authority.is_empty() || authority.contains('@') {
+        return Err(RequestError::Malformed(
+            "the URL in the request line has no host, or has user@ in it",
+        ));
+    }
+    let path = match path.as_bytes().first() {
+        None => "/".to_string(),
+        Some(b'?') => format!("/{path}"),
+        Some(_) => path.to_string(),
+    };
+    Ok(Target::Absolute {
+        authority: authority.to_string(),
+        path,
+    })
+}
+// ANCHOR_END: target
+
+// ANCHOR: head_end
+/// Where the head in `buffer` ends: where its last line ends and where the
+/// body starts, once the empty line has arrived. `Ok(None)` means "not
+/// yet": read more. Lines may end in `\r\n` or a bare `\n`.
+///
+/// It reads the bytes in order and stops at the first thing that settles
+/// the matter, so the answer never depends on how many bytes have
+/// arrived, only on the bytes themselves: a head cut in two pieces gets
+/// the same answer as in one. What settles it, in the order it happens:
+/// - a `\r` followed by anything but `\n`: a bare CR, which RFC 9112
+///   (section 2.2) lets a server refuse, and which two parsers can read
+///   as two different line ends: 400;
+/// - byte [`MAX_REQUEST_LINE`] of the first line without its end: 414;
+/// - the empty line: the head, unless its lines pass [`MAX_HEAD_SIZE`];
+/// - a byte past the limit with no empty line yet: 431.
+pub fn head_end(buffer: &[u8]) -> Result<Option<(usize, usize)>, RequestError> {
+    let mut first_line_ended = false;
+    for (i, &byte) in buffer.iter().enumerate() {
+        let before = |back: usize| i.checked_sub(back).map(|at| buffer[at]);
+        if before(1) == Some(b'\r') && byte != b'\n' {
+            return Err(RequestError::Malformed(
+                "a CR in the head must be followed by LF",
+            ));
+        }
+        if byte == b'\n' {
+            // The empty line: `\n` right after a `\n`, or after `\n\r`.
+            let end = match (before(2), before(1)) {
+                (_, Some(b'\n')) => Some(i),
+                (Some(b'\n'), Some(b'\r')) => Some(i - 1),
+                _ => None,
+            };
+            if let Some(end) = end.filter(|_| first_line_ended) {
+                if end > MAX_HEAD_SIZE {
+                    return Err(RequestError::HeadTooLarge);
+                }
+                return Ok(Some((end, i + 1)));
+            }
+            first_line_ended = true;
+        } else if !first_line_ended && i >= MAX_REQUEST_LINE {
+            return Err(RequestError::UriTooLong);
+        }
+        // Past this byte, any head would be longer than the limit.
+        if i > MAX_HEAD_SIZE {
+            return Err(RequestError::HeadTooLarge);
+        }
+    }
+    Ok(None)
+}
+// ANCHOR_END: head_end
+
+/// How many bytes of empty lines start `buffer`. A server should skip
+/// them before a request line (RFC 9112, section 2.2): some clients send
+/// an extra line end after a body.
+pub fn leading_empty_lines(buffer: &[u8]) -> usize {
+    let mut at = 0;
+    loop {
+        match &buffer[at..] {
+            [b'\r', b'\n', ..] => at += 2,
+            [b'\n', ..] => at += 1,
+            _ => return at,
+        }
+    }
+}
+
+// ANCHOR: parse_head
+/// Parses the request line and headers: `bytes` is the head up to and
+/// including the end of its last line, without the empty line.
 pub fn parse_head(bytes: &[u8]) -> Result<Head, RequestError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|_| RequestError::Malformed("the request line and headers must be UTF-8"))?;
@@ -173,9 +306,11 @@ pub fn parse_head(bytes: &[u8]) -> Result<Head, RequestError> {
     if !is_token(method) {
         return Err(RequestError::Malformed("the method is not a valid token"));
     }
-    if !target.starts_with('/') {
+    // Visible ASCII only: no spaces, no control characters (a lone CR
+    // among them), nothing that would need percent-encoding.
+    if target.is_empty() || !target.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(RequestError::Malformed(
-            "the request target must start with /",
+            "the request target holds a character that must be percent-encoded",
         ));
     }
     let version = match version {
@@ -188,8 +323,10 @@ pub fn parse_head(bytes: &[u8]) -> Result<Head, RequestError> {
             ));
         }
     };
+    target_form(method, target)?;
 
     let mut headers: HashMap<String, String> = HashMap::new();
+    let mut hosts = 0;
     for line in lines {
         let Some((name, value)) = line.split_once(':') else {
             return Err(RequestError::Malformed("a header line has no colon"));
@@ -205,14 +342,35 @@ pub fn parse_head(bytes: &[u8]) -> Result<Head, RequestError> {
                 "a header value holds a control character",
             ));
         }
+        let name = name.to_ascii_lowercase();
+        if name == "host" {
+            hosts += 1;
+            if !is_host(value) {
+                return Err(RequestError::Malformed("the Host header is not a host"));
+            }
+        }
         headers
-            .entry(name.to_ascii_lowercase())
+            .entry(name)
             .and_modify(|existing| {
                 existing.push_str(", ");
                 existing.push_str(value);
             })
             .or_insert_with(|| value.to_string());
     }
+    // ANCHOR: host_rules
+    // RFC 9112, section 3.2: an HTTP/1.1 request without a Host, or any
+    // request with two, gets a 400. With two, which one is right? A proxy
+    // in front of us might have checked the other.
+    match (version, hosts) {
+        (Version::Http11, 0) => {
+            return Err(RequestError::Malformed(
+                "an HTTP/1.1 request must say which host it is for, in a Host header",
+            ));
+        }
+        (_, 2..) => return Err(RequestError::Malformed("Host must be given only once")),
+        _ => {}
+    }
+    // ANCHOR_END: host_rules
     Ok(Head {
         method: method.to_string(),
         target: target.to_string(),
@@ -220,37 +378,77 @@ pub fn parse_head(bytes: &[u8]) -> Result<Head, RequestError> {
         headers,
     })
 }
+// ANCHOR_END: parse_head
 
-fn is_token(text: &str) -> bool {
+/// Whether `text` is a token (RFC 9110, section 5.6.2): the characters
+/// allowed in a method or a header name.
+pub fn is_token(text: &str) -> bool {
     !text.is_empty()
         && text
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
-// ANCHOR: body_length
-/// How many body bytes follow the head.
+/// Whether `text` can be a `Host` value: a name or an address, and maybe
+/// a port (RFC 3986's reg-name, IP literal and port characters). Empty is
+/// allowed by the grammar; the host allow-list turns it away.
+fn is_host(text: &str) -> bool {
+    text.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+;=%:[]".contains(&b))
+        && !text.contains(',')
+}
+
+// ANCHOR: body_framing
+/// How a request's body is framed: by a length, or in chunks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// This many bytes follow the head (0 without `Content-Length`).
+    Length(usize),
+    /// Chunks follow, ended by a chunk of size 0 (see `chunked.rs`).
+    Chunked,
+}
+
+/// How the body after `head` is framed.
 ///
 /// On a connection that stays open, a disagreement about where one request
 /// ends is a security hole: a proxy in front of us could read one request
 /// where we read two, and the second would be smuggled past it (RFC 9112,
-/// section 6.3). So every ambiguous case is refused:
+/// section 6.3, and 11.2). So every ambiguous case is refused:
 /// - `Transfer-Encoding` together with `Content-Length`: 400;
 /// - `Content-Length` given twice, even with the same value: 400;
-/// - `Transfer-Encoding` alone (a chunked body, which we do not decode):
-///   411, "send a `Content-Length`".
-pub fn body_length(headers: &HashMap<String, String>) -> Result<usize, RequestError> {
-    let length = headers.get("content-length");
-    if headers.contains_key("transfer-encoding") {
-        return Err(match length {
-            Some(_) => RequestError::Malformed(
+/// - `Transfer-Encoding` in HTTP/1.0, which had none: 400 (section 6.1);
+/// - a coding list whose last coding is not `chunked`: nothing says where
+///   the body ends, so 400 (section 6.3);
+/// - any coding besides that one `chunked`, such as `gzip, chunked`:
+///   501, "not implemented", as section 6.1 asks.
+pub fn body_framing(head: &Head) -> Result<Framing, RequestError> {
+    let length = head.headers.get("content-length");
+    if let Some(codings) = head.headers.get("transfer-encoding") {
+        if length.is_some() {
+            return Err(RequestError::Malformed(
                 "Transfer-Encoding and Content-Length together are ambiguous",
-            ),
-            None => RequestError::LengthRequired,
-        });
+            ));
+        }
+        if head.version == Version::Http10 {
+            return Err(RequestError::Malformed(
+                "HTTP/1.0 has no Transfer-Encoding; send a Content-Length",
+            ));
+        }
+        // A repeated header arrives here joined: "gzip, chunked".
+        let codings: Vec<&str> = codings.split(',').map(str::trim).collect();
+        let is_chunked = |coding: &&str| coding.eq_ignore_ascii_case("chunked");
+        if !codings.last().is_some_and(is_chunked) {
+            return Err(RequestError::Malformed(
+                "a Transfer-Encoding must end with chunked, or the body has no end",
+            ));
+        }
+        if codings.len() > 1 {
+            return Err(RequestError::UnknownTransferCoding);
+        }
+        return Ok(Framing::Chunked);
     }
     let Some(text) = length else {
-        return Ok(0);
+        return Ok(Framing::Length(0));
     };
     // A repeated header arrives here joined: "5, 5".
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
@@ -259,11 +457,11 @@ pub fn body_length(headers: &HashMap<String, String>) -> Result<usize, RequestEr
         ));
     }
     match text.parse::<usize>() {
-        Ok(length) if length <= MAX_BODY_SIZE => Ok(length),
+        Ok(length) if length <= MAX_BODY_SIZE => Ok(Framing::Length(length)),
         _ => Err(RequestError::BodyTooLarge),
     }
 }
-// ANCHOR_END: body_length
+// ANCHOR_END: body_framing
 
 /// Splits `/path?a=1` into the path and the percent-decoded query pairs.
 pub fn split_target(target: &str) -> (String, HashMap<String, String>) {
@@ -314,46 +512,206 @@ fn hex(byte: &u8) -> Option<u8> {
 mod tests {
     use super::*;
 
-    fn headers(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+    fn head(version: Version, pairs: &[(&str, &str)]) -> Head {
+        Head {
+            method: "POST".into(),
+            target: "/todos".into(),
+            version,
+            headers: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
     }
 
     #[test]
-    fn body_length_refuses_every_ambiguity() {
+    fn body_framing_refuses_every_ambiguity() {
+        use Version::{Http10, Http11};
         type Row = (
+            Version,
             &'static [(&'static str, &'static str)],
-            Result<usize, RequestError>,
+            Result<Framing, RequestError>,
         );
+        let malformed = RequestError::Malformed;
         let rows: &[Row] = &[
-            (&[], Ok(0)),
-            (&[("content-length", "12")], Ok(12)),
+            (Http11, &[], Ok(Framing::Length(0))),
+            (Http11, &[("content-length", "12")], Ok(Framing::Length(12))),
             (
+                Http11,
                 &[("content-length", "5, 5")],
-                Err(RequestError::Malformed(
+                Err(malformed(
                     "Content-Length must be given once, as a whole number",
                 )),
             ),
             (
+                Http11,
                 &[("transfer-encoding", "chunked")],
-                Err(RequestError::LengthRequired),
+                Ok(Framing::Chunked),
+            ),
+            // Coding names are case-insensitive.
+            (
+                Http11,
+                &[("transfer-encoding", "Chunked")],
+                Ok(Framing::Chunked),
             ),
             (
+                Http11,
                 &[("transfer-encoding", "chunked"), ("content-length", "3")],
-                Err(RequestError::Malformed(
+                Err(malformed(
                     "Transfer-Encoding and Content-Length together are ambiguous",
                 )),
             ),
             (
+                Http10,
+                &[("transfer-encoding", "chunked")],
+                Err(malformed(
+                    "HTTP/1.0 has no Transfer-Encoding; send a Content-Length",
+                )),
+            ),
+            // chunked is last, but gzip is a coding we do not decode.
+            (
+                Http11,
+                &[("transfer-encoding", "gzip, chunked")],
+                Err(RequestError::UnknownTransferCoding),
+            ),
+            // chunked is not last: the body would have no end.
+            (
+                Http11,
+                &[("transfer-encoding", "chunked, gzip")],
+                Err(malformed(
+                    "a Transfer-Encoding must end with chunked, or the body has no end",
+                )),
+            ),
+            (
+                Http11,
+                &[("transfer-encoding", "gzip")],
+                Err(malformed(
+                    "a Transfer-Encoding must end with chunked, or the body has no end",
+                )),
+            ),
+            // chunked twice is not chunked once.
+            (
+                Http11,
+                &[("transfer-encoding", "chunked, chunked")],
+                Err(RequestError::UnknownTransferCoding),
+            ),
+            (
+                Http11,
                 &[("content-length", "1048577")],
                 Err(RequestError::BodyTooLarge),
             ),
         ];
-        for (pairs, expected) in rows {
-            assert_eq!(&body_length(&headers(pairs)), expected, "{pairs:?}");
+        for (version, pairs, expected) in rows {
+            assert_eq!(
+                &body_framing(&head(*version, pairs)),
+                expected,
+                "{version:?} {pairs:?}"
+            );
         }
+    }
+
+    #[test]
+    fn target_forms() {
+        let absolute = |authority: &str, path: &str| {
+            Ok(Target::Absolute {
+                authority: authority.into(),
+                path: path.into(),
+            })
+        };
+        let rows = [
+            ("GET", "/todos?x=1", Ok(Target::Origin("/todos?x=1".into()))),
+            (
+                "GET",
+                "http://127.0.0.1:5000/todos",
+                absolute("127.0.0.1:5000", "/todos"),
+            ),
+            ("GET", "HTTP://localhost", absolute("localhost", "/")),
+            (
+                "GET",
+                "http://localhost?x=1",
+                absolute("localhost", "/?x=1"),
+            ),
+            ("OPTIONS", "*", Ok(Target::Asterisk)),
+            (
+                "GET",
+                "*",
+                Err(RequestError::Malformed("only OPTIONS may ask about *")),
+            ),
+            (
+                "GET",
+                "http://good.example@evil.example/",
+                Err(RequestError::Malformed(
+                    "the URL in the request line has no host, or has user@ in it",
+                )),
+            ),
+            (
+                "GET",
+                "http:///todos",
+                Err(RequestError::Malformed(
+                    "the URL in the request line has no host, or has user@ in it",
+                )),
+            ),
+            (
+                "CONNECT",
+                "example.com:443",
+                Err(RequestError::Malformed(
+                    "the request target must start with / or http://",
+                )),
+            ),
+        ];
+        for (method, target, expected) in rows {
+            assert_eq!(target_form(method, target), expected, "{method} {target}");
+        }
+    }
+
+    #[test]
+    fn host_must_be_given_once_on_http_1_1() {
+        let rows: [(&[u8], Result<(), RequestError>); 5] = [
+            (b"GET / HTTP/1.1\r\nHost: a\r\n", Ok(())),
+            (b"GET / HTTP/1.0\r\n", Ok(())),
+            (
+                b"GET / HTTP/1.1\r\n",
+                Err(RequestError::Malformed(
+                    "an HTTP/1.1 request must say which host it is for, in a Host header",
+                )),
+            ),
+            (
+                b"GET / HTTP/1.0\r\nHost: a\r\nhost: a\r\n",
+                Err(RequestError::Malformed("Host must be given only once")),
+            ),
+            (
+                b"GET / HTTP/1.1\r\nHost: a b\r\n",
+                Err(RequestError::Malformed("the Host header is not a host")),
+            ),
+        ];
+        for (bytes, expected) in rows {
+            assert_eq!(
+                parse_head(bytes).map(drop),
+                expected,
+                "{}",
+                bytes.escape_ascii()
+            );
+        }
+    }
+
+    #[test]
+    fn head_limits_say_which_part_is_too_long() {
+        let long_target = [b"GET /".as_slice(), &[b'a'; MAX_REQUEST_LINE]].concat();
+        assert_eq!(head_end(&long_target), Err(RequestError::UriTooLong));
+        let long_header = [b"GET / HTTP/1.1\r\nX: ".as_slice(), &[b'a'; MAX_HEAD_SIZE]].concat();
+        assert_eq!(head_end(&long_header), Err(RequestError::HeadTooLarge));
+        assert_eq!(head_end(b"GET / HTTP/1.1\r\n"), Ok(None));
+        assert_eq!(head_end(b"GET / HTTP/1.1\r\n\r\nrest"), Ok(Some((16, 18))));
+        assert_eq!(head_end(b"GET / HTTP/1.1\n\nrest"), Ok(Some((15, 16))));
+        assert_eq!(head_end(b"GET / HTTP/1.1\n\r\nrest"), Ok(Some((15, 17))));
+        assert_eq!(
+            head_end(b"GET / HTTP/1.1\r\n\r\r\n"),
+            Err(RequestError::Malformed(
+                "a CR in the head must be followed by LF"
+            ))
+        );
+        // A CR at the very end may still be followed by its LF.
+        assert_eq!(head_end(b"GET / HTTP/1.1\r"), Ok(None));
     }
 
     #[test]
@@ -372,6 +730,7 @@ mod tests {
                 query: HashMap::new(),
                 version,
                 headers: HashMap::new(),
+                host: None,
                 body: Vec::new(),
             };
             if let Some(value) = connection {

@@ -3,6 +3,22 @@
 
 use serde::Serialize;
 
+use crate::date;
+
+// ANCHOR: cache_control
+/// How caches may keep our answers: not at all.
+///
+/// Without this header, a cache may store `GET /todos` and pick its own
+/// freshness time (RFC 9111, section 4.2.2: "heuristic freshness"), so a
+/// browser or a proxy could show the list as it was before the last
+/// change. `no-cache` would allow storing, as long as every use is first
+/// checked with the server; but we send no `ETag` or `Last-Modified` to
+/// check against, so that would save nothing, and `no-store` also keeps
+/// the to-dos, which may be private, off the disk of every cache on the
+/// way.
+pub const CACHE_CONTROL: &str = "no-store";
+// ANCHOR_END: cache_control
+
 /// A response, turned into bytes by [`Response::resolve`].
 #[derive(Debug)]
 pub struct Response {
@@ -70,25 +86,37 @@ impl Response {
     // ANCHOR: resolve
     /// The bytes on the wire.
     ///
-    /// Every response carries `Content-Length` (so the client knows where it
-    /// ends and can send its next request on the same connection), the CORS
-    /// header that lets web pages from any origin read it, and a
-    /// `Connection` header saying whether we keep the connection open.
+    /// Besides the response's own headers, every response carries:
+    /// - `Date`, the time it was made (RFC 9110, section 6.6.1: a server
+    ///   with a clock must send it);
+    /// - `Cache-Control: no-store` (see [`CACHE_CONTROL`]), unless the
+    ///   response says how it may be cached itself;
+    /// - `Content-Length`, so that the client knows where it ends and can
+    ///   send its next request on the same connection;
+    /// - `Connection`, saying whether we keep the connection open.
     pub fn resolve(response: &Response, keep_alive: bool) -> Vec<u8> {
         let mut head = format!(
             "HTTP/1.1 {} {}\r\n",
             response.status,
             reason_phrase(response.status)
         );
+        head.push_str(&format!("Date: {}\r\n", date::now()));
         for (name, value) in &response.headers {
             head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        // The page's files say otherwise: they may be kept (see assets.rs).
+        let own_cache_control = response
+            .headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("cache-control"));
+        if !own_cache_control {
+            head.push_str(&format!("Cache-Control: {CACHE_CONTROL}\r\n"));
         }
         // 204 and 304 never have a body, so they carry no length either
         // (RFC 9110, section 8.6).
         if response.status != 204 && response.status != 304 {
             head.push_str(&format!("Content-Length: {}\r\n", response.body.len()));
         }
-        head.push_str("Access-Control-Allow-Origin: *\r\n");
         head.push_str(if keep_alive {
             "Connection: keep-alive\r\n"
         } else {
@@ -111,14 +139,17 @@ pub fn reason_phrase(status: u16) -> &'static str {
         204 => "No Content",
         304 => "Not Modified",
         400 => "Bad Request",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         408 => "Request Timeout",
-        411 => "Length Required",
         413 => "Content Too Large",
+        414 => "URI Too Long",
         415 => "Unsupported Media Type",
+        421 => "Misdirected Request",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
+        501 => "Not Implemented",
         503 => "Service Unavailable",
         505 => "HTTP Version Not Supported",
         _ => "",
@@ -141,6 +172,8 @@ mod tests {
         let text = String::from_utf8(bytes).expect("ASCII");
         assert!(text.starts_with("HTTP/1.1 204 No Content\r\n"));
         assert!(!text.contains("Content-Length"));
+        assert!(text.contains("\r\nDate: "));
+        assert!(text.contains("\r\nCache-Control: no-store\r\n"));
         assert!(text.ends_with("Connection: keep-alive\r\n\r\n"));
     }
 }

@@ -6,74 +6,120 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::assets;
+use crate::origin::Policy;
 use crate::request::Request;
 use crate::response::Response;
 use crate::store::Store;
 use crate::todos;
 
-/// What the handlers need: the store, and our own address for building
-/// URLs when a client sends no `Host` header.
+/// What the handlers need: the store, our own address for building URLs
+/// when a client sends no `Host` header, and who may be served.
 pub struct App {
     pub store: Store,
     pub addr: SocketAddr,
+    /// The host allow-list and CORS (see `origin.rs`).
+    pub policy: Policy,
 }
 
 /// The longest `/sleep` we agree to.
 const MAX_SLEEP_MS: u64 = 10_000;
 
-/// The methods a CORS preflight may ask about.
-const CORS_METHODS: &str = "GET, POST, PATCH, DELETE, OPTIONS";
+// ANCHOR: resource
+/// The things a path can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resource {
+    Todos,
+    Todo(u64),
+    Hello,
+    Sleep,
+    Panic,
+    /// One of the to-do page's files (see `assets.rs`).
+    Asset,
+}
+
+impl Resource {
+    /// What `path` names, if anything. `/todos/abc` names nothing: the id
+    /// must be a number.
+    fn of(path: &str) -> Option<Resource> {
+        match path {
+            "/todos" => Some(Resource::Todos),
+            "/hello" => Some(Resource::Hello),
+            "/sleep" => Some(Resource::Sleep),
+            "/panic" => Some(Resource::Panic),
+            path if assets::is_asset(path) => Some(Resource::Asset),
+            _ => match path.strip_prefix("/todos/").map(str::parse::<u64>) {
+                Some(Ok(id)) => Some(Resource::Todo(id)),
+                _ => None,
+            },
+        }
+    }
+
+    /// The methods it answers, for `Allow`. Every `GET` route answers
+    /// `HEAD` too (RFC 9110, section 9.1: a general-purpose server must).
+    fn allow(self) -> &'static str {
+        match self {
+            Resource::Todos => "GET, HEAD, POST, DELETE, OPTIONS",
+            Resource::Todo(_) => "GET, HEAD, PATCH, DELETE, OPTIONS",
+            Resource::Hello | Resource::Sleep | Resource::Panic | Resource::Asset => {
+                "GET, HEAD, OPTIONS"
+            }
+        }
+    }
+}
+// ANCHOR_END: resource
 
 // ANCHOR: route
 /// Picks the handler for `request`.
 pub fn route(request: &Request, app: &App) -> Response {
-    let method = request.method.as_str();
-    let path = request.path.as_str();
-
-    // A browser asks "may I?" with OPTIONS before a cross-origin PATCH or
-    // DELETE, or a POST with a JSON body (a CORS "preflight"). We say yes
-    // to everything, for every path.
-    if method == "OPTIONS" {
-        return Response::empty(204)
-            .with_header("Access-Control-Allow-Methods", CORS_METHODS)
-            .with_header("Access-Control-Allow-Headers", "Content-Type");
+    if let Err(refused) = app.policy.check(request) {
+        return refused;
     }
-
+    // `OPTIONS *` asks about the server as a whole (RFC 9110, section
+    // 9.3.7): every method any path takes.
+    if request.path == "*" {
+        return app.policy.options(crate::origin::CORS_METHODS);
+    }
+    let Some(resource) = Resource::of(&request.path) else {
+        return Response::error(404, &format!("no route for {}", request.path));
+    };
+    // HEAD is GET without the body (RFC 9110, section 9.3.2): route it as
+    // GET; `connection::serve` leaves the body out when it writes the
+    // answer, and keeps the headers, `Content-Length` included.
+    let method = match request.method.as_str() {
+        "HEAD" => "GET",
+        method => method,
+    };
     let base = base_url(request, app);
-    match (method, path) {
-        ("GET", "/todos") => todos::list(&app.store, &base),
-        ("POST", "/todos") => todos::create(&app.store, request, &base),
-        ("DELETE", "/todos") => todos::clear(&app.store),
-        (_, "/todos") => method_not_allowed("GET, POST, DELETE, OPTIONS"),
+    match (method, resource) {
+        ("OPTIONS", resource) => app.policy.options(resource.allow()),
 
-        ("GET", "/hello") => hello(request),
-        ("GET", "/sleep") => sleep(request),
-        ("GET", "/panic") => panic!("GET /panic panics on purpose"),
-        (_, "/hello" | "/sleep" | "/panic") => method_not_allowed("GET"),
+        ("GET", Resource::Todos) => todos::list(&app.store, &base),
+        ("POST", Resource::Todos) => todos::create(&app.store, request, &base),
+        ("DELETE", Resource::Todos) => todos::clear(&app.store),
 
-        ("GET" | "HEAD", path) if assets::is_asset(path) => assets::serve(path, request)
-            .unwrap_or_else(|| Response::error(404, &format!("no route for {path}"))),
-        (_, path) if assets::is_asset(path) => method_not_allowed("GET, HEAD"),
+        ("GET", Resource::Todo(id)) => todos::get(&app.store, id, &base),
+        ("PATCH", Resource::Todo(id)) => todos::update(&app.store, id, request, &base),
+        ("DELETE", Resource::Todo(id)) => todos::delete(&app.store, id),
 
-        (_, path) => match path.strip_prefix("/todos/").map(str::parse::<u64>) {
-            Some(Ok(id)) => match method {
-                "GET" => todos::get(&app.store, id, &base),
-                "PATCH" => todos::update(&app.store, id, request, &base),
-                "DELETE" => todos::delete(&app.store, id),
-                _ => method_not_allowed("GET, PATCH, DELETE, OPTIONS"),
-            },
-            _ => Response::error(404, &format!("no route for {path}")),
-        },
+        ("GET", Resource::Asset) => assets::serve(&request.path, request)
+            .unwrap_or_else(|| Response::error(404, &format!("no route for {}", request.path))),
+
+        ("GET", Resource::Hello) => hello(request),
+        ("GET", Resource::Sleep) => sleep(request),
+        ("GET", Resource::Panic) => panic!("GET /panic panics on purpose"),
+
+        (_, resource) => method_not_allowed(resource.allow()),
     }
 }
 // ANCHOR_END: route
 
 // ANCHOR: base_url
 /// `http://HOST`, where HOST is what the client used to reach us (its
-/// `Host` header), so that the URLs we hand out work from where it stands.
-/// Without a `Host` (only HTTP/1.0 may omit it), our own address.
+/// `Host` header, or the host in an absolute-form target), so that the
+/// URLs we hand out work from where it stands. Without one (only HTTP/1.0
+/// may leave it out), our own address.
 fn base_url(request: &Request, app: &App) -> String {
-    match request.header("host") {
+    match &request.host {
         Some(host) if !host.is_empty() => format!("http://{host}"),
         _ => format!("http://{}", app.addr),
     }

@@ -49,7 +49,7 @@ const STEPS: &[(&str, &str, &str, &str, &str)] = &[
         r#"{"order":"first"}"#,
     ),
     ("wrong_method", "PUT", "/todos/1", "", r#"{"title":"x"}"#),
-    ("preflight", "OPTIONS", "/todos/1", "", ""),
+    ("options", "OPTIONS", "/todos/1", "", ""),
     ("delete_all", "DELETE", "/todos", "", ""),
     ("list_empty", "GET", "/todos", "Connection: close\r\n", ""),
 ];
@@ -125,4 +125,73 @@ fn page_revalidation_conversation() {
     snapshot("page_not_modified@final", &sent, &again);
     assert_eq!(again.status, 304);
     assert!(again.body.is_empty(), "a 304 has no body");
+}
+
+/// Exchanges the book shows beside the tour, each on a connection of its
+/// own, recorded as `<name>@final.snap`: the HTTP/1.1 features the final
+/// chapters add, and what the server says to a page from another origin,
+/// by default and with `--cors '*'`.
+const EXCHANGES: &[(&str, &[&str], &str)] = &[
+    (
+        "chunked_post",
+        &[],
+        "POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n9;part=1\r\n{\"title\":\r\n9\r\n\"chunked\"\r\n1\r\n}\r\n0\r\n\r\n",
+    ),
+    (
+        "head",
+        &[],
+        "HEAD /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    ),
+    (
+        "options_star",
+        &[],
+        "OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    ),
+    (
+        "gzip_chunked",
+        &[],
+        "POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+    ),
+    (
+        "foreign_host",
+        &[],
+        "GET /todos HTTP/1.1\r\nHost: rebind.example:5000\r\nConnection: close\r\n\r\n",
+    ),
+    (
+        "cross_origin_read",
+        &[],
+        "GET /todos HTTP/1.1\r\nHost: 127.0.0.1:5000\r\nOrigin: http://evil.example\r\nConnection: close\r\n\r\n",
+    ),
+    (
+        "cross_origin_preflight_with_cors",
+        &["--cors", "*"],
+        "OPTIONS /todos/1 HTTP/1.1\r\nHost: 127.0.0.1:5000\r\nOrigin: http://todobackend.com\r\nAccess-Control-Request-Method: DELETE\r\nConnection: close\r\n\r\n",
+    ),
+];
+
+#[test]
+fn protocol_exchanges() {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| {
+        for (name, args, sent) in EXCHANGES {
+            let server = Server::reference_with(Stage::Final, args).expect("final starts");
+            let mut stream = std::net::TcpStream::connect(server.addr()).expect("final accepts");
+            stream.write_all(sent.as_bytes()).expect("the server reads");
+            // A HEAD answer announces a body that never comes, so it is
+            // read to the close rather than by its length.
+            let deadline = Instant::now() + Duration::from_secs(5);
+            let reply = if sent.starts_with("HEAD") {
+                wire::read_head_reply(stream, deadline)
+            } else {
+                wire::read_reply(&mut stream, deadline)
+            };
+            let Reply::Response(response) = reply else {
+                panic!("no answer to {name}: {}", reply.describe());
+            };
+            insta::assert_snapshot!(format!("{name}@final"), transcript(sent, &response));
+        }
+    });
 }

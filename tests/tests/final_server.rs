@@ -279,13 +279,13 @@ fn sigterm_finishes_the_request_in_flight_then_exits_0() {
     let mut stream = TcpStream::connect(server.addr()).expect("final accepts");
     let deadline = || Instant::now() + Duration::from_secs(10);
     stream
-        .write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+        .write_all(b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .expect("can send");
     assert!(
         matches!(wire::read_reply(&mut stream, deadline()), Reply::Response(r) if r.status == 200)
     );
     stream
-        .write_all(b"GET /sleep?ms=1000 HTTP/1.1\r\nHost: x\r\n\r\n")
+        .write_all(b"GET /sleep?ms=1000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .expect("can send");
     server.signal("TERM").expect("kill works");
 
@@ -322,7 +322,7 @@ fn a_saturated_server_answers_503_with_retry_after() {
     let clients: Vec<_> = (0..4)
         .map(|_| {
             thread::spawn(move || {
-                Exchange::new(&b"GET /sleep?ms=3000 HTTP/1.1\r\nHost: x\r\n\r\n"[..])
+                Exchange::new(&b"GET /sleep?ms=3000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"[..])
                     .waiting(Duration::from_secs(2))
                     .run(addr)
             })
@@ -404,7 +404,7 @@ fn slowloris_and_idle_crowds_do_not_block_a_new_client() {
             let mut streams: Vec<TcpStream> = (0..32)
                 .filter_map(|_| TcpStream::connect(addr).ok())
                 .collect();
-            let request = b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+            let request = b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
             for byte in request.iter().cycle() {
                 for stream in &mut streams {
                     let _ = stream.write_all(&[*byte]);
@@ -422,7 +422,7 @@ fn slowloris_and_idle_crowds_do_not_block_a_new_client() {
     };
 
     let started = Instant::now();
-    let reply = Exchange::new(&b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"[..])
+    let reply = Exchange::new(&b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"[..])
         .waiting(Duration::from_secs(2))
         .run(addr);
     let waited = started.elapsed();
@@ -434,4 +434,119 @@ fn slowloris_and_idle_crowds_do_not_block_a_new_client() {
         "a new client waited {waited:?} and got: {}",
         reply.describe()
     );
+}
+
+/// One raw request on a new connection; panics unless a response comes
+/// back.
+fn exchange(addr: SocketAddr, sent: &str) -> RawResponse {
+    match Exchange::new(sent).run(addr) {
+        Reply::Response(response) => response,
+        other => panic!("no answer to {sent:?}: {}", other.describe()),
+    }
+}
+
+/// Without flags, no answer carries CORS headers, and pages from other
+/// origins are refused (the checks `final-cross-origin-*` pin that).
+/// `--cors '*'` is what the Todo-Backend spec runner needs: every answer,
+/// errors included, lets any page read it, preflights say yes, and a
+/// page from anywhere may create a to-do.
+#[test]
+fn cors_star_lets_any_page_use_the_api() {
+    let plain = start(&[]);
+    let answer = exchange(
+        plain.addr(),
+        "GET /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.header("access-control-allow-origin"), None);
+
+    let server = start(&["--cors", "*"]);
+    let addr = server.addr();
+    let preflight = exchange(
+        addr,
+        "OPTIONS /todos/1 HTTP/1.1\r\nHost: 127.0.0.1:5000\r\nOrigin: http://todobackend.com\r\nAccess-Control-Request-Method: PATCH\r\nAccess-Control-Request-Headers: content-type\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(preflight.status, 204);
+    assert_eq!(preflight.header("access-control-allow-origin"), Some("*"));
+    let methods: Vec<&str> = preflight
+        .header("access-control-allow-methods")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .collect();
+    // The methods of /todos/{id}: what the page may do there.
+    for method in ["GET", "PATCH", "DELETE", "OPTIONS"] {
+        assert!(methods.contains(&method), "{method} in {methods:?}");
+    }
+    assert!(
+        preflight
+            .header("access-control-allow-headers")
+            .is_some_and(|value| value.eq_ignore_ascii_case("content-type"))
+    );
+
+    let created = exchange(
+        addr,
+        "POST /todos HTTP/1.1\r\nHost: 127.0.0.1:5000\r\nOrigin: http://todobackend.com\r\nContent-Type: application/json\r\nContent-Length: 16\r\nConnection: close\r\n\r\n{\"title\":\"milk\"}",
+    );
+    assert_eq!(created.status, 201);
+    assert_eq!(created.header("access-control-allow-origin"), Some("*"));
+    let missing = exchange(
+        addr,
+        "GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://todobackend.com\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.header("access-control-allow-origin"), Some("*"));
+    // Errors found while parsing, before any route, carry it too.
+    let broken = exchange(
+        addr,
+        "POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5, 6\r\n\r\n",
+    );
+    assert_eq!(broken.status, 400);
+    assert_eq!(broken.header("access-control-allow-origin"), Some("*"));
+}
+
+/// `--cors ORIGIN` lets that one origin in, names it in every answer, and
+/// still refuses the others.
+#[test]
+fn cors_for_one_origin_lets_only_that_one_in() {
+    let server = start(&["--cors", "http://localhost:8080"]);
+    let mine = exchange(
+        server.addr(),
+        "GET /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://localhost:8080\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(mine.status, 200);
+    assert_eq!(
+        mine.header("access-control-allow-origin"),
+        Some("http://localhost:8080")
+    );
+    let other = exchange(
+        server.addr(),
+        "GET /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://evil.example\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(other.status, 403);
+}
+
+/// The host allow-list: our address and `localhost` by default, with any
+/// port; `--allow-host` adds names; the refusal names the flag.
+#[test]
+fn allow_host_extends_the_host_allow_list() {
+    let rows = [
+        (&[][..], "127.0.0.1", 200),
+        (&[][..], "localhost:8080", 200),
+        (&[][..], "todo.test", 421),
+        (&["--allow-host", "todo.test"][..], "todo.test:5000", 200),
+        (&["--allow-host", "todo.test"][..], "other.test", 421),
+    ];
+    for (args, host, status) in rows {
+        let server = start(args);
+        let answer = exchange(
+            server.addr(),
+            &format!("GET /todos HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        );
+        assert_eq!(answer.status, status, "{args:?} {host}");
+        if status == 421 {
+            let message = answer.json().expect("a JSON error")["error"].to_string();
+            assert!(message.contains("--allow-host"), "{message}");
+        }
+    }
 }

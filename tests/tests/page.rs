@@ -54,7 +54,7 @@ fn only_the_embedded_files_are_served_with_their_types() {
         if status == 405 {
             assert_eq!(
                 response.header("allow"),
-                Some("GET, HEAD"),
+                Some("GET, HEAD, OPTIONS"),
                 "{method} {path}"
             );
         }

@@ -532,16 +532,22 @@ fn a_failed_sync_answers_500_over_http_and_the_todo_is_not_there() {
     let shutdown = Shutdown::new();
     let server = {
         let shutdown = shutdown.clone();
-        thread::spawn(move || crate::server::run(listener, App { store, addr }, 4, shutdown))
+        let policy = crate::origin::Policy::new(addr, &[], None);
+        let app = App {
+            store,
+            addr,
+            policy,
+        };
+        thread::spawn(move || crate::server::run(listener, app, 4, shutdown))
     };
     let post = |title: &str| {
         let body = format!(r#"{{"title":"{title}"}}"#);
         format!(
-            "POST /todos HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            "POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         )
     };
-    let list = "GET /todos HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let list = "GET /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
 
     assert_eq!(status_of(addr, &post("milk")), 201);
     faults.fail_in(1, Kind::Once); // the append works, its sync fails

@@ -1,7 +1,7 @@
 //! `send`: sends exact bytes to a server and prints what comes back.
 //!
 //! ```text
-//! cargo run -q -p tests --bin send -- 127.0.0.1:5000 'GET / HTTP/1.1\r\nHost: x\r\n\r\n'
+//! cargo run -q -p tests --bin send -- 127.0.0.1:5000 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'
 //! cargo run -q -p tests --bin send -- 127.0.0.1:5000 'POST /echo HTTP/1.1\r\nContent-Length: 1024\r\n\r\n' 'x' --times 1024
 //! ```
 //!

@@ -192,7 +192,14 @@ pub fn build_scratch(name: &str, crates: &[ScratchCrate]) -> Result<PathBuf, Str
 pub fn patched_stage(stage: Stage, patch: &Path, name: &str) -> Result<ScratchCrate, String> {
     let scratch = std::env::temp_dir().join(format!("patched-{name}-{}", std::process::id()));
     let _ = fs::remove_dir_all(&scratch);
-    copy_folder(&root().join(stage.name()).join("src"), &scratch.join("src"))?;
+    // The folders a stage's build reads: its code, and, for the final
+    // server, the page it embeds with `include_str!`.
+    for folder in ["src", "static"] {
+        let from = root().join(stage.name()).join(folder);
+        if from.is_dir() {
+            copy_folder(&from, &scratch.join(folder))?;
+        }
+    }
     let manifest = fs::read_to_string(root().join(stage.name()).join("Cargo.toml"))
         .map_err(|err| err.to_string())?;
     fs::write(

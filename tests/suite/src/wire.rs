@@ -303,6 +303,44 @@ pub fn read_reply(stream: &mut TcpStream, deadline: Instant) -> Reply {
     })
 }
 
+/// Reads the answer to a `HEAD` request: everything until the server
+/// closes, split into the head and whatever follows it, which should be
+/// nothing.
+///
+/// A `HEAD` answer announces a `Content-Length` but sends no body (RFC
+/// 9110, section 9.3.2), so [`read_reply`] would wait for a body that never
+/// comes. Ask with `Connection: close`, so that the close ends the answer.
+pub fn read_head_reply(stream: TcpStream, deadline: Instant) -> Reply {
+    let received = read_to_close(stream, deadline);
+    let Some(head_end) = find(&received, b"\r\n\r\n") else {
+        return Reply::Failed {
+            error: "no complete response head before the close".into(),
+            received,
+        };
+    };
+    let head = String::from_utf8_lossy(&received[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default().to_string();
+    let Some(status) = parse_status_line(&status_line) else {
+        return Reply::Failed {
+            error: format!("the status line must look like `HTTP/1.1 200 OK`, not {status_line:?}"),
+            received,
+        };
+    };
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.to_string(), value.trim().to_string()))
+        .collect();
+    let body = received[head_end + 4..].to_vec();
+    Reply::Response(RawResponse {
+        raw: received,
+        status_line,
+        status,
+        headers,
+        body,
+    })
+}
+
 /// Everything the server sends until it closes the connection, or until
 /// `deadline`.
 pub fn read_to_close(mut stream: TcpStream, deadline: Instant) -> Vec<u8> {
@@ -419,12 +457,15 @@ pub fn reason_phrase(status: u16) -> Option<&'static str> {
         201 => "Created",
         204 => "No Content",
         400 => "Bad Request",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         408 => "Request Timeout",
         411 => "Length Required",
         413 => "Content Too Large",
+        414 => "URI Too Long",
         415 => "Unsupported Media Type",
+        421 => "Misdirected Request",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
         501 => "Not Implemented",

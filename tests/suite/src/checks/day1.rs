@@ -25,7 +25,10 @@ pub static CHECKS: &[Check] = &[
         title: "labels the body as JSON, gives its length, and it really is JSON",
         hint: "JSON strings use double quotes: {\"hello\":\"World\"}, not {'hello': 'World'}. Send `Content-Type: application/json` and a `Content-Length` that counts the body's bytes.",
         probe: Probe::Request {
-            payload: Payload::Bytes(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+            // Not `/`, which the final server answers with its HTML page:
+            // a path no stage routes, so that every stage answers JSON
+            // (day 1 the same greeting as always, later days a 404).
+            payload: Payload::Bytes(b"GET /nothing-here HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
             expect: Expect::AnyJson,
         },
     },

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::{Check, Expect, Failure, Payload, Probe, open};
-use crate::stage::Stage::Day2;
+use crate::stage::Stage::{Day2, Day4};
 use crate::wire;
 
 pub static CHECKS: &[Check] = &[
@@ -232,7 +232,9 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "day2-chunked",
         from: Day2,
-        until: None,
+        // The days refuse chunked bodies; the final server decodes them,
+        // as RFC 9112 requires, and `final-chunked` checks that instead.
+        until: Some(Day4),
         title: "refuses a chunked body instead of misreading it",
         hint: "Without `Content-Length`, a `Transfer-Encoding: chunked` body has no length you can read. Answer 501 (or 411) rather than guess.",
         probe: Probe::Request {

@@ -6,10 +6,9 @@ use serde_json::Value;
 
 use super::Exercise;
 use suite::checks::{Check, Expect, Failure, Probe};
-use suite::client::head_matches_get;
 use suite::client::{call, create_todo, expecting, failed_reply, id_of};
 use suite::stage::Stage::Final;
-use suite::wire::Reply;
+use suite::wire::{Exchange, Reply};
 
 pub static EXERCISES: &[Exercise] = &[
     Exercise {
@@ -23,7 +22,7 @@ pub static EXERCISES: &[Exercise] = &[
         },
         more_hints: &[
             "Parse the body exactly as POST /todos does, then replace the stored fields instead of creating a new to-do. 404 when the id does not exist.",
-            "Add PUT to the Allow header of /todos/{id} and to Access-Control-Allow-Methods, or browsers will refuse to send it.",
+            "Add PUT to what /todos/{id} allows (`Resource::allow`): the 405's Allow header and the CORS preflight's Access-Control-Allow-Methods both come from it, and browsers refuse to send a PUT the preflight did not allow.",
             "Every change to the store is an `Op` (final/src/store/draft.rs), worked out by `Draft::apply` into a log record. A PUT is a new op whose record puts the whole to-do; `Store::update` shows how a method hands its op to `write`.",
         ],
     },
@@ -43,16 +42,16 @@ pub static EXERCISES: &[Exercise] = &[
     },
     Exercise {
         check: Check {
-            id: "final-head",
+            id: "final-etag",
             from: Final,
             until: None,
-            title: "HEAD on GET routes answers the GET headers, Content-Length included, without the body",
-            hint: "Route HEAD like GET, then send the head of the answer only (RFC 9110, section 9.3.2).",
-            probe: Probe::Script(head),
+            title: "GET /todos/{id} sends an ETag; If-None-Match with it gets 304 Not Modified, until the to-do changes",
+            hint: "An ETag names one version of an answer (RFC 9110, section 8.8.3). Hash the body of a 200 answer to a GET /todos/{id} and send it in quotes: `ETag: \"…\"`.",
+            probe: Probe::Script(etag),
         },
         more_hints: &[
-            "Keep Content-Length as the GET answer would have it: the client uses it to learn the size without downloading.",
-            "On a kept-alive connection, a stray body after a HEAD answer is read as the start of the next answer. Leave the body out where the response is written, for every HEAD answer, errors included.",
+            "When the request's If-None-Match lists the tag the answer would carry, answer 304 Not Modified with the ETag and no body (RFC 9110, section 13.1.2). A change to the to-do changes the body, so the old tag no longer matches.",
+            "`std::hash::DefaultHasher` hashes the body bytes; `format!(\"\\\"{:016x}\\\"\", hasher.finish())` makes the tag. `reason_phrase` already knows 304, and `assets.rs` shows the same exchange for the page's files; do it in one small function the GET arm calls.",
         ],
     },
 ];
@@ -131,8 +130,39 @@ fn filter_completed(addr: SocketAddr) -> Result<(), Failure> {
     expecting(Expect::Error(&[400]), &sent, &reply)
 }
 
-fn head(addr: SocketAddr) -> Result<(), Failure> {
-    let todo = create_todo(addr, r#"{"title":"heads up"}"#)?;
-    head_matches_get(addr, &format!("/todos/{}", id_of(&todo)))?;
-    head_matches_get(addr, "/hello?name=HEAD")
+fn etag(addr: SocketAddr) -> Result<(), Failure> {
+    let todo = create_todo(addr, r#"{"title":"tag me"}"#)?;
+    let path = format!("/todos/{}", id_of(&todo));
+    let (sent, reply) = call(addr, "GET", &path, None);
+    let tag = match &reply {
+        Reply::Response(response) if response.status == 200 => {
+            response.header("etag").map(str::to_string)
+        }
+        _ => None,
+    };
+    let Some(tag) = tag.filter(|tag| tag.starts_with('"') && tag.ends_with('"')) else {
+        return Err(failed_reply(
+            "200 with an `ETag: \"…\"` header".into(),
+            &sent,
+            &reply,
+        ));
+    };
+    let conditional =
+        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nIf-None-Match: {tag}\r\n\r\n");
+    let reply = Exchange::new(conditional.clone()).run(addr);
+    if !matches!(&reply, Reply::Response(r) if r.status == 304 && r.body.is_empty()) {
+        return Err(failed_reply(
+            format!("304 Not Modified, with no body, for If-None-Match: {tag}"),
+            conditional.as_bytes(),
+            &reply,
+        ));
+    }
+    // After a change, the old tag no longer matches.
+    call(addr, "PATCH", &path, Some(r#"{"completed":true}"#));
+    let reply = Exchange::new(conditional.clone()).run(addr);
+    expecting(
+        Expect::Json(200, &[("/completed", "true")]),
+        conditional.as_bytes(),
+        &reply,
+    )
 }
