@@ -213,8 +213,7 @@ pub fn patched_files(
 ) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
     static SCRATCH: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let number = SCRATCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let scratch =
-        std::env::temp_dir().join(format!("patched-{}-{number}", std::process::id()));
+    let scratch = std::env::temp_dir().join(format!("patched-{}-{number}", std::process::id()));
     let _ = fs::remove_dir_all(&scratch);
     let result = apply_in(&scratch, files, patches);
     let _ = fs::remove_dir_all(&scratch);

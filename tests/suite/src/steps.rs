@@ -218,7 +218,10 @@ mod tests {
             let step = next(Day2, |id| passed.contains(&id));
             assert_eq!(step.map(|step| step.number), *expected, "{passed:?}");
         }
-        let everything: Vec<&str> = STEPS.iter().flat_map(|s| s.checks.iter().copied()).collect();
+        let everything: Vec<&str> = STEPS
+            .iter()
+            .flat_map(|s| s.checks.iter().copied())
+            .collect();
         assert!(next(Day2, |id| everything.contains(&id)).is_none());
     }
 

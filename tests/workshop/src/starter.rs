@@ -118,8 +118,8 @@ pub fn after_day1(name: &str) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
 /// (relative to the repository's root), as the book includes it: without
 /// the marker lines of anchors inside it.
 pub fn anchor(file: &str, name: &str) -> Result<String, String> {
-    let text = fs::read_to_string(cargo::root().join(file))
-        .map_err(|err| format!("{file}: {err}"))?;
+    let text =
+        fs::read_to_string(cargo::root().join(file)).map_err(|err| format!("{file}: {err}"))?;
     let start = format!("// ANCHOR: {name}\n");
     let from = text
         .find(&start)
