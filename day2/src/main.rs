@@ -5,12 +5,18 @@
 //! and every way a request can be wrong gets a clear 4xx or 5xx answer
 //! instead of a panic.
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::time::{Duration, Instant};
+// ANCHOR: uses
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
 
 use day2::json;
 use day2::request::Request;
+// ANCHOR_END: uses
+// ANCHOR: close_uses
+use std::io::Read;
+use std::net::Shutdown;
+use std::time::{Duration, Instant};
+// ANCHOR_END: close_uses
 
 fn main() {
     let port = match port_from_env() {
@@ -32,12 +38,14 @@ fn main() {
         .expect("a bound listener always has a local address");
     println!("Listening on http://{address}");
 
+    // ANCHOR: accept_loop
     for stream in listener.incoming() {
         match stream {
             Ok(stream) => handle_connection(stream),
             Err(err) => eprintln!("accept failed: {err}"),
         }
     }
+    // ANCHOR_END: accept_loop
 }
 
 /// Reads the port from the `PORT` environment variable, or picks 5000.
@@ -86,9 +94,13 @@ fn handle_connection(mut stream: TcpStream) {
         eprintln!("could not send the answer: {err}");
         return;
     }
+    // ANCHOR_END: handle_connection
+    // ANCHOR: hang_up
     close_gracefully(stream);
+    // ANCHOR_END: hang_up
+    // ANCHOR: handle_connection_end
 }
-// ANCHOR_END: handle_connection
+// ANCHOR_END: handle_connection_end
 
 // ANCHOR: echo
 /// The parsed request as JSON, so the suite (and you, with `curl`) can see
@@ -117,6 +129,7 @@ fn sorted_object(map: &std::collections::HashMap<String, String>) -> String {
 }
 // ANCHOR_END: echo
 
+// ANCHOR: reason_phrase
 /// The reason phrase that goes after the status code, for the codes this
 /// stage sends (RFC 9110, section 15).
 fn reason_phrase(status: u16) -> &'static str {
@@ -133,6 +146,7 @@ fn reason_phrase(status: u16) -> &'static str {
         _ => "",
     }
 }
+// ANCHOR_END: reason_phrase
 
 // ANCHOR: close_gracefully
 /// Hangs up without destroying the answer we just sent.

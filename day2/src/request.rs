@@ -18,30 +18,36 @@
 //!
 //! [RFC 9112, section 2.1]: https://www.rfc-editor.org/rfc/rfc9112#section-2.1
 
+// ANCHOR: uses
 use std::collections::HashMap;
 use std::io::{self, Read};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
+// ANCHOR_END: uses
 
-// ANCHOR: limits
+// ANCHOR: chunk_size
 /// How many bytes one `read` call may return. Any size works; what matters is
 /// that we never assume one read is one request.
 const CHUNK_SIZE: usize = 1024;
+// ANCHOR_END: chunk_size
 
-/// The request line and headers may not be longer than this. Without a
-/// limit, a client could send headers forever and fill our memory.
-pub const MAX_HEAD_SIZE: usize = 8 * 1024;
-
-/// The largest body we accept. Our JSON bodies are small; 1 MiB is generous.
-pub const MAX_BODY_SIZE: usize = 1024 * 1024;
-
+// ANCHOR: request_timeout
 /// How long a client has to send one whole request.
 ///
 /// This is a deadline for the whole request, not a timeout per `read`. A
 /// per-read timeout lets a client that sends one byte every few seconds hold
 /// the connection for ever (the "slowloris" attack).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
-// ANCHOR_END: limits
+// ANCHOR_END: request_timeout
+
+// ANCHOR: size_limits
+/// The request line and headers may not be longer than this. Without a
+/// limit, a client could send headers forever and fill our memory.
+pub const MAX_HEAD_SIZE: usize = 8 * 1024;
+
+/// The largest body we accept. Our JSON bodies are small; 1 MiB is generous.
+pub const MAX_BODY_SIZE: usize = 1024 * 1024;
+// ANCHOR_END: size_limits
 
 // ANCHOR: request
 /// One parsed HTTP request.
@@ -93,7 +99,9 @@ pub enum RequestError {
     /// The bytes are not a valid HTTP request; the text says what is wrong.
     Malformed(&'static str),
 }
+// ANCHOR_END: request_error
 
+// ANCHOR: status
 impl RequestError {
     /// The status code to answer with, or `None` when we should just close
     /// the connection without a word.
@@ -126,10 +134,10 @@ impl RequestError {
         }
     }
 }
-// ANCHOR_END: request_error
+// ANCHOR_END: status
 
+// ANCHOR: new_head
 impl Request {
-    // ANCHOR: new
     /// Reads one request from `stream`.
     ///
     /// This never panics: every way the bytes can be wrong is a
@@ -145,13 +153,18 @@ impl Request {
         let head = std::str::from_utf8(&received[..head_end])
             .map_err(|_| RequestError::Malformed("the request line and headers must be UTF-8"))?;
         let (method, target, headers) = parse_head(head)?;
+        // ANCHOR_END: new_head
 
+        // ANCHOR: new_body
         // Phase 2: read exactly as many body bytes as the headers announced.
         let length = body_length(&headers)?;
         read_body(stream, &mut body, length, deadline)?;
         // Anything past `length` belongs to a next request. We close the
         // connection after answering, so it is simply dropped.
         body.truncate(length);
+        // ANCHOR_END: new_body
+
+        // ANCHOR: new_tail
         let body = String::from_utf8(body)
             .map_err(|_| RequestError::Malformed("the body must be UTF-8"))?;
 
@@ -164,8 +177,8 @@ impl Request {
             body,
         })
     }
-    // ANCHOR_END: new
 }
+// ANCHOR_END: new_tail
 
 // ANCHOR: read_head
 /// Reads until the empty line after the headers.
@@ -186,21 +199,31 @@ fn read_head(
         if let Some(found) = find_head_end(received) {
             return Ok(found);
         }
+        // ANCHOR_END: read_head
+        // ANCHOR: head_limit
         if received.len() > MAX_HEAD_SIZE {
             return Err(RequestError::HeadTooLarge);
         }
+        // ANCHOR_END: head_limit
+        // ANCHOR: read_head_match
         match read_some(stream, received, deadline) {
             Ok(0) if received.is_empty() => return Err(RequestError::NoRequest),
             Ok(0) => return Err(RequestError::Incomplete),
             Ok(_) => {}
+            // ANCHOR_END: read_head_match
+            // ANCHOR: silent_client
             Err(RequestError::TimedOut) if received.is_empty() => {
                 return Err(RequestError::NoRequest);
             }
+            // ANCHOR_END: silent_client
+            // ANCHOR: read_head_end
             Err(err) => return Err(err),
         }
     }
 }
+// ANCHOR_END: read_head_end
 
+// ANCHOR: find_head_end
 /// Finds the empty line that ends the head.
 ///
 /// Lines should end in `\r\n`, but RFC 9112 (section 2.2) lets a server
@@ -222,7 +245,7 @@ fn find_head_end(received: &[u8]) -> Option<(usize, usize)> {
     }
     None
 }
-// ANCHOR_END: read_head
+// ANCHOR_END: find_head_end
 
 // ANCHOR: read_body
 /// Reads until `body` holds at least `length` bytes.
@@ -239,7 +262,9 @@ fn read_body(
     }
     Ok(())
 }
+// ANCHOR_END: read_body
 
+// ANCHOR: read_some
 /// One `read` from the stream into the end of `buffer`, giving up at
 /// `deadline`. Returns how many bytes arrived; 0 means the client closed.
 ///
@@ -256,13 +281,19 @@ fn read_some(
 ) -> Result<usize, RequestError> {
     let mut chunk = [0u8; CHUNK_SIZE];
     loop {
+        // ANCHOR_END: read_some
+        // ANCHOR: time_left
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err(RequestError::TimedOut);
         }
+        // ANCHOR_END: time_left
+        // ANCHOR: read_timeout
         stream
             .set_read_timeout(Some(left))
             .map_err(|err| RequestError::Io(err.kind()))?;
+        // ANCHOR_END: read_timeout
+        // ANCHOR: read_some_match
         match stream.read(&mut chunk) {
             Ok(n) => {
                 buffer.extend_from_slice(&chunk[..n]);
@@ -270,6 +301,8 @@ fn read_some(
             }
             // A signal interrupted the call before any byte arrived: retry.
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            // ANCHOR_END: read_some_match
+            // ANCHOR: timeout_arm
             // What a read timeout looks like: `WouldBlock` on Unix,
             // `TimedOut` on Windows.
             Err(err)
@@ -280,11 +313,13 @@ fn read_some(
             {
                 return Err(RequestError::TimedOut);
             }
+            // ANCHOR_END: timeout_arm
+            // ANCHOR: read_some_end
             Err(err) => return Err(RequestError::Io(err.kind())),
         }
     }
 }
-// ANCHOR_END: read_body
+// ANCHOR_END: read_some_end
 
 // ANCHOR: parse_head
 /// Splits the head into the method, the request target and the headers.
@@ -305,6 +340,8 @@ fn parse_head(head: &str) -> Result<(&str, &str, HashMap<String, String>), Reque
             "the request line must be: METHOD /path HTTP/1.1",
         ));
     };
+    // ANCHOR_END: parse_head
+    // ANCHOR: request_line_rules
     if !is_token(method) {
         return Err(RequestError::Malformed("the method is not a valid token"));
     }
@@ -322,8 +359,12 @@ fn parse_head(head: &str) -> Result<(&str, &str, HashMap<String, String>), Reque
             ));
         }
     }
+    // ANCHOR_END: request_line_rules
 
+    // ANCHOR: headers_map
     let mut headers: HashMap<String, String> = HashMap::new();
+    // ANCHOR_END: headers_map
+    // ANCHOR: header_lines
     for line in lines {
         // "Name: value". No space is allowed before the colon (RFC 9112,
         // section 5.1), and a line starting with a space is the obsolete
@@ -351,9 +392,13 @@ fn parse_head(head: &str) -> Result<(&str, &str, HashMap<String, String>), Reque
             })
             .or_insert_with(|| value.to_string());
     }
+    // ANCHOR_END: header_lines
+    // ANCHOR: parse_head_end
     Ok((method, target, headers))
 }
+// ANCHOR_END: parse_head_end
 
+// ANCHOR: is_token
 /// A "token" is what HTTP allows in methods and header names: letters,
 /// digits and a few symbols, but no spaces, colons or control characters
 /// (RFC 9110, section 5.6.2).
@@ -363,7 +408,7 @@ fn is_token(text: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
-// ANCHOR_END: parse_head
+// ANCHOR_END: is_token
 
 // ANCHOR: body_length
 /// How many body bytes follow the head.
@@ -372,24 +417,39 @@ fn is_token(text: &str) -> bool {
 /// `"5, 6"` and is refused, since two lengths mean two ways to read the
 /// message (the trick behind "request smuggling").
 fn body_length(headers: &HashMap<String, String>) -> Result<usize, RequestError> {
+    // ANCHOR_END: body_length
+    // ANCHOR: transfer_encoding
     if headers.contains_key("transfer-encoding") {
         return Err(RequestError::TransferEncoding);
     }
+    // ANCHOR_END: transfer_encoding
+    // ANCHOR: content_length
     let Some(text) = headers.get("content-length") else {
         return Ok(0);
     };
+    // ANCHOR_END: content_length
+    // ANCHOR: digits_only
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(RequestError::Malformed(
             "Content-Length must be a single whole number",
         ));
     }
+    // ANCHOR_END: digits_only
+    // ANCHOR: parse_length
     // Only digits, so parsing can fail for one reason: too many of them.
-    match text.parse::<usize>() {
-        Ok(length) if length <= MAX_BODY_SIZE => Ok(length),
-        _ => Err(RequestError::BodyTooLarge),
+    let length = text
+        .parse::<usize>()
+        .map_err(|_| RequestError::BodyTooLarge)?;
+    // ANCHOR_END: parse_length
+    // ANCHOR: body_limit
+    if length > MAX_BODY_SIZE {
+        return Err(RequestError::BodyTooLarge);
     }
+    // ANCHOR_END: body_limit
+    // ANCHOR: body_length_end
+    Ok(length)
 }
-// ANCHOR_END: body_length
+// ANCHOR_END: body_length_end
 
 // ANCHOR: split_target
 /// Splits `/path?a=1&b=2` into the path and the query pairs.

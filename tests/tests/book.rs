@@ -15,13 +15,18 @@
 //!   (**day3-head**), and every such bold id is an exercise;
 //! - the "What the devlog did" sections tell exactly the bugs of the devlog
 //!   table (`suite::devlog::BUGS`), each under its bold lead, naming exactly
-//!   the checks (or the test, or the lint) the table lists for it.
+//!   the checks (or the test, or the lint) the table lists for it;
+//! - every build-along step (`suite::steps::STEPS`) has its heading in its
+//!   chapter, in order, names exactly the checks the table gives it, and
+//!   ends with the `check` command that runs them on the learner's crate.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use suite::checks;
 use suite::devlog::{BUGS, Pin};
+use suite::stage::Stage;
+use suite::steps;
 use workshop::exercises;
 
 fn book_src() -> PathBuf {
@@ -425,4 +430,73 @@ fn copy_without_anchors(from: &Path, to: &Path) {
             .collect();
         fs::write(target, kept).expect("can write a temporary file");
     }
+}
+
+/// The page of a stage's chapter (where its steps are).
+fn chapter_of(stage: Stage) -> PathBuf {
+    book_src().join(format!("{}.md", stage.name()))
+}
+
+#[test]
+fn every_step_has_its_heading_names_its_checks_and_ends_with_the_check_command() {
+    let mut problems = Vec::new();
+    for stage in Stage::ALL {
+        let step_list = steps::of_stage(stage);
+        if step_list.is_empty() {
+            continue;
+        }
+        let page = chapter_of(stage);
+        let text = fs::read_to_string(&page).expect("the chapter exists");
+        let mut last_start = 0;
+        for step in step_list {
+            let heading = format!("\n## {}\n", step.heading());
+            let Some(at) = text.find(&heading) else {
+                problems.push(format!(
+                    "{}: no heading `## {}`",
+                    page.display(),
+                    step.heading()
+                ));
+                continue;
+            };
+            if at < last_start {
+                problems.push(format!(
+                    "{}: `{}` is out of order",
+                    page.display(),
+                    step.heading()
+                ));
+            }
+            last_start = at;
+            let start = at + heading.len();
+            let end = text[start..]
+                .find("\n## ")
+                .map_or(text.len(), |i| start + i);
+            let section = &text[start..end];
+
+            let mut named = named_checks(section);
+            named.sort_unstable();
+            named.dedup();
+            let mut listed: Vec<&str> = step.checks.to_vec();
+            listed.sort_unstable();
+            if named != listed {
+                problems.push(format!(
+                    "{}: names {named:?}, but the table gives it {listed:?}",
+                    step.heading()
+                ));
+            }
+
+            // The section ends with a shell block holding the command.
+            let command = format!("cargo run -p tests --bin check -- {stage} --crate ");
+            let last_block = section.trim_end().strip_suffix("```").and_then(|rest| {
+                let open = rest.rfind("```sh\n")?;
+                Some(&rest[open..])
+            });
+            if !last_block.is_some_and(|block| block.contains(&command)) {
+                problems.push(format!(
+                    "{}: does not end with a ```sh block running `{command}NAME`",
+                    step.heading()
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -182,57 +182,10 @@ fn every_exercise_has_a_solution_and_every_solution_an_exercise() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-/// The text between `// ANCHOR: name` and `// ANCHOR_END: name` in `file`,
-/// as the book includes it.
-fn anchor(file: &str, name: &str) -> String {
-    let text = std::fs::read_to_string(cargo::root().join(file))
-        .unwrap_or_else(|err| panic!("{file}: {err}"));
-    let start = format!("// ANCHOR: {name}\n");
-    let end = format!("// ANCHOR_END: {name}");
-    let from = text
-        .find(&start)
-        .unwrap_or_else(|| panic!("{file} has no anchor {name}"))
-        + start.len();
-    let to = text[from..]
-        .find(&end)
-        .unwrap_or_else(|| panic!("{file} has no end for {name}"))
-        + from;
-    text[from..to].to_string()
-}
-
 #[test]
 fn the_starter_with_the_day1_chapter_code_passes_day1() {
-    // What the day 1 chapter tells a learner to do: replace the starter's
-    // `use` lines, and its `handle_connection`, with the chapter's code.
     let name = "starter-with-day1";
-    let starter = String::from_utf8(
-        workshop::starter::starter_files(name)
-            .into_iter()
-            .find(|(path, _)| path.ends_with("main.rs"))
-            .expect("the starter has a main.rs")
-            .1,
-    )
-    .expect("the starter is UTF-8");
-    let uses_start = starter
-        .find("use std::")
-        .expect("the starter has use lines");
-    let uses_end = starter
-        .find("\n\nfn main")
-        .expect("main follows the use lines");
-    let handler = starter
-        .find("/// Day 1 starts here")
-        .expect("the starter has a handle_connection to replace");
-    let main_rs = format!(
-        "{}{}{}{}\n{}",
-        &starter[..uses_start],
-        anchor("day1/src/main.rs", "uses").trim_end(),
-        &starter[uses_end..handler],
-        anchor("day1/src/main.rs", "handle_connection"),
-        anchor("day1/src/main.rs", "response"),
-    );
-    let mut files = workshop::starter::starter_files(name);
-    files.retain(|(path, _)| !path.ends_with("main.rs"));
-    files.push(("src/main.rs".into(), main_rs.into_bytes()));
+    let files = workshop::starter::after_day1(name).unwrap_or_else(|err| panic!("{err}"));
     let dir = cargo::build_scratch(
         "starter-with-day1",
         &[cargo::ScratchCrate {

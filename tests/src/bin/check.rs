@@ -25,6 +25,7 @@ use suite::checks::{self, Check};
 use suite::report;
 use suite::server::Server;
 use suite::stage::Stage;
+use suite::steps::{self, Step};
 use workshop::exercises::{self, Exercise};
 use workshop::progress::Progress;
 use workshop::starter;
@@ -52,7 +53,8 @@ usage: check <STAGE | CHECK-ID | EXERCISE-ID> [--crate NAME | --addr HOST:PORT |
   new          create a starter crate in workshop/NAME; it becomes the
                current crate only if there is none yet
   --full       show long payloads byte for byte instead of summarised
-  next         say what to do next, and which chapter to read
+  next         say what to do next: which chapter to read, and on a chapter
+               built in steps (day 2), which step
   --list       every stage, check and exercise, with ✓ for what your crate passed";
 
 /// What the command line asked for.
@@ -368,6 +370,12 @@ fn next(args: &Args) -> Result<(), String> {
     let run = |what: &str| format!("cargo run -p tests --bin check -- {what} --crate {name}");
     for stage in Stage::ALL {
         if !progress.has_passed(&name, stage.name()) {
+            // A chapter cut into steps: point at the step, not the chapter.
+            if let Some(step) = steps::next(stage, |id| progress.has_passed(&name, id)) {
+                print_next_step(&name, step, &run(stage.name()));
+                print_open_exercises(&name, &progress, stage);
+                return Ok(());
+            }
             let failed: Vec<&str> = checks::for_stage(stage)
                 .into_iter()
                 .filter(|check| !progress.has_passed(&name, check.id))
@@ -390,6 +398,24 @@ fn next(args: &Args) -> Result<(), String> {
     println!("{name} passes every stage, final included. Well done.");
     print_open_exercises(&name, &progress, Stage::Final);
     Ok(())
+}
+
+/// Where to go for `step`: its number, its title, its heading in the
+/// chapter, the checks it turns green, and the command that checks them.
+fn print_next_step(name: &str, step: &Step, check: &str) {
+    let stage = step.stage;
+    let total = steps::of_stage(stage).len();
+    println!(
+        "Next for {name}: {stage}, step {} of {total}: {}.\n",
+        step.number, step.title
+    );
+    println!(
+        "Read:  \"{}\" in book/src/{stage}.md ({stage}.html#{} in `mdbook serve book`)",
+        step.heading(),
+        step.html_id()
+    );
+    println!("Check: {check}");
+    println!("\nIt turns these green: {}.", step.checks.join(", "));
 }
 
 /// The exercises of the stages passed so far that are still open.

@@ -190,48 +190,69 @@ pub fn build_scratch(name: &str, crates: &[ScratchCrate]) -> Result<PathBuf, Str
 /// The files of `stage`'s crate with `patch` applied, as a crate called
 /// `name` (the library keeps the stage's name, so `use day3::…` works).
 pub fn patched_stage(stage: Stage, patch: &Path, name: &str) -> Result<ScratchCrate, String> {
-    let scratch = std::env::temp_dir().join(format!("patched-{name}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&scratch);
-    // The folders a stage's build reads: its code, and, for the final
-    // server, the page it embeds with `include_str!`.
-    for folder in ["src", "static"] {
-        let from = root().join(stage.name()).join(folder);
-        if from.is_dir() {
-            copy_folder(&from, &scratch.join(folder))?;
-        }
+    let dir = root().join(stage.name());
+    let mut files = read_folder(&dir, &dir.join("src"))?;
+    // The final server also embeds its page with `include_str!`.
+    if dir.join("static").is_dir() {
+        files.extend(read_folder(&dir, &dir.join("static"))?);
     }
-    let manifest = fs::read_to_string(root().join(stage.name()).join("Cargo.toml"))
-        .map_err(|err| err.to_string())?;
-    fs::write(
-        scratch.join("Cargo.toml"),
-        renamed_manifest(&manifest, stage, name),
-    )
-    .map_err(|err| err.to_string())?;
-
-    // `git apply` outside any repository is a plain patch tool, on every
-    // system git runs on.
-    let applied = process::run(
-        Command::new("git")
-            .current_dir(&scratch)
-            .env("GIT_CEILING_DIRECTORIES", std::env::temp_dir())
-            .arg("apply")
-            .arg(patch),
-        Duration::from_secs(60),
-    );
-    let result = match applied {
-        Ok(finished) if finished.status.success() => read_folder(&scratch, &scratch),
-        Ok(finished) => Err(format!(
-            "{} no longer applies to {stage}:\n{}",
-            patch.display(),
-            String::from_utf8_lossy(&finished.stderr)
-        )),
-        Err(err) => Err(format!("cannot run git apply: {err}")),
-    };
-    let _ = fs::remove_dir_all(&scratch);
+    let manifest = fs::read_to_string(dir.join("Cargo.toml")).map_err(|err| err.to_string())?;
+    files.push((
+        PathBuf::from("Cargo.toml"),
+        renamed_manifest(&manifest, stage, name).into_bytes(),
+    ));
+    let files = patched_files(&files, &[patch.to_path_buf()])
+        .map_err(|err| format!("{err} (against {stage})"))?;
     Ok(ScratchCrate {
         name: name.to_string(),
-        files: result?,
+        files,
     })
+}
+
+/// `files` (paths relative to a crate's folder) with `patches` applied one
+/// after another, as `git apply` does them.
+pub fn patched_files(
+    files: &[(PathBuf, Vec<u8>)],
+    patches: &[PathBuf],
+) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
+    static SCRATCH: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let number = SCRATCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let scratch = std::env::temp_dir().join(format!("patched-{}-{number}", std::process::id()));
+    let _ = fs::remove_dir_all(&scratch);
+    let result = apply_in(&scratch, files, patches);
+    let _ = fs::remove_dir_all(&scratch);
+    result
+}
+
+fn apply_in(
+    scratch: &Path,
+    files: &[(PathBuf, Vec<u8>)],
+    patches: &[PathBuf],
+) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
+    for (path, bytes) in files {
+        write_if_changed(&scratch.join(path), bytes)?;
+    }
+    for patch in patches {
+        // `git apply` outside any repository is a plain patch tool, on
+        // every system git runs on.
+        let finished = process::run(
+            Command::new("git")
+                .current_dir(scratch)
+                .env("GIT_CEILING_DIRECTORIES", std::env::temp_dir())
+                .arg("apply")
+                .arg(patch),
+            Duration::from_secs(60),
+        )
+        .map_err(|err| format!("cannot run git apply: {err}"))?;
+        if !finished.status.success() {
+            return Err(format!(
+                "{} no longer applies:\n{}",
+                patch.display(),
+                String::from_utf8_lossy(&finished.stderr)
+            ));
+        }
+    }
+    read_folder(scratch, scratch)
 }
 
 /// The stage's manifest, renamed to `name` so that every patched crate
@@ -261,20 +282,6 @@ fn workspace_tables() -> Result<String, String> {
         .find("[workspace.")
         .ok_or("the root Cargo.toml has no [workspace.package]")?;
     Ok(manifest[start..].to_string())
-}
-
-fn copy_folder(from: &Path, to: &Path) -> Result<(), String> {
-    fs::create_dir_all(to).map_err(|err| err.to_string())?;
-    for entry in fs::read_dir(from).map_err(|err| err.to_string())? {
-        let path = entry.map_err(|err| err.to_string())?.path();
-        let target = to.join(path.file_name().expect("entries have names"));
-        if path.is_dir() {
-            copy_folder(&path, &target)?;
-        } else {
-            fs::copy(&path, &target).map_err(|err| err.to_string())?;
-        }
-    }
-    Ok(())
 }
 
 fn read_folder(base: &Path, dir: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {

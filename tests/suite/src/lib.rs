@@ -27,6 +27,8 @@
 //! - [`wire`]: a raw HTTP client that sends exact bytes and reads exact
 //!   bytes back.
 //! - [`checks`]: every check, tagged with the stage that introduces it.
+//! - [`steps`]: a chapter's build-along steps, each with the checks it
+//!   turns green; `check next` and the book both read it.
 //! - [`client`]: helpers for checks that hold a conversation (create a
 //!   to-do, then fetch it), shared with the workshop's exercises.
 //! - [`receive_queue`]: whether the server has read a piece yet, so that
@@ -48,4 +50,5 @@ pub mod receive_queue;
 pub mod report;
 pub mod server;
 pub mod stage;
+pub mod steps;
 pub mod wire;

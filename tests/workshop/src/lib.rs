@@ -14,6 +14,8 @@
 //! - [`solutions`]: the reference solutions, patches in
 //!   `tests/workshop/solutions/`, applied to a copy of their stage and
 //!   built.
+//! - [`steps`]: the learner's code after each build-along step, patches
+//!   in `tests/workshop/steps/`, applied one after another to the starter.
 //!
 //! A learner's crate lives in `workshop/<name>/`: a member of the
 //! repository's workspace (so rust-analyzer and `cargo run -p <name>`
@@ -24,6 +26,7 @@ pub mod exercises;
 pub mod progress;
 pub mod solutions;
 pub mod starter;
+pub mod steps;
 
 use std::fs;
 use std::path::PathBuf;

@@ -1,0 +1,236 @@
+//! The build-along steps: a stage's chapter cut into small steps, each of
+//! which turns a few checks green in a learner's own crate.
+//!
+//! This table is the one place that says which step owns which check. The
+//! book's headings (`## Step 3: Read the body`), `check next`, and the
+//! proof in `tests/tests/steps.rs` all read it, so none of them can tell a
+//! different story:
+//! - `tests/tests/book.rs` makes sure every step has its heading in the
+//!   chapter, names exactly its checks, and ends with the `check` command;
+//! - `tests/tests/steps.rs` builds the learner's code after each step (the
+//!   patches in `tests/workshop/steps/`) and proves that exactly the checks
+//!   of the steps done so far pass.
+//!
+//! A check of the stage that is in no step is one the learner's crate
+//! already passed before the first step (day 1's checks, on day 2).
+
+use crate::checks;
+use crate::stage::Stage;
+
+/// One step of a chapter.
+#[derive(Debug)]
+pub struct Step {
+    pub stage: Stage,
+    /// 1, 2, 3… in the order of the chapter.
+    pub number: usize,
+    /// The step's patch is `tests/workshop/steps/<stage>/<NN>-<slug>.patch`.
+    pub slug: &'static str,
+    /// The heading's words after `Step N: `.
+    pub title: &'static str,
+    /// The checks this step turns green, in the order the book names them.
+    /// Empty for a step that no check can see (the book says why).
+    pub checks: &'static [&'static str],
+}
+
+impl Step {
+    /// The heading in the chapter, without the `## `.
+    pub fn heading(&self) -> String {
+        format!("Step {}: {}", self.number, self.title)
+    }
+
+    /// The id mdBook gives the heading, for a link: lower case, spaces as
+    /// `-`, punctuation dropped.
+    pub fn html_id(&self) -> String {
+        self.heading()
+            .to_lowercase()
+            .chars()
+            .filter_map(|c| match c {
+                ' ' => Some('-'),
+                c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The file name of the step's patch.
+    pub fn patch_name(&self) -> String {
+        format!("{:02}-{}.patch", self.number, self.slug)
+    }
+}
+
+use Stage::Day2;
+
+pub static STEPS: &[Step] = &[
+    Step {
+        stage: Day2,
+        number: 1,
+        slug: "read-the-head",
+        title: "Read the head, and echo the request line",
+        checks: &[
+            "day2-echo-request-line",
+            "day2-query",
+            "day2-query-question-mark",
+            "day2-split-writes",
+            "day2-bare-newlines",
+            "day2-no-blank-line",
+            "day2-not-http",
+            "day2-missing-version",
+            "day2-invalid-utf8",
+        ],
+    },
+    Step {
+        stage: Day2,
+        number: 2,
+        slug: "header-lines",
+        title: "Header lines, and the rules of the request line",
+        checks: &[
+            "day2-header-names",
+            "day2-header-without-colon",
+            "day2-http-version",
+        ],
+    },
+    Step {
+        stage: Day2,
+        number: 3,
+        slug: "read-the-body",
+        title: "Read the body",
+        checks: &[
+            "day2-body-1023",
+            "day2-body-1024",
+            "day2-body-1025",
+            "day2-body-64k",
+            "day2-body-late",
+        ],
+    },
+    Step {
+        stage: Day2,
+        number: 4,
+        slug: "lengths-to-refuse",
+        title: "Refuse the lengths you cannot trust",
+        checks: &[
+            "day2-bad-content-length",
+            "day2-negative-content-length",
+            "day2-two-content-lengths",
+            "day2-repeated-content-length",
+            "day2-chunked",
+        ],
+    },
+    Step {
+        stage: Day2,
+        number: 5,
+        slug: "size-limits",
+        title: "Limits on size",
+        checks: &["day2-headers-too-large", "day2-body-too-large"],
+    },
+    Step {
+        stage: Day2,
+        number: 6,
+        slug: "a-deadline",
+        title: "A deadline for the whole request",
+        checks: &["day2-deadline-whole-request"],
+    },
+    Step {
+        stage: Day2,
+        number: 7,
+        slug: "a-timeout-on-every-read",
+        title: "A timeout on every read",
+        checks: &["day2-partial-request-timeout", "day2-silent-client"],
+    },
+    Step {
+        stage: Day2,
+        number: 8,
+        slug: "hang-up-gently",
+        title: "Hang up gently",
+        checks: &[],
+    },
+];
+
+/// The steps of `stage`, in order; empty for a chapter without steps.
+pub fn of_stage(stage: Stage) -> Vec<&'static Step> {
+    STEPS.iter().filter(|step| step.stage == stage).collect()
+}
+
+/// The step a learner is on: the first step of `stage` with a check that
+/// `passed` says is not passed yet. `None` when every step's checks pass,
+/// or the stage has no steps.
+pub fn next(stage: Stage, passed: impl Fn(&str) -> bool) -> Option<&'static Step> {
+    of_stage(stage)
+        .into_iter()
+        .find(|step| !step.checks.iter().all(|id| passed(id)))
+}
+
+/// The checks of `stage` that belong to no step: the ones a learner's
+/// crate passes before the first step.
+pub fn before_the_first_step(stage: Stage) -> Vec<&'static str> {
+    let owned: Vec<&str> = of_stage(stage)
+        .iter()
+        .flat_map(|step| step.checks.iter().copied())
+        .collect();
+    checks::for_stage(stage)
+        .into_iter()
+        .map(|check| check.id)
+        .filter(|id| !owned.contains(id))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_numbered_in_order_and_own_checks_of_their_stage_once() {
+        let mut owned: Vec<&str> = Vec::new();
+        for stage in Stage::ALL {
+            for (i, step) in of_stage(stage).iter().enumerate() {
+                assert_eq!(step.number, i + 1, "{}", step.heading());
+                for id in step.checks {
+                    let check = checks::find(id).unwrap_or_else(|| panic!("no check {id}"));
+                    assert!(check.applies_to(stage), "{id} does not apply to {stage}");
+                    assert!(!owned.contains(id), "{id} is in two steps");
+                    owned.push(id);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_check_a_stage_introduces_is_in_one_of_its_steps() {
+        for stage in Stage::ALL {
+            if of_stage(stage).is_empty() {
+                continue;
+            }
+            let left = before_the_first_step(stage);
+            for check in checks::introduced_by(stage) {
+                assert!(!left.contains(&check.id), "{} is in no step", check.id);
+            }
+        }
+    }
+
+    #[test]
+    fn next_is_the_first_step_not_all_green() {
+        let rows: &[(&[&str], Option<usize>)] = &[
+            (&[], Some(1)),
+            (&["day2-query"], Some(1)),
+            (STEPS[0].checks, Some(2)),
+            (&["day2-header-names", "day2-http-version"], Some(1)),
+        ];
+        for (passed, expected) in rows {
+            let step = next(Day2, |id| passed.contains(&id));
+            assert_eq!(step.map(|step| step.number), *expected, "{passed:?}");
+        }
+        let everything: Vec<&str> = STEPS
+            .iter()
+            .flat_map(|s| s.checks.iter().copied())
+            .collect();
+        assert!(next(Day2, |id| everything.contains(&id)).is_none());
+    }
+
+    #[test]
+    fn html_ids_are_what_mdbook_makes() {
+        assert_eq!(
+            STEPS[0].html_id(),
+            "step-1-read-the-head-and-echo-the-request-line"
+        );
+        assert_eq!(STEPS[2].patch_name(), "03-read-the-body.patch");
+    }
+}

@@ -1,0 +1,83 @@
+//! The code of the build-along steps: what a learner's crate holds after
+//! each step of a chapter (the table of steps is [`suite::steps`]).
+//!
+//! Each step is a patch in `tests/workshop/steps/<stage>/NN-<slug>.patch`,
+//! against the learner's crate as the step before left it; the first one
+//! applies to the starter after the day 1 chapter
+//! ([`starter::after_day1`]). Patches, like the exercises' solutions,
+//! because a patch shows exactly what a step adds, and because it stops
+//! applying, loudly, when the stage it was cut from changes.
+//!
+//! The learner's crate is called [`LEARNER`] in the patches (`use
+//! stepper::request::Request;`). To build every step side by side, each
+//! gets a package name of its own and keeps `stepper` as its library's
+//! name.
+
+use std::path::PathBuf;
+
+use suite::cargo::{self, ScratchCrate};
+use suite::stage::Stage;
+use suite::steps::{self, Step};
+
+use crate::starter;
+
+/// The name of the learner's crate in the steps' patches.
+pub const LEARNER: &str = "stepper";
+
+/// The patch of `step`.
+pub fn patch(step: &Step) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("steps")
+        .join(step.stage.name())
+        .join(step.patch_name())
+}
+
+/// The learner's files after the first `done` steps of `stage` (0: before
+/// the first step).
+pub fn files_after(stage: Stage, done: usize) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
+    let start = match stage {
+        Stage::Day2 => starter::after_day1(LEARNER)?,
+        other => return Err(format!("{other} has no build-along steps")),
+    };
+    let patches: Vec<PathBuf> = steps::of_stage(stage)
+        .into_iter()
+        .take(done)
+        .map(patch)
+        .collect();
+    cargo::patched_files(&start, &patches)
+}
+
+/// The package name of the learner's crate after `done` steps of `stage`,
+/// as [`build_steps`] builds it: `day2-step-3`.
+pub fn crate_name(stage: Stage, done: usize) -> String {
+    format!("{stage}-step-{done}")
+}
+
+/// Builds the learner's crate after each step of `stage`, from 0 (before
+/// the first) to the last, in one scratch workspace, so that Cargo builds
+/// them side by side; returns the folder the binaries are in.
+pub fn build_steps(stage: Stage) -> Result<PathBuf, String> {
+    let mut crates = Vec::new();
+    for done in 0..=steps::of_stage(stage).len() {
+        let name = crate_name(stage, done);
+        let mut files = files_after(stage, done)?;
+        let has_lib = files.iter().any(|(path, _)| path.ends_with("src/lib.rs"));
+        for (path, bytes) in &mut files {
+            if path.as_os_str() != "Cargo.toml" {
+                continue;
+            }
+            let manifest = String::from_utf8_lossy(bytes).into_owned();
+            let mut manifest = manifest.replacen(
+                &format!("name = \"{LEARNER}\""),
+                &format!("name = \"{name}\""),
+                1,
+            );
+            if has_lib {
+                manifest.push_str(&format!("\n[lib]\nname = \"{LEARNER}\"\n"));
+            }
+            *bytes = manifest.into_bytes();
+        }
+        crates.push(ScratchCrate { name, files });
+    }
+    cargo::build_scratch(&format!("{stage}-steps"), &crates)
+}
