@@ -50,8 +50,8 @@ pub fn is_asset(path: &str) -> bool {
 }
 
 // ANCHOR: serve
-/// The answer to `GET` (or `HEAD`) of an embedded file, or `None` when
-/// `path` is not one.
+/// The answer to `GET` (or `HEAD`) of an embedded file; 404 when `path`
+/// is not one (the router only asks for paths [`is_asset`] knows).
 ///
 /// Every answer carries a strong `ETag` and `Cache-Control: no-cache`,
 /// which does not mean "do not cache": it means "keep it, but ask me before
@@ -59,8 +59,10 @@ pub fn is_asset(path: &str) -> bool {
 /// when the file has not changed, a bodyless 304 saves sending it again.
 /// `max-age` would save even the question, but then a rebuilt server would
 /// serve yesterday's page until the age ran out.
-pub fn serve(path: &str, request: &Request) -> Option<Response> {
-    let index = ASSETS.iter().position(|asset| asset.path == path)?;
+pub fn serve(path: &str, request: &Request) -> Response {
+    let Some(index) = ASSETS.iter().position(|asset| asset.path == path) else {
+        return Response::error(404, &format!("no file {path}"));
+    };
     let (asset, tag) = (&ASSETS[index], &TAGS[index]);
     let status = if request
         .header("if-none-match")
@@ -77,7 +79,7 @@ pub fn serve(path: &str, request: &Request) -> Option<Response> {
         response = response.with_header("Content-Type", asset.content_type);
         response.body = asset.body.as_bytes().to_vec();
     }
-    Some(response)
+    response
 }
 // ANCHOR_END: serve
 

@@ -65,13 +65,7 @@ pub fn parse(
         match arg.as_str() {
             "--help" | "-h" => return Ok(Command::Help),
             "--port" => port = Some(parse_port(&value("--port")?)?),
-            "--threads" => {
-                let text = value("--threads")?;
-                threads = match text.parse::<usize>() {
-                    Ok(n) if n > 0 => n,
-                    _ => return Err(format!("--threads must be a number above 0, not {text:?}")),
-                };
-            }
+            "--threads" => threads = parse_threads(&value("--threads")?)?,
             "--data" => data = Some(PathBuf::from(value("--data")?)),
             "--cors" => cors = Some(parse_origin(&value("--cors")?)?),
             "--allow-host" => allow_hosts.push(parse_host_name(&value("--allow-host")?)?),
@@ -92,6 +86,14 @@ pub fn parse(
     }))
 }
 // ANCHOR_END: parse
+
+/// A thread count: a whole number above 0.
+fn parse_threads(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("--threads must be a number above 0, not {text:?}")),
+    }
+}
 
 /// `*`, or an origin as browsers send it: scheme, host, maybe a port, and
 /// nothing else (no path, no trailing slash), or it would never match.

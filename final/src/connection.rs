@@ -43,12 +43,15 @@ pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 // ANCHOR_END: timeouts
 
-/// What every connection shares.
+// ANCHOR: shared
+/// What every connection shares: the app (the store, and who may be
+/// served), how busy the pool is, and whether the server is stopping.
 pub struct Shared {
     pub app: App,
     pub load: Arc<Load>,
     pub shutdown: ShutdownFlag,
 }
+// ANCHOR_END: shared
 
 /// Why reading a request stopped without a request.
 enum ReadFailure {

@@ -112,7 +112,9 @@ pub enum RequestError {
     /// Malformed, with the reason for the client.
     Malformed(&'static str),
 }
+// ANCHOR_END: request_error
 
+// ANCHOR: request_error_status
 impl RequestError {
     /// The status code to answer with.
     pub fn status(&self) -> u16 {
@@ -143,7 +145,7 @@ impl RequestError {
         }
     }
 }
-// ANCHOR_END: request_error
+// ANCHOR_END: request_error_status
 
 /// A parsed head: everything but the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,7 +179,9 @@ impl Head {
         target_form(&self.method, &self.target)
     }
 }
+// ANCHOR_END: target
 
+// ANCHOR: target_form
 /// Sorts `target` into one of the [`Target`] forms, or refuses it.
 pub fn target_form(method: &str, target: &str) -> Result<Target, RequestError> {
     if target.starts_with('/') {
@@ -201,6 +205,8 @@ pub fn target_form(method: &str, target: &str) -> Result<Target, RequestError> {
             "the request target must start with / or http://",
         ));
     };
+    // ANCHOR_END: target_form
+    // ANCHOR: target_authority
     let end = rest.find(['/', '?']).unwrap_or(rest.len());
     let (authority, path) = rest.split_at(end);
     // `user@host` is allowed by URLs and deprecated for HTTP: it makes
@@ -221,9 +227,8 @@ pub fn target_form(method: &str, target: &str) -> Result<Target, RequestError> {
         path,
     })
 }
-// ANCHOR_END: target
+// ANCHOR_END: target_authority
 
-// ANCHOR: head_end
 /// Where the head in `buffer` ends: where its last line ends and where the
 /// body starts, once the empty line has arrived. `Ok(None)` means "not
 /// yet": read more. Lines may end in `\r\n` or a bare `\n`.
@@ -238,6 +243,7 @@ pub fn target_form(method: &str, target: &str) -> Result<Target, RequestError> {
 /// - byte [`MAX_REQUEST_LINE`] of the first line without its end: 414;
 /// - the empty line: the head, unless its lines pass [`MAX_HEAD_SIZE`];
 /// - a byte past the limit with no empty line yet: 431.
+// ANCHOR: head_end
 pub fn head_end(buffer: &[u8]) -> Result<Option<(usize, usize)>, RequestError> {
     let mut first_line_ended = false;
     for (i, &byte) in buffer.iter().enumerate() {
@@ -398,7 +404,7 @@ fn is_host(text: &str) -> bool {
         && !text.contains(',')
 }
 
-// ANCHOR: body_framing
+// ANCHOR: framing
 /// How a request's body is framed: by a length, or in chunks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Framing {
@@ -407,46 +413,54 @@ pub enum Framing {
     /// Chunks follow, ended by a chunk of size 0 (see `chunked.rs`).
     Chunked,
 }
+// ANCHOR_END: framing
 
+// ANCHOR: body_framing
 /// How the body after `head` is framed.
 ///
-/// On a connection that stays open, a disagreement about where one request
-/// ends is a security hole: a proxy in front of us could read one request
-/// where we read two, and the second would be smuggled past it (RFC 9112,
-/// section 6.3, and 11.2). So every ambiguous case is refused:
+/// A doubt about where a request ends lets a second one be smuggled past
+/// a proxy (RFC 9112, sections 6.3 and 11.2), so every doubt is refused:
 /// - `Transfer-Encoding` together with `Content-Length`: 400;
 /// - `Content-Length` given twice, even with the same value: 400;
 /// - `Transfer-Encoding` in HTTP/1.0, which had none: 400 (section 6.1);
 /// - a coding list whose last coding is not `chunked`: nothing says where
 ///   the body ends, so 400 (section 6.3);
-/// - any coding besides that one `chunked`, such as `gzip, chunked`:
-///   501, "not implemented", as section 6.1 asks.
+/// - any other coding, such as `gzip, chunked`: 501 (section 6.1).
 pub fn body_framing(head: &Head) -> Result<Framing, RequestError> {
-    let length = head.headers.get("content-length");
-    if let Some(codings) = head.headers.get("transfer-encoding") {
-        if length.is_some() {
-            return Err(RequestError::Malformed(
-                "Transfer-Encoding and Content-Length together are ambiguous",
-            ));
-        }
-        if head.version == Version::Http10 {
-            return Err(RequestError::Malformed(
-                "HTTP/1.0 has no Transfer-Encoding; send a Content-Length",
-            ));
-        }
-        // A repeated header arrives here joined: "gzip, chunked".
-        let codings: Vec<&str> = codings.split(',').map(str::trim).collect();
-        let is_chunked = |coding: &&str| coding.eq_ignore_ascii_case("chunked");
-        if !codings.last().is_some_and(is_chunked) {
-            return Err(RequestError::Malformed(
-                "a Transfer-Encoding must end with chunked, or the body has no end",
-            ));
-        }
-        if codings.len() > 1 {
-            return Err(RequestError::UnknownTransferCoding);
-        }
-        return Ok(Framing::Chunked);
+    let length = head.headers.get("content-length").map(String::as_str);
+    let Some(codings) = head.headers.get("transfer-encoding") else {
+        return length_framing(length);
+    };
+    if length.is_some() {
+        return Err(RequestError::Malformed(
+            "Transfer-Encoding and Content-Length together are ambiguous",
+        ));
     }
+    if head.version == Version::Http10 {
+        return Err(RequestError::Malformed(
+            "HTTP/1.0 has no Transfer-Encoding; send a Content-Length",
+        ));
+    }
+    // A repeated header arrives here joined: "gzip, chunked".
+    let codings: Vec<&str> = codings.split(',').map(str::trim).collect();
+    let ends_chunked = codings
+        .last()
+        .is_some_and(|c| c.eq_ignore_ascii_case("chunked"));
+    if !ends_chunked {
+        return Err(RequestError::Malformed(
+            "a Transfer-Encoding must end with chunked, or the body has no end",
+        ));
+    }
+    if codings.len() > 1 {
+        return Err(RequestError::UnknownTransferCoding);
+    }
+    Ok(Framing::Chunked)
+}
+// ANCHOR_END: body_framing
+
+// ANCHOR: length_framing
+/// The framing a `Content-Length` (or its absence) gives.
+fn length_framing(length: Option<&str>) -> Result<Framing, RequestError> {
     let Some(text) = length else {
         return Ok(Framing::Length(0));
     };
@@ -461,7 +475,7 @@ pub fn body_framing(head: &Head) -> Result<Framing, RequestError> {
         _ => Err(RequestError::BodyTooLarge),
     }
 }
-// ANCHOR_END: body_framing
+// ANCHOR_END: length_framing
 
 /// Splits `/path?a=1` into the path and the percent-decoded query pairs.
 pub fn split_target(target: &str) -> (String, HashMap<String, String>) {

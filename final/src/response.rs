@@ -83,6 +83,13 @@ impl Response {
         self
     }
 
+    /// Whether the response sets header `name` itself (any case).
+    pub fn has_header(&self, name: &str) -> bool {
+        self.headers
+            .iter()
+            .any(|(own, _)| own.eq_ignore_ascii_case(name))
+    }
+
     // ANCHOR: resolve
     /// The bytes on the wire.
     ///
@@ -105,11 +112,7 @@ impl Response {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
         // The page's files say otherwise: they may be kept (see assets.rs).
-        let own_cache_control = response
-            .headers
-            .iter()
-            .any(|(name, _)| name.eq_ignore_ascii_case("cache-control"));
-        if !own_cache_control {
+        if !response.has_header("cache-control") {
             head.push_str(&format!("Cache-Control: {CACHE_CONTROL}\r\n"));
         }
         // 204 and 304 never have a body, so they carry no length either

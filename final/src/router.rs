@@ -54,6 +54,9 @@ impl Resource {
         }
     }
 
+    // ANCHOR_END: resource
+
+    // ANCHOR: allow
     /// The methods it answers, for `Allow`. Every `GET` route answers
     /// `HEAD` too (RFC 9110, section 9.1: a general-purpose server must).
     fn allow(self) -> &'static str {
@@ -66,7 +69,7 @@ impl Resource {
         }
     }
 }
-// ANCHOR_END: resource
+// ANCHOR_END: allow
 
 // ANCHOR: route
 /// Picks the handler for `request`.
@@ -89,6 +92,8 @@ pub fn route(request: &Request, app: &App) -> Response {
         "HEAD" => "GET",
         method => method,
     };
+    // ANCHOR_END: route
+    // ANCHOR: dispatch
     let base = base_url(request, app);
     match (method, resource) {
         ("OPTIONS", resource) => app.policy.options(resource.allow()),
@@ -101,8 +106,7 @@ pub fn route(request: &Request, app: &App) -> Response {
         ("PATCH", Resource::Todo(id)) => todos::update(&app.store, id, request, &base),
         ("DELETE", Resource::Todo(id)) => todos::delete(&app.store, id),
 
-        ("GET", Resource::Asset) => assets::serve(&request.path, request)
-            .unwrap_or_else(|| Response::error(404, &format!("no route for {}", request.path))),
+        ("GET", Resource::Asset) => assets::serve(&request.path, request),
 
         ("GET", Resource::Hello) => hello(request),
         ("GET", Resource::Sleep) => sleep(request),
@@ -111,7 +115,7 @@ pub fn route(request: &Request, app: &App) -> Response {
         (_, resource) => method_not_allowed(resource.allow()),
     }
 }
-// ANCHOR_END: route
+// ANCHOR_END: dispatch
 
 // ANCHOR: base_url
 /// `http://HOST`, where HOST is what the client used to reach us (its

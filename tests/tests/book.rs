@@ -500,3 +500,75 @@ fn every_step_has_its_heading_names_its_checks_and_ends_with_the_check_command()
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// How many lines an include shows, for a code include; `None` for what
+/// is not code (snapshots, recorded logs, stage diffs), which may be long.
+fn code_lines_shown(page: &Path, argument: &str) -> Option<usize> {
+    let mut parts = argument.splitn(2, ':');
+    let file = parts.next().unwrap_or_default();
+    if !file.ends_with(".rs") && !file.ends_with(".js") {
+        return None;
+    }
+    let source = fs::read_to_string(page.parent()?.join(file)).ok()?;
+    let lines: Vec<&str> = match parts.next() {
+        Some(anchor) if !anchor.starts_with(|c: char| c.is_ascii_digit()) => source
+            .lines()
+            .skip_while(|line| !line.trim_end().ends_with(&format!("ANCHOR: {anchor}")))
+            .skip(1)
+            .take_while(|line| !line.trim_end().ends_with(&format!("ANCHOR_END: {anchor}")))
+            .collect(),
+        _ => source.lines().collect(),
+    };
+    Some(lines.iter().filter(|line| !line.contains("ANCHOR")).count())
+}
+
+/// The most lines of code one include may show. Past it, a reader loses
+/// the thread: split the code into anchors and walk through them.
+const LONGEST_INCLUDE: usize = 40;
+
+#[test]
+fn no_code_include_is_longer_than_the_limit() {
+    let mut problems = Vec::new();
+    for (page, text) in pages() {
+        for argument in includes(&text) {
+            if let Some(lines) = code_lines_shown(&page, &argument)
+                && lines > LONGEST_INCLUDE
+            {
+                problems.push(format!(
+                    "{}: {argument} shows {lines} lines",
+                    page.file_name().unwrap_or_default().to_string_lossy()
+                ));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "includes of more than {LONGEST_INCLUDE} lines; split them, with prose between the parts:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn no_code_is_included_twice() {
+    let mut seen: Vec<(String, String)> = Vec::new();
+    let mut problems = Vec::new();
+    for (page, text) in pages() {
+        let name = page
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        for argument in includes(&text) {
+            if code_lines_shown(&page, &argument).is_none() {
+                continue;
+            }
+            match seen.iter().find(|(_, earlier)| *earlier == argument) {
+                Some((first, _)) => problems.push(format!(
+                    "{argument} is included by {first} and again by {name}; link back instead"
+                )),
+                None => seen.push((name.clone(), argument)),
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -37,7 +37,7 @@ use proptest::prelude::*;
 use proptest::test_runner::Config;
 use todo_server::chunked::{self, ChunkedDecoder};
 use todo_server::reader::{Progress, RequestReader};
-use todo_server::request::{self, MAX_HEAD_SIZE, RequestError, Version};
+use todo_server::request::{self, MAX_HEAD_SIZE, Request, RequestError, Version};
 
 // ---------------------------------------------------------------------
 // What the reader makes of a stream
@@ -65,18 +65,9 @@ struct Outcome {
 }
 
 // ANCHOR: read
-/// Feeds `stream` to a fresh reader, cut at `cuts` (positions, in any
-/// order; out-of-range ones are ignored), polling after every piece, as
-/// `Connection::read_request` does after every read.
+/// Feeds `stream` to a fresh reader, cut at `cuts`, polling after every
+/// piece, as `Connection::read_request` does after every read.
 fn read(stream: &[u8], cuts: &[usize]) -> Outcome {
-    let mut cuts: Vec<usize> = cuts
-        .iter()
-        .copied()
-        .filter(|&cut| cut < stream.len())
-        .collect();
-    cuts.sort_unstable();
-    cuts.dedup();
-    cuts.push(stream.len());
     let mut reader = RequestReader::new();
     let mut outcome = Outcome {
         requests: Vec::new(),
@@ -84,20 +75,12 @@ fn read(stream: &[u8], cuts: &[usize]) -> Outcome {
         in_body: false,
     };
     let mut from = 0;
-    for cut in cuts {
+    for cut in piece_ends(stream.len(), cuts) {
         reader.feed(&stream[from..cut]);
         from = cut;
         loop {
             match reader.poll() {
-                Ok(Progress::Done(request)) => outcome.requests.push(Seen {
-                    method: request.method,
-                    path: request.path,
-                    query: request.query.into_iter().collect(),
-                    version: request.version,
-                    headers: request.headers.into_iter().collect(),
-                    host: request.host,
-                    body: request.body,
-                }),
+                Ok(Progress::Done(request)) => outcome.requests.push(Seen::from(request)),
                 Ok(Progress::NeedHead) => {
                     outcome.in_body = false;
                     break;
@@ -119,6 +102,30 @@ fn read(stream: &[u8], cuts: &[usize]) -> Outcome {
     outcome
 }
 // ANCHOR_END: read
+
+/// Where the pieces of a stream of `len` bytes end, for cuts at `cuts`
+/// (positions in any order; out-of-range ones are ignored).
+fn piece_ends(len: usize, cuts: &[usize]) -> Vec<usize> {
+    let mut ends: Vec<usize> = cuts.iter().copied().filter(|&cut| cut < len).collect();
+    ends.sort_unstable();
+    ends.dedup();
+    ends.push(len);
+    ends
+}
+
+impl From<Request> for Seen {
+    fn from(request: Request) -> Seen {
+        Seen {
+            method: request.method,
+            path: request.path,
+            query: request.query.into_iter().collect(),
+            version: request.version,
+            headers: request.headers.into_iter().collect(),
+            host: request.host,
+            body: request.body,
+        }
+    }
+}
 
 // ---------------------------------------------------------------------
 // Valid requests

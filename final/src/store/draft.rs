@@ -75,6 +75,21 @@ impl<'a> Draft<'a> {
         }
     }
 
+    /// To-do `id` with `changes` made, or `None` if there is no such to-do.
+    fn updated(&self, id: u64, changes: Changes) -> Option<Todo> {
+        let mut todo = self.get(id)?.clone();
+        if let Some(title) = changes.title {
+            todo.title = title;
+        }
+        if let Some(completed) = changes.completed {
+            todo.completed = completed;
+        }
+        if changes.order.is_some() {
+            todo.order = changes.order;
+        }
+        Some(todo)
+    }
+
     // ANCHOR: draft_apply
     /// Works out `op` on top of everything before it in the batch: what
     /// it answers, and the record that says what it changed (`None` when
@@ -95,22 +110,10 @@ impl<'a> Draft<'a> {
                 self.next_id += 1;
                 Change::Put(todo)
             }
-            Op::Update { id, changes } => {
-                let Some(todo) = self.get(id) else {
-                    return (Outcome::default(), None);
-                };
-                let mut todo = todo.clone();
-                if let Some(title) = changes.title {
-                    todo.title = title;
-                }
-                if let Some(completed) = changes.completed {
-                    todo.completed = completed;
-                }
-                if changes.order.is_some() {
-                    todo.order = changes.order;
-                }
-                Change::Put(todo)
-            }
+            Op::Update { id, changes } => match self.updated(id, changes) {
+                Some(todo) => Change::Put(todo),
+                None => return (Outcome::default(), None),
+            },
             Op::Delete { id } => {
                 if self.get(id).is_none() {
                     return (Outcome::default(), None);
@@ -119,6 +122,8 @@ impl<'a> Draft<'a> {
             }
             Op::Clear => Change::Clear,
         };
+        // ANCHOR_END: draft_apply
+        // ANCHOR: draft_record
         let outcome = match &change {
             Change::Put(todo) => {
                 self.changed.insert(todo.id, Some(todo.clone()));
@@ -147,7 +152,7 @@ impl<'a> Draft<'a> {
         };
         (outcome, Some(record))
     }
-    // ANCHOR_END: draft_apply
+    // ANCHOR_END: draft_record
 }
 
 #[cfg(test)]

@@ -83,7 +83,9 @@ pub fn read(log: &[u8], at: usize) -> Frame<'_> {
     }
     frame
 }
+// ANCHOR_END: read
 
+// ANCHOR: whole_or_torn
 fn whole_or_torn(rest: &[u8], at: usize) -> Frame<'_> {
     let Some((header, body)) = rest.split_first_chunk::<HEADER>() else {
         return Frame::Torn;
@@ -112,7 +114,7 @@ fn whole_or_torn(rest: &[u8], at: usize) -> Frame<'_> {
     }
     Frame::Record { payload, end }
 }
-// ANCHOR_END: read
+// ANCHOR_END: whole_or_torn
 
 #[cfg(test)]
 mod tests {

@@ -80,7 +80,9 @@ fn concurrent_sleeps(addr: SocketAddr) -> Result<(), Failure> {
         })
         .collect();
     let elapsed = started.elapsed();
+    // ANCHOR_END: concurrent_sleeps
 
+    // ANCHOR: concurrent_sleeps_verdict
     for reply in &replies {
         if !matches!(reply, Reply::Response(response) if response.status == 200) {
             return Err(Failure {
@@ -107,7 +109,7 @@ fn concurrent_sleeps(addr: SocketAddr) -> Result<(), Failure> {
     }
     Ok(())
 }
-// ANCHOR_END: concurrent_sleeps
+// ANCHOR_END: concurrent_sleeps_verdict
 
 fn idle_client_does_not_block(addr: SocketAddr) -> Result<(), Failure> {
     const HELLO: &[u8] = b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";

@@ -565,33 +565,24 @@ pub fn parse_imf_fixdate(text: &str) -> Option<u64> {
     if year < 1970 || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
         return None;
     }
+    // ANCHOR_END: parse_imf_fixdate
+    // ANCHOR: count_days
     // Days from 1 January 1970 to the first of the month, by counting.
+    const LENGTHS: [u64; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
     let leap = |y: u64| y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400));
-    let mut days: u64 = (1970..year).map(|y| if leap(y) { 366 } else { 365 }).sum();
-    let lengths = [
-        31,
-        if leap(year) { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if day > lengths[month as usize - 1] {
+    let length = |m: usize| LENGTHS[m] + u64::from(m == 1 && leap(year));
+    let month = month as usize;
+    if day > length(month - 1) {
         return None;
     }
-    days += lengths[..month as usize - 1].iter().sum::<u64>() + day - 1;
+    let years: u64 = (1970..year).map(|y| if leap(y) { 366 } else { 365 }).sum();
+    let days = years + (0..month - 1).map(length).sum::<u64>() + day - 1;
     if DAYS[(days % 7) as usize] != &text[..3] {
         return None;
     }
     Some(days * 86_400 + hour * 3_600 + minute * 60 + second)
 }
-// ANCHOR_END: parse_imf_fixdate
+// ANCHOR_END: count_days
 
 fn date(addr: SocketAddr) -> Result<(), Failure> {
     for path in ["/todos", "/no/such/page"] {
