@@ -25,8 +25,10 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread;
 
+// ANCHOR: queue_per_worker
 /// How many jobs may wait for a free worker, per worker.
 pub const QUEUE_PER_WORKER: usize = 16;
+// ANCHOR_END: queue_per_worker
 
 // ANCHOR: job
 /// A job is any closure that runs once (`FnOnce`), can move to another

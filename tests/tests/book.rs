@@ -572,3 +572,179 @@ fn no_code_is_included_twice() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// The glossary's entries: the anchor of each (`glossary.md#anchor`) and
+/// the forms of the word the pages use.
+const GLOSSARY: &[(&str, &[&str])] = &[
+    ("backlog", &["backlog"]),
+    ("body", &["body"]),
+    ("chunked", &["chunked"]),
+    ("cors", &["cors"]),
+    ("dns-rebinding", &["dns rebinding"]),
+    ("entity-tag", &["entity tag"]),
+    ("group-commit", &["group commit"]),
+    ("head", &["head"]),
+    ("header", &["header", "headers"]),
+    ("idempotent", &["idempotent"]),
+    ("keep-alive", &["keep-alive"]),
+    ("lingering-close", &["lingering close"]),
+    ("origin", &["origin", "origins"]),
+    ("pipelining", &["pipelining", "pipelined"]),
+    ("poisoning", &["poisoning", "poisoned"]),
+    ("preflight", &["preflight", "preflights"]),
+    ("request-line", &["request line"]),
+    ("request-target", &["request target"]),
+    ("same-origin-policy", &["same-origin policy"]),
+    ("slowloris", &["slowloris"]),
+    ("smuggling", &["smuggling", "smuggled"]),
+    ("status-line", &["status line"]),
+    ("sync", &["sync"]),
+    ("token", &["token", "tokens"]),
+    ("torn-write", &["torn write", "torn"]),
+];
+
+/// The pages in the order a reader meets them (SUMMARY.md's), the
+/// glossary itself left out.
+fn reading_order() -> Vec<String> {
+    let summary = fs::read_to_string(book_src().join("SUMMARY.md")).expect("SUMMARY.md exists");
+    summary
+        .lines()
+        .filter_map(|line| line.split_once("](")?.1.split_once(')'))
+        .map(|(page, _)| page.to_string())
+        .filter(|page| page != "glossary.md")
+        .collect()
+}
+
+/// `text` with everything that is not prose blanked out, byte for byte
+/// (so positions still match): code blocks, inline code, headings,
+/// includes, HTML tags and link targets. Link texts stay: they are prose.
+fn prose_only(text: &str) -> Vec<u8> {
+    let mut masked = text.as_bytes().to_vec();
+    let mut blank = |from: usize, to: usize| masked[from..to].fill(b' ');
+    let mut in_fence = false;
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let end = start + line.len();
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") {
+            in_fence = !in_fence;
+            blank(start, end);
+        } else if in_fence || trimmed.starts_with('#') {
+            blank(start, end);
+        } else {
+            let bytes = line.as_bytes();
+            let mut i = 0;
+            while i < bytes.len() {
+                // An image: its alt text is for screen readers, not prose
+                // with links, so all of `![…](…)` goes.
+                if bytes[i..].starts_with(b"![") {
+                    let end = line[i..].find("](").and_then(|open| {
+                        line[i + open..].find(')').map(|close| i + open + close + 1)
+                    });
+                    if let Some(end) = end {
+                        blank(start + i, start + end);
+                        i = end;
+                        continue;
+                    }
+                }
+                let closing = match (bytes[i], bytes.get(i + 1)) {
+                    (b'`', _) => Some(b'`'),
+                    (b'<', _) => Some(b'>'),
+                    (b'{', Some(b'{')) => Some(b'}'),
+                    (b']', Some(b'(')) => Some(b')'),
+                    _ => None,
+                };
+                let skip_to = closing.and_then(|close| {
+                    let from = if bytes[i] == b']' { i + 1 } else { i };
+                    let rest = &bytes[from + 1..];
+                    rest.iter()
+                        .position(|b| *b == close)
+                        .map(|at| from + 1 + at + 1)
+                });
+                match skip_to {
+                    Some(to) => {
+                        let from = if bytes[i] == b']' { i + 1 } else { i };
+                        blank(start + from, start + to);
+                        i = to;
+                    }
+                    None => i += 1,
+                }
+            }
+        }
+        start = end;
+    }
+    masked.make_ascii_lowercase();
+    masked
+}
+
+/// Where `word` first stands as a whole word in `masked`.
+fn first_word(masked: &[u8], word: &str) -> Option<usize> {
+    let word = word.as_bytes();
+    let part_of_word = |b: u8| b.is_ascii_alphanumeric() || b == b'-';
+    (0..masked.len().saturating_sub(word.len() - 1)).find(|&at| {
+        masked[at..].starts_with(word)
+            && (at == 0 || !part_of_word(masked[at - 1]))
+            && masked
+                .get(at + word.len())
+                .is_none_or(|b| !part_of_word(*b))
+    })
+}
+
+#[test]
+fn glossary_words_are_defined_and_linked_where_first_used() {
+    let glossary = fs::read_to_string(book_src().join("glossary.md")).expect("glossary.md exists");
+    let defined: Vec<String> = glossary
+        .lines()
+        .filter_map(|line| line.strip_prefix("## "))
+        .map(|title| title.trim().to_lowercase().replace(' ', "-"))
+        .collect();
+    let listed: Vec<String> = GLOSSARY
+        .iter()
+        .map(|(anchor, _)| anchor.to_string())
+        .collect();
+    assert_eq!(
+        defined, listed,
+        "glossary.md's entries and the GLOSSARY table differ"
+    );
+
+    let mut problems = Vec::new();
+    for (_, text) in pages() {
+        for (at, _) in text.match_indices("glossary.md#") {
+            let anchor: String = text[at + 12..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            if !listed.contains(&anchor) {
+                problems.push(format!("a link to glossary.md#{anchor}, which is no entry"));
+            }
+        }
+    }
+    for (anchor, words) in GLOSSARY {
+        let first_use = reading_order().into_iter().find_map(|page| {
+            let text = fs::read_to_string(book_src().join(&page)).ok()?;
+            let masked = prose_only(&text);
+            let at = words
+                .iter()
+                .filter_map(|word| first_word(&masked, word))
+                .min()?;
+            Some((page, text, at))
+        });
+        let Some((page, text, at)) = first_use else {
+            problems.push(format!("glossary.md#{anchor}: no page uses the word"));
+            continue;
+        };
+        // The first use must be the text of a link to the entry.
+        let rest = &text[at..];
+        let linked = rest
+            .find(']')
+            .filter(|close| !rest[..*close].contains('['))
+            .is_some_and(|close| rest[close..].starts_with(&format!("](glossary.md#{anchor})")));
+        if !linked {
+            let line = text[..at].lines().count();
+            problems.push(format!(
+                "{page}, line {line}: the first use of a glossary word should link to glossary.md#{anchor}"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
