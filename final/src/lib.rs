@@ -7,6 +7,8 @@
 //!   demand up to a ceiling, with a bounded queue behind them.
 //! - [`connection`]: one connection's life: keep-alive, pipelining,
 //!   timeouts, giving way when others wait, and the access log.
+//! - [`access_log`]: one line per answer, written in batches by a thread
+//!   of its own.
 //! - [`reader`]: bytes in, requests out, however the bytes are cut up;
 //!   "need more bytes" is an answer, not an error.
 //! - [`request`]: parsing a request's head, and refusing ambiguous lengths.
@@ -23,6 +25,7 @@
 //! - [`shutdown`]: Ctrl-C and SIGTERM stop the server gracefully.
 //! - [`cli`]: the command line.
 
+pub mod access_log;
 pub mod assets;
 pub mod chunked;
 pub mod cli;

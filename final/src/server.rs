@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
+use crate::access_log::AccessLog;
 use crate::connection::{self, Shared};
 use crate::response::Response;
 use crate::router::App;
@@ -22,10 +23,12 @@ use crate::thread_pool::ThreadPool;
 pub fn run(listener: TcpListener, app: App, max_threads: usize, shutdown: Shutdown) {
     // As many connections may wait for a thread as there are threads.
     let mut pool = ThreadPool::new(max_threads, max_threads);
+    let log = AccessLog::start();
     let shared = Arc::new(Shared {
         app,
         load: pool.load(),
         shutdown: shutdown.clone(),
+        log: log.handle(),
     });
 
     // ANCHOR: accept_loop
@@ -53,6 +56,7 @@ pub fn run(listener: TcpListener, app: App, max_threads: usize, shutdown: Shutdo
     drop(listener);
     eprintln!("Stopped accepting; waiting for connections in flight.");
     drop(pool); // `Drop` closes the queue and joins every worker.
+    drop(log); // Every connection is done: write the last lines.
     // ANCHOR_END: accept_loop
 }
 // ANCHOR_END: run
