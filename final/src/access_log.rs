@@ -4,8 +4,8 @@
 //! Each connection used to write its own line, whole, with one `write` to
 //! standard error. Under load that was a system call per request, and
 //! threads queued on standard error's lock while one of them sat in that
-//! call: `strace -c` counted about 1.7 `futex` calls per request, a sixth
-//! of them failing because the lock was taken (see the benchmark chapter).
+//! call: `strace -c` counted about 1.7 `futex` calls per request, 15% of
+//! them failing because the lock was taken (see the benchmark chapter).
 //!
 //! Now a connection formats its line into a buffer of its own thread, then
 //! appends it to a shared buffer, holding a lock only for that copy. A

@@ -11,9 +11,9 @@ use std::path::PathBuf;
 /// this is also how many connections are served at once; beyond it they
 /// queue, and idle connections give way.
 ///
-/// It was 512, and at 2,048 connections the benchmark measured hundreds of
-/// 503s and a fraction of the throughput: past the ceiling, connections
-/// take turns by closing and reconnecting. 4,096 threads on 256 KiB stacks
+/// It was 512, and at 2,048 connections the benchmark counted hundreds of
+/// errors (503s and dropped connections) and 0.38 of axum's rate: past the
+/// ceiling, connections take turns by closing and reconnecting. 4,096 threads on 256 KiB stacks
 /// (see `thread_pool::WORKER_STACK`) reserve 1 GiB of address space, and
 /// the 2,048-connection point peaked well under 64 MiB resident (see the
 /// benchmark chapter).

@@ -36,10 +36,10 @@ type Job = Box<dyn FnOnce() + Send + 'static>;
 /// Memory a thread never touches costs no RAM, so this does not change
 /// the resident size; it changes the address space reserved. With
 /// thousands of threads, 2 MiB each is gigabytes, which a system that
-/// does not overcommit memory refuses. Serving a request, `serde_json`'s
-/// nesting limit of 128 included, fits with room to spare, even in a
-/// debug build: `tests/tests/final_server.rs` sends the deepest JSON
-/// `serde_json` accepts.
+/// does not overcommit memory refuses. Serving a request fits, even in a
+/// debug build and with the deepest JSON `serde_json` accepts (128
+/// levels): `tests/tests/final_server.rs` sends that, and deeper. A stack
+/// overflow would abort the whole server, so that test guards this number.
 pub const WORKER_STACK: usize = 256 * 1024;
 // ANCHOR_END: stack_size
 
@@ -309,6 +309,20 @@ mod tests {
         assert_eq!(pool.threads(), 3, "the ceiling holds");
         assert!(pool.load().crowded(), "a job is waiting for a thread");
         drop(releases);
+    }
+
+    #[test]
+    fn below_the_ceiling_a_queued_job_crowds_nobody() {
+        let mut pool = ThreadPool::new(3, 10);
+        let (started_tx, _started) = mpsc::channel();
+        let (first, release_first) = held_job(&started_tx);
+        let (second, release_second) = held_job(&started_tx);
+        pool.execute(first);
+        pool.execute(second);
+        // Whether or not the second job has reached its new thread yet,
+        // that thread is being started for it: nobody need give way.
+        assert!(!pool.load().crowded(), "the pool can still grow");
+        drop((release_first, release_second));
     }
 
     #[test]
