@@ -14,12 +14,14 @@
 //! - a response to a client that is not reading must be written within
 //!   [`WRITE_TIMEOUT`].
 
+use std::fmt::Display;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::access_log::LogHandle;
 use crate::reader::{Progress, RequestReader};
 use crate::request::{Request, RequestError};
 use crate::response::Response;
@@ -50,6 +52,7 @@ pub struct Shared {
     pub app: App,
     pub load: Arc<Load>,
     pub shutdown: ShutdownFlag,
+    pub log: LogHandle,
 }
 // ANCHOR_END: shared
 
@@ -72,6 +75,9 @@ struct Connection {
     stream: TcpStream,
     peer: SocketAddr,
     reader: RequestReader,
+    /// The read timeout the socket has now, so that it is set only when
+    /// it changes (see [`Connection::set_read_timeout`]).
+    read_timeout: Option<Duration>,
 }
 // ANCHOR_END: connection
 
@@ -86,6 +92,7 @@ pub fn serve(stream: TcpStream, shared: &Shared) {
         stream,
         peer,
         reader: RequestReader::new(),
+        read_timeout: None,
     };
 
     loop {
@@ -101,12 +108,14 @@ pub fn serve(stream: TcpStream, shared: &Shared) {
                 // would start, so we answer and close.
                 let response = Response::error(err.status(), err.message());
                 let response = shared.app.policy.decorate(response);
-                connection.send(&response, false, false, "-", started);
+                connection.send(&response, false, false, "-", started, shared);
                 connection.close_gracefully();
                 return;
             }
         };
+        // ANCHOR_END: serve
 
+        // ANCHOR: serve_answer
         let response = shared
             .app
             .policy
@@ -118,13 +127,14 @@ pub fn serve(stream: TcpStream, shared: &Shared) {
         // connection it would be read as the start of the next answer.
         let head_only = request.method == "HEAD";
         let line = request.line();
-        if !connection.send(&response, keep_alive, head_only, &line, started) || !keep_alive {
+        if !connection.send(&response, keep_alive, head_only, line, started, shared) || !keep_alive
+        {
             connection.close_gracefully();
             return;
         }
     }
 }
-// ANCHOR_END: serve
+// ANCHOR_END: serve_answer
 
 /// Runs the router, turning a panic into a 500, as on day 4.
 fn route_or_500(request: &Request, app: &App) -> Response {
@@ -214,7 +224,7 @@ impl Connection {
 
     /// Hands whatever arrives within `timeout` to the reader.
     fn read_more(&mut self, timeout: Duration) -> io::Result<usize> {
-        self.stream.set_read_timeout(Some(timeout))?;
+        self.set_read_timeout(timeout)?;
         let mut chunk = [0u8; 8 * 1024];
         loop {
             match self.stream.read(&mut chunk) {
@@ -228,6 +238,23 @@ impl Connection {
         }
     }
 
+    // ANCHOR: set_read_timeout
+    /// Sets the socket's read timeout, unless it already is `timeout`.
+    ///
+    /// Each wait for a request reads in slices of [`IDLE_SLICE`], so
+    /// nearly every read asks for the timeout the last one had; setting it
+    /// again anyway cost a `setsockopt` system call per request. Deadlines
+    /// that shrink (a head, a body) still set it each time: a longer
+    /// timeout than the time left would let a client overstay.
+    fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
+        if self.read_timeout != Some(timeout) {
+            self.stream.set_read_timeout(Some(timeout))?;
+            self.read_timeout = Some(timeout);
+        }
+        Ok(())
+    }
+    // ANCHOR_END: set_read_timeout
+
     /// Writes `response` (only its head, with `head_only`) and logs it.
     /// Returns `false` if writing failed.
     fn send(
@@ -235,8 +262,9 @@ impl Connection {
         response: &Response,
         keep_alive: bool,
         head_only: bool,
-        line: &str,
+        line: impl Display,
         started: Instant,
+        shared: &Shared,
     ) -> bool {
         let mut bytes = Response::resolve(response, keep_alive);
         if head_only {
@@ -245,17 +273,15 @@ impl Connection {
             bytes.truncate(bytes.len() - response.body.len());
         }
         let written = self.stream.write_all(&bytes);
-        // One access-log line per request: who, what, how it went, how long.
-        // Formatted first and written whole: standard error is unbuffered,
-        // and `eprintln!` would make a system call for every piece.
-        let log_line = format!(
-            "{} \"{line}\" {} {} {:.1}ms\n",
+        // One access-log line per request: who, what, how it went, how
+        // long. The log's own thread writes it, with others (access_log.rs).
+        shared.log.record(
             self.peer,
+            line,
             response.status,
             bytes.len(),
-            started.elapsed().as_secs_f64() * 1000.0
+            started.elapsed(),
         );
-        let _ = io::stderr().write_all(log_line.as_bytes());
         written.is_ok()
     }
 
@@ -270,7 +296,7 @@ impl Connection {
         let mut sink = [0u8; 8 * 1024];
         while discarded < 2 * 1024 * 1024 {
             let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() || self.stream.set_read_timeout(Some(left)).is_err() {
+            if left.is_zero() || self.set_read_timeout(left).is_err() {
                 return;
             }
             match self.stream.read(&mut sink) {

@@ -81,6 +81,13 @@ pub fn imf_fixdate(secs: u64) -> String {
 /// cache shared by all threads would need a lock that every answer takes;
 /// one per thread needs none, and costs a few dozen bytes per thread.
 pub fn now() -> String {
+    with_now(str::to_string)
+}
+
+/// Calls `f` with the current time as an IMF-fixdate, lent from this
+/// thread's cache: [`now`] without the copy, for the answer's `Date`
+/// header, which is written straight into the answer's bytes.
+pub fn with_now<R>(f: impl FnOnce(&str) -> R) -> R {
     thread_local! {
         static LAST: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
     }
@@ -93,7 +100,7 @@ pub fn now() -> String {
             *second = secs;
             *text = imf_fixdate(secs);
         }
-        text.clone()
+        f(text)
     })
 }
 // ANCHOR_END: now

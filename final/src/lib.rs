@@ -1,3 +1,4 @@
+// ANCHOR: map
 //! The complete to-do server: the devlog's four days, grown up.
 //!
 //! How a request travels, and where each step lives:
@@ -7,6 +8,8 @@
 //!   demand up to a ceiling, with a bounded queue behind them.
 //! - [`connection`]: one connection's life: keep-alive, pipelining,
 //!   timeouts, giving way when others wait, and the access log.
+//! - [`access_log`]: one line per answer, written in batches by a thread
+//!   of its own.
 //! - [`reader`]: bytes in, requests out, however the bytes are cut up;
 //!   "need more bytes" is an answer, not an error.
 //! - [`request`]: parsing a request's head, and refusing ambiguous lengths.
@@ -22,7 +25,9 @@
 //! - [`date`]: the `Date` header, and the calendar arithmetic behind it.
 //! - [`shutdown`]: Ctrl-C and SIGTERM stop the server gracefully.
 //! - [`cli`]: the command line.
+// ANCHOR_END: map
 
+pub mod access_log;
 pub mod assets;
 pub mod chunked;
 pub mod cli;

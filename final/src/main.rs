@@ -1,7 +1,6 @@
 //! `cargo run -p final`: parse the command line, open the store, bind,
 //! announce, and serve until Ctrl-C.
 
-use std::net::TcpListener;
 use std::process::ExitCode;
 
 use todo_server::cli::{self, Command, USAGE};
@@ -36,7 +35,7 @@ fn main() -> ExitCode {
         None => Store::in_memory(),
     };
 
-    let listener = match TcpListener::bind(("127.0.0.1", config.port)) {
+    let listener = match server::listen(([127, 0, 0, 1], config.port).into()) {
         Ok(listener) => listener,
         Err(err) => {
             eprintln!("error: cannot listen on 127.0.0.1:{}: {err}", config.port);

@@ -81,13 +81,24 @@ impl Request {
     }
     // ANCHOR_END: keep_alive
 
-    /// The request line, as the access log prints it.
-    pub fn line(&self) -> String {
-        let version = match self.version {
+    /// The request line, as the access log prints it. A value that knows
+    /// how to print itself rather than a `String`, so that logging a line
+    /// formats it once, straight into the log's buffer.
+    pub fn line(&self) -> RequestLine<'_> {
+        RequestLine(self)
+    }
+}
+
+/// What [`Request::line`] returns: `GET /path HTTP/1.1` when printed.
+pub struct RequestLine<'a>(&'a Request);
+
+impl std::fmt::Display for RequestLine<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let version = match self.0.version {
             Version::Http10 => "HTTP/1.0",
             Version::Http11 => "HTTP/1.1",
         };
-        format!("{} {} {version}", self.method, self.path)
+        write!(f, "{} {} {version}", self.0.method, self.0.path)
     }
 }
 

@@ -22,12 +22,26 @@
 //! When the queue is full too, the accept loop answers 503 at once.
 
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread;
 
 /// A job: here, always "serve this connection".
 type Job = Box<dyn FnOnce() + Send + 'static>;
+
+// ANCHOR: stack_size
+/// The stack each worker reserves: 256 KiB instead of Rust's default of
+/// 2 MiB.
+///
+/// Memory a thread never touches costs no RAM, so this does not change
+/// the resident size; it changes the address space reserved. With
+/// thousands of threads, 2 MiB each is gigabytes, which a system that
+/// does not overcommit memory refuses. Serving a request fits, even in a
+/// debug build and with the deepest JSON `serde_json` accepts (128
+/// levels): `tests/tests/final_server.rs` sends that, and deeper. A stack
+/// overflow would abort the whole server, so that test guards this number.
+pub const WORKER_STACK: usize = 256 * 1024;
+// ANCHOR_END: stack_size
 
 // ANCHOR: load
 /// How busy the pool is, shared with the workers and with every connection.
@@ -37,14 +51,24 @@ pub struct Load {
     idle: AtomicUsize,
     /// Jobs waiting for a worker.
     queued: AtomicUsize,
+    /// Whether the pool can start no more workers: it reached its
+    /// ceiling, or the system refused a thread.
+    full: AtomicBool,
 }
 
 impl Load {
-    /// Whether a job is waiting with no worker free to take it. A
-    /// connection that is only idling (between requests, or before its
-    /// first byte) should then close and give its thread to the waiting one.
+    /// Whether a job is waiting with no worker free to take it, and none
+    /// can be started for it. A connection that is only idling (between
+    /// requests, or before its first byte) should then close and give its
+    /// thread to the waiting one.
+    ///
+    /// Below the ceiling, a queued job only waits for the thread
+    /// `execute` is starting for it; giving way then would close kept-open
+    /// connections for nothing. An earlier rule did, and under a burst of
+    /// 2,048 connections it closed some before their first answer.
     pub fn crowded(&self) -> bool {
-        self.queued.load(Ordering::SeqCst) > self.idle.load(Ordering::SeqCst)
+        self.full.load(Ordering::SeqCst)
+            && self.queued.load(Ordering::SeqCst) > self.idle.load(Ordering::SeqCst)
     }
 }
 // ANCHOR_END: load
@@ -129,11 +153,19 @@ impl ThreadPool {
     fn start_worker(&mut self) {
         let id = self.workers.len();
         match Worker::new(id, Arc::clone(&self.receiver), Arc::clone(&self.load)) {
-            Ok(worker) => self.workers.push(worker),
+            Ok(worker) => {
+                self.workers.push(worker);
+                let full = self.workers.len() == self.max_threads;
+                self.load.full.store(full, Ordering::SeqCst);
+            }
             // The system refused another thread (out of memory, or a
             // process limit). The job still queues; busy workers will get
-            // to it. Carrying on beats crashing here.
-            Err(err) => eprintln!("thread pool: cannot start worker {id}: {err}"),
+            // to it, and idle connections now give way. Carrying on beats
+            // crashing here.
+            Err(err) => {
+                self.load.full.store(true, Ordering::SeqCst);
+                eprintln!("thread pool: cannot start worker {id}: {err}");
+            }
         }
     }
 
@@ -178,6 +210,7 @@ impl Worker {
     ) -> std::io::Result<Worker> {
         let thread = thread::Builder::new()
             .name(format!("worker-{id}"))
+            .stack_size(WORKER_STACK)
             .spawn(move || {
                 // ANCHOR: worker_loop
                 loop {
@@ -276,6 +309,20 @@ mod tests {
         assert_eq!(pool.threads(), 3, "the ceiling holds");
         assert!(pool.load().crowded(), "a job is waiting for a thread");
         drop(releases);
+    }
+
+    #[test]
+    fn below_the_ceiling_a_queued_job_crowds_nobody() {
+        let mut pool = ThreadPool::new(3, 10);
+        let (started_tx, _started) = mpsc::channel();
+        let (first, release_first) = held_job(&started_tx);
+        let (second, release_second) = held_job(&started_tx);
+        pool.execute(first);
+        pool.execute(second);
+        // Whether or not the second job has reached its new thread yet,
+        // that thread is being started for it: nobody need give way.
+        assert!(!pool.load().crowded(), "the pool can still grow");
+        drop((release_first, release_second));
     }
 
     #[test]

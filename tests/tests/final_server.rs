@@ -353,6 +353,26 @@ fn a_saturated_server_answers_503_with_retry_after() {
     }
 }
 
+/// Workers run on small stacks (`thread_pool::WORKER_STACK`), and a
+/// stack overflow aborts the whole process, so no body may recurse deeper
+/// than they allow. `serde_json` stops at 128 levels of nesting: send
+/// that, and far more, and expect a 400 each time, from a server still
+/// alive to answer the next request.
+#[test]
+fn deeply_nested_json_is_refused_without_overflowing_a_worker_stack() {
+    let server = start(&[]);
+    for depth in [127, 128, 10_000] {
+        let body = format!(
+            r#"{{"title":"deep","order":{}1{}}}"#,
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
+        let response = send(server.addr(), "POST", "/todos", &body);
+        assert_eq!(response.status, 400, "nesting {depth}");
+    }
+    assert_eq!(send(server.addr(), "GET", "/hello", "").status, 200);
+}
+
 #[test]
 fn every_request_is_logged_on_stderr() {
     let server = start(&[]);
@@ -390,7 +410,9 @@ fn the_command_line_explains_itself() {
 
 #[test]
 fn slowloris_and_idle_crowds_do_not_block_a_new_client() {
-    let server = start(&[]);
+    // A ceiling below the crowd, so that the silent connections must give
+    // way: with the default of 4,096 threads, each would have its own.
+    let server = start(&["--threads", "256"]);
     let addr = server.addr();
     // 500 connections that never say a word…
     let idle: Vec<TcpStream> = (0..500)

@@ -77,8 +77,8 @@ impl Scenario {
     }
 }
 
-/// The server being measured: a stage, or the one design the stages are
-/// measured against.
+/// The server being measured: a stage, the one design the stages are
+/// measured against, or a peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Contender {
     Stage(Stage),
@@ -86,6 +86,28 @@ pub enum Contender {
     /// on a fixed pool of four threads. It is the design the final server
     /// exists to avoid, so the benchmark shows what it does to clients.
     Day4KeepAlive,
+    /// What a reader would use instead of writing a server: see [`Peer`].
+    Peer(Peer),
+    /// Another build of `final`, such as the version before a change,
+    /// measured in the same rounds as the current one: see [`Build`].
+    Build(&'static Build),
+}
+
+/// A binary of `final` built elsewhere, and the name it goes by in the
+/// CSV (`bench --peers --contender before=PATH`).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Build {
+    pub name: String,
+    pub binary: PathBuf,
+}
+
+impl Build {
+    /// A contender for `binary`, named `name`. It lives as long as the
+    /// program, like the stages' names, so that [`Contender`] stays
+    /// `Copy`; a benchmark makes one or two.
+    pub fn contender(name: String, binary: PathBuf) -> Contender {
+        Contender::Build(Box::leak(Box::new(Build { name, binary })))
+    }
 }
 
 impl std::fmt::Display for Contender {
@@ -93,6 +115,43 @@ impl std::fmt::Display for Contender {
         match self {
             Contender::Stage(stage) => write!(f, "{stage}"),
             Contender::Day4KeepAlive => f.write_str(KEEP_ALIVE_POOL),
+            Contender::Peer(peer) => f.write_str(peer.name()),
+            Contender::Build(build) => f.write_str(&build.name),
+        }
+    }
+}
+
+/// A server built on a crate, serving the same routes as `final`, from
+/// the workspace `tests/peers`.
+///
+/// That workspace is separate so that `cargo test` and the main workspace
+/// never compile tokio, axum or tiny_http: only `bench --peers` builds it.
+/// A dev-dependency of this crate would have been simpler to wire, and
+/// would have put some eighty crates into every `cargo test`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peer {
+    /// axum 0.8 on tokio's multi-threaded runtime: the usual choice.
+    Axum,
+    /// tiny_http 0.12 with four handler threads: a small synchronous crate.
+    TinyHttp,
+}
+
+impl Peer {
+    pub const ALL: [Peer; 2] = [Peer::Axum, Peer::TinyHttp];
+
+    /// The name in the CSV files and on the charts.
+    pub fn name(self) -> &'static str {
+        match self {
+            Peer::Axum => "axum",
+            Peer::TinyHttp => "tiny_http",
+        }
+    }
+
+    /// The package, and binary, in `tests/peers`.
+    fn package(self) -> &'static str {
+        match self {
+            Peer::Axum => "axum-peer",
+            Peer::TinyHttp => "tiny-http-peer",
         }
     }
 }
@@ -182,6 +241,42 @@ pub fn points() -> Vec<Point> {
     points
 }
 
+/// The points of `bench --peers`: `final` against axum and tiny_http, on
+/// kept-open connections up to 2,048, and the slow handler.
+///
+/// 1,024 and 2,048 connections are here rather than in [`points`]: the
+/// day stages serve one connection at a time, or four, and would only
+/// show the same starvation as at 256, more slowly.
+///
+/// `builds` are other builds of `final`, measured on the same points.
+pub fn peer_points(builds: &[Contender]) -> Vec<Point> {
+    let contenders = [Contender::Stage(Stage::Final)]
+        .into_iter()
+        .chain(builds.iter().copied())
+        .chain(Peer::ALL.map(Contender::Peer));
+    let mut points = Vec::new();
+    for contender in contenders {
+        for scenario in [Scenario::Hello, Scenario::Todo] {
+            for connections in PEER_CONNECTIONS {
+                points.push(Point {
+                    contender,
+                    scenario,
+                    connections,
+                });
+            }
+        }
+        points.push(Point {
+            contender,
+            scenario: Scenario::Sleep,
+            connections: 16,
+        });
+    }
+    points
+}
+
+/// The connection counts of [`peer_points`].
+pub const PEER_CONNECTIONS: [usize; 5] = [16, 64, 256, 1024, 2048];
+
 /// A few points that touch every part of the tooling, for CI.
 pub fn smoke_points() -> Vec<Point> {
     vec![
@@ -213,6 +308,8 @@ pub fn run(point: Point, plan: Plan) -> Result<Measure, String> {
     let server = match point.contender {
         Contender::Stage(stage) => Server::reference(stage)?,
         Contender::Day4KeepAlive => Server::program(&keep_alive_pool()?)?,
+        Contender::Peer(peer) => Server::program(&peer_binary(peer)?)?,
+        Contender::Build(build) => Server::program(&build.binary)?,
     };
     let addr = server.addr();
     if point.scenario == Scenario::Todo {
@@ -243,6 +340,37 @@ fn keep_alive_pool() -> Result<PathBuf, String> {
             Ok(dir.join(cargo::binary_name(KEEP_ALIVE_POOL)))
         })
         .clone()
+}
+
+/// The binary of `peer`, built once with `cargo build` on the
+/// `tests/peers` workspace, in the profile of the benchmark itself (as the
+/// stages are), into `peers/` under this workspace's target folder.
+///
+/// A target folder of its own, because Cargo locks a target folder while
+/// it builds, and the peers have nothing to share with the stages.
+fn peer_binary(peer: Peer) -> Result<PathBuf, String> {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let dir = BUILT
+        .get_or_init(|| {
+            let target = cargo::target_dir()?.join("peers");
+            let manifest = cargo::root().join("tests/peers/Cargo.toml");
+            let (manifest, target) = (manifest.to_string_lossy(), target.to_string_lossy());
+            let mut args = vec![
+                "build",
+                "--quiet",
+                "--manifest-path",
+                &manifest,
+                "--target-dir",
+                &target,
+            ];
+            if cargo::profile() == "release" {
+                args.push("--release");
+            }
+            cargo::cargo(&args, &cargo::root())?;
+            Ok(cargo::target_dir()?.join("peers").join(cargo::profile()))
+        })
+        .clone()?;
+    Ok(dir.join(cargo::binary_name(peer.package())))
 }
 
 fn create_todo(addr: SocketAddr) -> Result<(), String> {
@@ -354,42 +482,7 @@ fn probe(addr: SocketAddr, point: Point, duration: Duration) -> usize {
             let (request, start, stop) = (request.clone(), Arc::clone(&start), Arc::clone(&stop));
             thread::spawn(move || {
                 start.wait();
-                let deadline = Instant::now() + duration;
-                let mut answers = 0;
-                let mut stream: Option<TcpStream> = None;
-                while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
-                    if stream.is_none() {
-                        // A full backlog drops our SYN and the kernel
-                        // retries for minutes: bound the wait by the probe's.
-                        let left = deadline.saturating_duration_since(Instant::now());
-                        stream =
-                            TcpStream::connect_timeout(&addr, left.max(Duration::from_millis(1)))
-                                .ok();
-                    }
-                    let Some(open) = stream.as_mut() else {
-                        // Refused: back off a little instead of spinning.
-                        thread::sleep(Duration::from_millis(10));
-                        continue;
-                    };
-                    if open.write_all(request.as_bytes()).is_err() {
-                        stream = None;
-                        continue;
-                    }
-                    match wire::read_reply(open, deadline) {
-                        Reply::Response(response) => {
-                            answers += 1;
-                            // The day stages close after every answer.
-                            if response
-                                .header("connection")
-                                .is_some_and(|value| value.eq_ignore_ascii_case("close"))
-                            {
-                                stream = None;
-                            }
-                        }
-                        _ => stream = None,
-                    }
-                }
-                answers
+                ask_until(addr, &request, Instant::now() + duration, &stop)
             })
         })
         .collect();
@@ -403,6 +496,92 @@ fn probe(addr: SocketAddr, point: Point, duration: Duration) -> usize {
     answers.iter().filter(|count| **count == 0).count()
 }
 // ANCHOR_END: probe
+
+// ANCHOR: probe_client
+/// One client of the probe: asks with `request` until `deadline` (or
+/// `stop`), reconnecting whenever the connection is refused, closed or
+/// broken, and returns how many answers it got.
+fn ask_until(addr: SocketAddr, request: &str, deadline: Instant, stop: &AtomicBool) -> usize {
+    let mut answers = 0;
+    let mut stream: Option<TcpStream> = None;
+    while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
+        if stream.is_none() {
+            // A full backlog drops our SYN and the kernel
+            // retries for minutes: bound the wait by the probe's.
+            let left = deadline.saturating_duration_since(Instant::now());
+            stream = TcpStream::connect_timeout(&addr, left.max(Duration::from_millis(1))).ok();
+        }
+        let Some(open) = stream.as_mut() else {
+            // Refused: back off a little instead of spinning.
+            thread::sleep(Duration::from_millis(10));
+            continue;
+        };
+        if open.write_all(request.as_bytes()).is_err() {
+            stream = None;
+            continue;
+        }
+        match wire::read_reply(open, deadline) {
+            Reply::Response(response) => {
+                answers += 1;
+                // The day stages close after every answer.
+                if response
+                    .header("connection")
+                    .is_some_and(|value| value.eq_ignore_ascii_case("close"))
+                {
+                    stream = None;
+                }
+            }
+            _ => stream = None,
+        }
+    }
+    answers
+}
+// ANCHOR_END: probe_client
+
+/// Raises this process's limit on open files to `wanted`, or as far as
+/// the system allows, and says what the limit is now. The servers and wrk,
+/// started later, inherit it.
+///
+/// 2,048 connections need 2,048 descriptors in the server, as many in wrk,
+/// and as many in the probe, this process; many systems start programs
+/// with a limit of 1,024. It runs the util-linux tool `prlimit` on our own
+/// process id rather than calling `setrlimit`, which would need `unsafe`
+/// (or a crate for it), and this workspace forbids the one and does not
+/// need the other for a single call.
+pub fn raise_open_files(wanted: u64) -> String {
+    let pid = std::process::id().to_string();
+    let set = |limits: &str| {
+        suite::process::run(
+            Command::new("prlimit").args(["--pid", &pid, &format!("--nofile={limits}")]),
+            Duration::from_secs(10),
+        )
+        .is_ok_and(|finished| finished.status.success())
+    };
+    // Raising the hard limit needs privilege; without it, the soft limit
+    // can still go up to the hard one.
+    if !set(&format!("{wanted}:{wanted}"))
+        && let Some((_, hard)) = open_files()
+    {
+        // "unlimited" does not parse, and then `wanted` is allowed.
+        let most = hard.parse().map_or(wanted, |hard: u64| hard.min(wanted));
+        set(&format!("{most}:"));
+    }
+    match open_files() {
+        Some((soft, hard)) => format!("open-file limit {soft} (hard {hard})"),
+        None => "open-file limit unknown".to_string(),
+    }
+}
+
+/// This process's soft and hard limits on open files, from
+/// `/proc/self/limits`.
+fn open_files() -> Option<(String, String)> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))?;
+    let mut words = line["Max open files".len()..].split_whitespace();
+    Some((words.next()?.to_string(), words.next()?.to_string()))
+}
 
 /// The peak resident memory of process `pid`, in KiB.
 pub(crate) fn peak_rss_kib(pid: u32) -> Result<u64, String> {

@@ -136,6 +136,115 @@ pub fn charts(medians: &Medians, machine: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The charts of `bench --peers`, as `(file name, SVG)`: requests per
+/// second on `/hello` and on `/todos/1`, `final` against the peers, by
+/// connections.
+pub fn peer_charts(medians: &Medians, machine: &str) -> Vec<(&'static str, String)> {
+    let connections = crate::PEER_CONNECTIONS;
+    let labels = connections.map(|c| c.to_string());
+    let contenders = peer_contenders(medians);
+    let chart = |scenario: &str, title: &str| {
+        let series: Vec<(String, Vec<Option<f64>>)> = contenders
+            .iter()
+            .map(|contender| {
+                let values = connections
+                    .iter()
+                    .map(|c| value(medians, contender, scenario, *c, "requests_per_second"))
+                    .collect();
+                (contender.to_string(), values)
+            })
+            .collect();
+        line_chart(title, &labels, &series, machine)
+    };
+    vec![
+        (
+            "peers-hello.svg",
+            chart("hello", "GET /hello, kept open: requests per second"),
+        ),
+        (
+            "peers-todos.svg",
+            chart("todos-1", "GET /todos/1, kept open: requests per second"),
+        ),
+    ]
+}
+
+/// Who `bench --peers` measured: `final`, the other builds of it, then
+/// the peers.
+fn peer_contenders(medians: &Medians) -> Vec<String> {
+    let peers = ["axum", "tiny_http"];
+    let mut names = vec!["final".to_string()];
+    for (name, _, _) in medians.keys() {
+        if !names.contains(name) && !peers.contains(&name.as_str()) {
+            names.push(name.clone());
+        }
+    }
+    names.extend(peers.map(String::from));
+    names
+}
+
+// ANCHOR: peer_table
+/// The table the benchmark chapter shows: for each scenario and number
+/// of connections, every contender's requests per second as a ratio to
+/// axum's in the same run, then `final`'s and axum's p99 latency, the
+/// errors wrk counted, the connections never served, and peak memory.
+pub fn peer_table(medians: &Medians) -> String {
+    let contenders: Vec<String> = peer_contenders(medians)
+        .into_iter()
+        .filter(|name| name != "axum")
+        .collect();
+    let mut table = String::from("| request | conns |");
+    for name in &contenders {
+        let _ = write!(table, " {name} / axum |");
+    }
+    table.push_str(
+        " final req/s | p99 final, axum (ms) | errors final, axum | unserved final, axum, tiny_http | peak RSS final, axum (MiB) |\n|---|---|",
+    );
+    table.push_str(&"---|".repeat(contenders.len() + 5));
+    table.push('\n');
+    let cell =
+        |v: Option<f64>, digits: usize| v.map_or("-".to_string(), |v| format!("{v:.digits$}"));
+    for (scenario, request) in [
+        ("hello", "/hello"),
+        ("todos-1", "/todos/1"),
+        ("sleep-200ms", "/sleep"),
+    ] {
+        let mut counts: Vec<usize> = medians
+            .keys()
+            .filter(|(name, s, _)| name == "final" && s == scenario)
+            .map(|(_, _, c)| *c)
+            .collect();
+        counts.sort_unstable();
+        for connections in counts {
+            let get = |name: &str, field: &str| value(medians, name, scenario, connections, field);
+            let axum = get("axum", "requests_per_second");
+            let _ = write!(table, "| {request} | {connections} |");
+            for name in &contenders {
+                let ratio = get(name, "requests_per_second")
+                    .zip(axum)
+                    .map(|(v, a)| v / a);
+                let _ = write!(table, " {} |", cell(ratio, 2));
+            }
+            let mib = |name: &str| get(name, "peak_rss_kib").map(|kib| kib / 1024.0);
+            let _ = writeln!(
+                table,
+                " {} | {}, {} | {}, {} | {}, {}, {} | {}, {} |",
+                cell(get("final", "requests_per_second"), 0),
+                cell(get("final", "p99_ms"), 2),
+                cell(get("axum", "p99_ms"), 2),
+                cell(get("final", "errors"), 0),
+                cell(get("axum", "errors"), 0),
+                cell(get("final", "unserved"), 0),
+                cell(get("axum", "unserved"), 0),
+                cell(get("tiny_http", "unserved"), 0),
+                cell(mib("final"), 1),
+                cell(mib("axum"), 1),
+            );
+        }
+    }
+    table
+}
+// ANCHOR_END: peer_table
+
 /// The storage results, keyed by (contender, measure, store, connections).
 pub type StorageMedians = BTreeMap<(String, String, String, usize), f64>;
 
@@ -484,6 +593,35 @@ mod tests {
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
         assert!(svg.contains("100k to-dos, 16 conn") && svg.contains("21k"));
         assert!(read_storage("h\nnot,enough").is_err());
+    }
+
+    #[test]
+    fn draws_the_peer_charts() {
+        let csv = "stage,scenario,connections,run,requests_per_second,p50_ms,p99_ms,errors,peak_rss_kib,unserved\n\
+                   final,hello,2048,median,42000,2.8,31.4,0,10040,0\n\
+                   axum,todos-1,16,median,99000,0.1,0.5,0,9000,0\n";
+        let medians = read_medians(csv).expect("a valid CSV");
+        let charts = peer_charts(&medians, "2 cores");
+        assert_eq!(charts.len(), 2);
+        // Every count on the axis; a line, and a legend, where there is data.
+        assert!(charts[0].1.contains(">2048<") && charts[0].1.contains(">final<"));
+        assert!(charts[1].1.contains(">axum<") && !charts[1].1.contains(">tiny_http<"));
+        assert!(charts.iter().all(|(_, svg)| svg.ends_with("</svg>\n")));
+    }
+
+    #[test]
+    fn the_peer_table_gives_ratios_to_axum() {
+        let csv = "stage,scenario,connections,run,requests_per_second,p50_ms,p99_ms,errors,peak_rss_kib,unserved\n\
+                   final,hello,16,median,90000,0.1,0.5,0,4096,0\n\
+                   before,hello,16,median,45000,0.1,0.9,0,4096,0\n\
+                   axum,hello,16,median,100000,0.1,0.6,0,8192,0\n";
+        let table = peer_table(&read_medians(csv).expect("a valid CSV"));
+        let row = table.lines().nth(2).expect("a row");
+        assert_eq!(
+            row,
+            "| /hello | 16 | 0.90 | 0.45 | - | 90000 | 0.50, 0.60 | 0, 0 | 0, 0, - | 4.0, 8.0 |"
+        );
+        assert_eq!(table.lines().count(), 3);
     }
 
     #[test]

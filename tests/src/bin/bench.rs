@@ -6,7 +6,17 @@
 //! cargo run -p tests --release --bin bench -- --plot    # redraw the charts only
 //! cargo run -p tests --bin bench -- --smoke             # seconds: CI's check
 //! cargo run -p tests --release --bin bench -- --storage # keeping to-dos on disk
+//! cargo run -p tests --release --bin bench -- --peers   # final against axum and tiny_http
 //! ```
+//!
+//! `--peers` builds the workspace `tests/peers` (axum and tiny_http serving
+//! final's routes) and measures `final` against it, up to 2,048
+//! connections, in the same interleaved rounds; it writes `peers.csv` and
+//! `peers-runs.csv` and the charts `peers-*.svg`, and leaves the stages'
+//! results alone. It takes about a quarter of an hour too. With
+//! `--contender NAME=PATH`, it measures that build of `final` as NAME on
+//! the same points: the benchmark chapter's "before" is the version before
+//! the profiling work, measured that way.
 //!
 //! `--storage` measures durable POSTs, start-up and memory against the
 //! disk's own append+sync rate (see `tests/benchmark/src/storage.rs`),
@@ -36,17 +46,19 @@ struct Options {
     smoke: bool,
     plot_only: bool,
     storage: bool,
+    peers: bool,
     /// `NAME=PATH` from `--contender`: another build of `final`.
     contender: Option<(String, PathBuf)>,
 }
 
-const USAGE: &str = "usage: bench [--smoke] [--plot] [--storage [--contender NAME=PATH]]";
+const USAGE: &str = "usage: bench [--smoke] [--plot] [--peers|--storage] [--contender NAME=PATH]";
 
 fn options(args: Vec<String>) -> Result<Options, String> {
     let mut options = Options {
         smoke: false,
         plot_only: false,
         storage: false,
+        peers: false,
         contender: None,
     };
     let mut args = args.into_iter();
@@ -55,6 +67,7 @@ fn options(args: Vec<String>) -> Result<Options, String> {
             "--smoke" => options.smoke = true,
             "--plot" => options.plot_only = true,
             "--storage" => options.storage = true,
+            "--peers" => options.peers = true,
             "--contender" => {
                 let value = args.next().ok_or("--contender needs NAME=PATH")?;
                 let (name, path) = value
@@ -95,7 +108,26 @@ fn main() -> ExitCode {
     let result = if options.storage && !options.plot_only {
         run_storage(&options, &data, &charts)
     } else {
-        run(options.smoke, options.plot_only, &data, &charts).and_then(|()| {
+        let set = if options.peers {
+            Set::Peers
+        } else {
+            Set::Stages
+        };
+        let builds: Vec<bench::Contender> = match (&options.contender, set) {
+            (Some((name, binary)), Set::Peers) => {
+                vec![bench::Build::contender(name.clone(), binary.clone())]
+            }
+            _ => Vec::new(),
+        };
+        run(
+            set,
+            &builds,
+            options.smoke,
+            options.plot_only,
+            &data,
+            &charts,
+        )
+        .and_then(|()| {
             if options.smoke {
                 run_storage(&options, &data, &charts)
             } else {
@@ -171,19 +203,45 @@ fn draw_storage(data: &Path, charts: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn run(smoke: bool, plot_only: bool, data: &Path, charts: &Path) -> Result<(), String> {
+/// Which points to measure, and so which files to write.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Set {
+    /// Every stage: `runs.csv`, `medians.csv`, and the stage charts.
+    Stages,
+    /// `final` against the peers: `peers-runs.csv`, `peers.csv`, and the
+    /// charts `peers-*.svg`.
+    Peers,
+}
+
+fn run(
+    set: Set,
+    builds: &[bench::Contender],
+    smoke: bool,
+    plot_only: bool,
+    data: &Path,
+    charts: &Path,
+) -> Result<(), String> {
     fs::create_dir_all(data).map_err(|err| format!("cannot create {}: {err}", data.display()))?;
     fs::create_dir_all(charts)
         .map_err(|err| format!("cannot create {}: {err}", charts.display()))?;
-    let medians_path = data.join("medians.csv");
-    let machine_path = data.join("machine.txt");
+    let (runs_name, medians_name, machine_name) = match set {
+        Set::Stages => ("runs.csv", "medians.csv", "machine.txt"),
+        Set::Peers => ("peers-runs.csv", "peers.csv", "peers-machine.txt"),
+    };
+    let medians_path = data.join(medians_name);
+    let machine_path = data.join(machine_name);
 
     if !plot_only {
-        let (points, plan) = if smoke {
-            (bench::smoke_points(), Plan::SMOKE)
-        } else {
-            (bench::points(), Plan::FULL)
+        let (points, plan) = match (smoke, set) {
+            (true, _) => (bench::smoke_points(), Plan::SMOKE),
+            (false, Set::Stages) => (bench::points(), Plan::FULL),
+            (false, Set::Peers) => (bench::peer_points(builds), Plan::FULL),
         };
+        let most = points.iter().map(|point| point.connections).max();
+        // Three descriptors per connection, in the server, wrk and the
+        // probe, each in its own process: 65,536 leaves room to spare.
+        let limit = bench::raise_open_files(65_536);
+        println!("{limit}, for up to {} connections", most.unwrap_or(0));
         let mut rows: Vec<Row> = points
             .into_iter()
             .map(|point| Row {
@@ -207,19 +265,26 @@ fn run(smoke: bool, plot_only: bool, data: &Path, charts: &Path) -> Result<(), S
                 row.runs.push(measure);
             }
         }
-        write(&data.join("runs.csv"), &bench::runs_csv(&rows))?;
+        write(&data.join(runs_name), &bench::runs_csv(&rows))?;
         write(&medians_path, &bench::medians_csv(&rows))?;
-        write(&machine_path, &machine())?;
+        write(&machine_path, &format!("{}; {limit}\n", machine()))?;
     }
 
     let medians = fs::read_to_string(&medians_path)
         .map_err(|err| format!("cannot read {}: {err}", medians_path.display()))?;
     let machine = fs::read_to_string(&machine_path).unwrap_or_default();
     let medians = plot::read_medians(&medians)?;
-    for (name, svg) in plot::charts(&medians, machine.trim()) {
+    let drawn = match set {
+        Set::Stages => plot::charts(&medians, machine.trim()),
+        Set::Peers => plot::peer_charts(&medians, machine.trim()),
+    };
+    if set == Set::Peers {
+        write(&data.join("peers-table.md"), &plot::peer_table(&medians))?;
+    }
+    for (name, svg) in drawn {
         write(&charts.join(name), &svg)?;
     }
-    if plot_only && data.join("storage-log.csv").exists() {
+    if plot_only && set == Set::Stages && data.join("storage-log.csv").exists() {
         draw_storage(data, charts)?;
     }
     println!(
