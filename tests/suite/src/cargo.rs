@@ -16,7 +16,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::process;
 use crate::stage::Stage;
@@ -157,6 +157,9 @@ pub struct ScratchCrate {
 /// `CARGO_TARGET_DIR` would otherwise send the binaries elsewhere.
 pub fn build_scratch(name: &str, crates: &[ScratchCrate]) -> Result<PathBuf, String> {
     let workspace = target_dir()?.join(name);
+    fs::create_dir_all(&workspace).map_err(|err| err.to_string())?;
+    // Held until this function returns: writing and building are one step.
+    let _lock = lock_scratch(&workspace.join(".lock"), SCRATCH_LOCK_WAIT)?;
     let mut members = Vec::new();
     for krate in crates {
         sync_folder(&krate.files, &workspace.join(&krate.name))?;
@@ -185,6 +188,47 @@ pub fn build_scratch(name: &str, crates: &[ScratchCrate]) -> Result<PathBuf, Str
     }
     cargo(&args, &workspace).map_err(|err| format!("building {name} failed: {err}"))?;
     Ok(workspace.join("target").join(profile()))
+}
+
+/// How long to wait for another process's build of the same scratch
+/// workspace: as long as one build may take.
+const SCRATCH_LOCK_WAIT: Duration = Duration::from_secs(10 * 60);
+
+/// Takes the lock file at `path`, waiting up to `wait`.
+///
+/// Two processes that build the same scratch workspace at once (two
+/// `cargo test` runs sharing a target folder, or `check` beside one) would
+/// otherwise each write their files and member list between the other's
+/// writing and building, and one of them could run a binary built from
+/// the other's list. The lock is the file's (`File::try_lock`), so it
+/// goes away with the process that held it, even after a crash; polling
+/// with a deadline rather than `lock()` keeps a stuck holder from hanging
+/// us for ever.
+fn lock_scratch(path: &Path, wait: Duration) -> Result<fs::File, String> {
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|err| format!("cannot open {}: {err}", path.display()))?;
+    let deadline = Instant::now() + wait;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(format!(
+                    "another process has held {} for {wait:?}",
+                    path.display()
+                ));
+            }
+            Err(fs::TryLockError::Error(err)) => {
+                return Err(format!("cannot lock {}: {err}", path.display()));
+            }
+        }
+    }
 }
 
 /// The files of `stage`'s crate with `patch` applied, as a crate called
@@ -328,6 +372,19 @@ fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scratch_lock_keeps_a_second_holder_out_until_it_is_dropped() {
+        let dir = std::env::temp_dir().join(format!("scratch-lock-{}", std::process::id()));
+        fs::create_dir_all(&dir).expect("can create a temporary folder");
+        let path = dir.join(".lock");
+        let first = lock_scratch(&path, Duration::ZERO).expect("a free lock is taken at once");
+        let second = lock_scratch(&path, Duration::from_millis(200));
+        assert!(second.is_err(), "a held lock must keep others out");
+        drop(first);
+        lock_scratch(&path, Duration::ZERO).expect("a dropped lock is free again");
+        let _ = fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn renamed_manifests_rename_the_package_but_keep_the_library() {
