@@ -30,6 +30,20 @@ fn data_file(test: &str) -> PathBuf {
     dir.join("todos.json")
 }
 
+/// Runs final with `--data path`, which it must refuse within 10 s;
+/// returns what it printed on standard error.
+fn refused_to_start(path: &str) -> String {
+    let output = process::run(
+        std::process::Command::new(reference_binary(Stage::Final).expect("final builds"))
+            .args(["--data", path])
+            .env("PORT", "0"),
+        Duration::from_secs(10),
+    )
+    .expect("final refuses at once");
+    assert!(!output.status.success(), "final must refuse to start");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 fn start(args: &[&str]) -> Server {
     Server::reference_with(Stage::Final, args).unwrap_or_else(|err| panic!("final starts: {err}"))
 }
@@ -200,15 +214,7 @@ fn a_damaged_log_is_refused_and_left_untouched() {
 
     let log = file.with_file_name("todos.json.log");
     let damaged = damage_second_record(&log);
-    let output = process::run(
-        std::process::Command::new(reference_binary(Stage::Final).expect("final builds"))
-            .args(["--data", path])
-            .env("PORT", "0"),
-        Duration::from_secs(10),
-    )
-    .expect("final refuses at once");
-    assert!(!output.status.success(), "final must refuse to start");
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = refused_to_start(path);
     assert!(
         stderr.contains("todos.json.log") && stderr.contains("corruption"),
         "says which file and why: {stderr}"
@@ -250,15 +256,7 @@ fn a_data_file_from_before_the_log_keeps_every_todo() {
 fn a_corrupt_data_file_is_refused_and_left_untouched() {
     let file = data_file("corrupt");
     fs::write(&file, "{ this is not json").expect("can write");
-    let output = process::run(
-        std::process::Command::new(reference_binary(Stage::Final).expect("final builds"))
-            .args(["--data", file.to_str().expect("a UTF-8 path")])
-            .env("PORT", "0"),
-        Duration::from_secs(10),
-    )
-    .expect("final refuses at once");
-    assert!(!output.status.success(), "final must refuse to start");
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = refused_to_start(file.to_str().expect("a UTF-8 path"));
     assert!(
         stderr.contains("not a valid to-do file"),
         "says why: {stderr}"

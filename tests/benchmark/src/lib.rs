@@ -394,11 +394,15 @@ fn wrk(addr: SocketAddr, point: Point, load: Duration) -> Result<Measure, String
         command.args(["--header", "Connection: close"]);
     }
     command.arg(format!("http://{addr}{}", point.scenario.path()));
+    run_wrk(&mut command, load)
+}
+
+/// Runs a `wrk` command that loads for `load`, and reads its report.
+pub fn run_wrk(command: &mut Command, load: Duration) -> Result<Measure, String> {
     // wrk stops itself after `load`; a minute more than that is a hang.
-    let output =
-        suite::process::run(&mut command, load + Duration::from_secs(60)).map_err(|err| {
-            format!("{err} (is wrk installed? `apt-get install wrk` on Debian and Ubuntu)")
-        })?;
+    let output = suite::process::run(command, load + Duration::from_secs(60)).map_err(|err| {
+        format!("{err} (is wrk installed? `apt-get install wrk` on Debian and Ubuntu)")
+    })?;
     if !output.status.success() {
         return Err(format!(
             "wrk failed: {}",

@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use suite::server::Server;
 use suite::wire::{self, Reply};
 
-use crate::{median, parse_wrk, peak_rss_kib};
+use crate::{median, peak_rss_kib, run_wrk};
 
 /// How long and how big.
 #[derive(Debug, Clone, Copy)]
@@ -257,17 +257,7 @@ fn post(
         .arg("--script")
         .arg(script)
         .arg(format!("http://{}/todos", server.addr()));
-    let output =
-        suite::process::run(&mut command, load + Duration::from_secs(60)).map_err(|err| {
-            format!("{err} (is wrk installed? `apt-get install wrk` on Debian and Ubuntu)")
-        })?;
-    if !output.status.success() {
-        return Err(format!(
-            "wrk failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    let measure = parse_wrk(&String::from_utf8_lossy(&output.stdout))?;
+    let measure = run_wrk(&mut command, load)?;
     let pid = server.pid().ok_or("the server has no process id")?;
     Ok((measure, peak_rss_kib(pid)?))
 }

@@ -232,22 +232,10 @@ pub fn read_reply(stream: &mut TcpStream, deadline: Instant) -> Reply {
         }
     };
 
-    let head = String::from_utf8_lossy(&received[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default().to_string();
-    let Some(status) = parse_status_line(&status_line) else {
-        return failed(
-            format!("the status line must look like `HTTP/1.1 200 OK`, not {status_line:?}"),
-            received,
-        );
+    let (status_line, status, headers) = match parse_head(&received[..head_end]) {
+        Ok(head) => head,
+        Err(error) => return failed(error, received),
     };
-    let mut headers = Vec::new();
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            return failed(format!("a header line has no colon: {line:?}"), received);
-        };
-        headers.push((name.to_string(), value.trim().to_string()));
-    }
 
     // The body: `Content-Length` bytes, or everything until the server
     // closes when there is no length (RFC 9112, section 6.3).
@@ -303,6 +291,29 @@ pub fn read_reply(stream: &mut TcpStream, deadline: Instant) -> Reply {
     })
 }
 
+/// A response head, without its empty line: the status line, the status,
+/// and the headers in order; or what is wrong with it.
+type Head = (String, u16, Vec<(String, String)>);
+
+fn parse_head(head: &[u8]) -> Result<Head, String> {
+    let head = String::from_utf8_lossy(head);
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default().to_string();
+    let Some(status) = parse_status_line(&status_line) else {
+        return Err(format!(
+            "the status line must look like `HTTP/1.1 200 OK`, not {status_line:?}"
+        ));
+    };
+    let mut headers = Vec::new();
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            return Err(format!("a header line has no colon: {line:?}"));
+        };
+        headers.push((name.to_string(), value.trim().to_string()));
+    }
+    Ok((status_line, status, headers))
+}
+
 /// Reads the answer to a `HEAD` request: everything until the server
 /// closes, split into the head and whatever follows it, which should be
 /// nothing.
@@ -318,19 +329,10 @@ pub fn read_head_reply(stream: TcpStream, deadline: Instant) -> Reply {
             received,
         };
     };
-    let head = String::from_utf8_lossy(&received[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default().to_string();
-    let Some(status) = parse_status_line(&status_line) else {
-        return Reply::Failed {
-            error: format!("the status line must look like `HTTP/1.1 200 OK`, not {status_line:?}"),
-            received,
-        };
+    let (status_line, status, headers) = match parse_head(&received[..head_end]) {
+        Ok(head) => head,
+        Err(error) => return Reply::Failed { error, received },
     };
-    let headers = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.to_string(), value.trim().to_string()))
-        .collect();
     let body = received[head_end + 4..].to_vec();
     Reply::Response(RawResponse {
         raw: received,

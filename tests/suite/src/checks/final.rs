@@ -655,22 +655,7 @@ fn chunked_too_large(addr: SocketAddr) -> Result<(), Failure> {
 fn chunked_expect_continue(addr: SocketAddr) -> Result<(), Failure> {
     const HEAD: &[u8] = b"POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n";
     const BODY: &[u8] = b"10\r\n{\"title\":\"milk\"}\r\n0\r\n\r\n";
-    let mut stream = open(addr, HEAD)?;
-    let interim = wire::read_reply(&mut stream, Instant::now() + Duration::from_secs(1));
-    if !matches!(&interim, Reply::Response(r) if r.status_line == "HTTP/1.1 100 Continue") {
-        return Err(failed_reply(
-            "`HTTP/1.1 100 Continue` within a second, before the chunks are sent".into(),
-            HEAD,
-            &interim,
-        ));
-    }
-    let _ = stream.write_all(BODY);
-    let reply = wire::read_reply(&mut stream, Instant::now() + Duration::from_secs(5));
-    expecting(
-        Expect::Json(201, &[("/title", "\"milk\"")]),
-        &[HEAD, BODY].concat(),
-        &reply,
-    )
+    continue_then_body(addr, HEAD, BODY, "the chunks")
 }
 
 fn uri_too_long(addr: SocketAddr) -> Result<(), Failure> {
@@ -875,21 +860,33 @@ fn head_without_body(addr: SocketAddr) -> Result<(), Failure> {
 fn expect_continue(addr: SocketAddr) -> Result<(), Failure> {
     const HEAD: &[u8] = b"POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 16\r\nExpect: 100-continue\r\n\r\n";
     const BODY: &[u8] = b"{\"title\":\"milk\"}";
-    let mut stream = open(addr, HEAD)?;
+    continue_then_body(addr, HEAD, BODY, "the body")
+}
+
+/// Sends `head` (which asks `Expect: 100-continue`), waits for the
+/// `100 Continue`, then sends `body` (`what` names it in the report), which
+/// creates the to-do `milk`.
+fn continue_then_body(
+    addr: SocketAddr,
+    head: &[u8],
+    body: &[u8],
+    what: &str,
+) -> Result<(), Failure> {
+    let mut stream = open(addr, head)?;
     // curl gives up waiting after one second; so do we.
     let interim = wire::read_reply(&mut stream, Instant::now() + Duration::from_secs(1));
     if !matches!(&interim, Reply::Response(r) if r.status_line == "HTTP/1.1 100 Continue") {
         return Err(failed_reply(
-            "`HTTP/1.1 100 Continue` within a second, before the body is sent".into(),
-            HEAD,
+            format!("`HTTP/1.1 100 Continue` within a second, before the client sends {what}"),
+            head,
             &interim,
         ));
     }
-    let _ = stream.write_all(BODY);
+    let _ = stream.write_all(body);
     let reply = wire::read_reply(&mut stream, Instant::now() + Duration::from_secs(5));
     expecting(
         Expect::Json(201, &[("/title", "\"milk\"")]),
-        &[HEAD, BODY].concat(),
+        &[head, body].concat(),
         &reply,
     )
 }
