@@ -349,8 +349,7 @@ pub fn read_to_close(mut stream: TcpStream, deadline: Instant) -> Vec<u8> {
     let mut received = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+        if time_out_at(&stream, deadline).is_err() {
             break;
         }
         match stream.read(&mut chunk) {
@@ -361,6 +360,16 @@ pub fn read_to_close(mut stream: TcpStream, deadline: Instant) -> Vec<u8> {
     received
 }
 
+/// Makes the next read give up at `deadline`, or fails at once if it has
+/// passed.
+fn time_out_at(stream: &TcpStream, deadline: Instant) -> std::io::Result<()> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(ErrorKind::TimedOut.into());
+    }
+    stream.set_read_timeout(Some(left))
+}
+
 /// Reads what has arrived, but no more than `limit` bytes: on a kept-open
 /// connection, the bytes after this response belong to the next one.
 fn read_more(
@@ -369,11 +378,7 @@ fn read_more(
     deadline: Instant,
     limit: usize,
 ) -> std::io::Result<usize> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    if left.is_zero() {
-        return Err(ErrorKind::TimedOut.into());
-    }
-    stream.set_read_timeout(Some(left))?;
+    time_out_at(stream, deadline)?;
     let mut chunk = [0u8; 8192];
     let size = limit.min(chunk.len());
     loop {
@@ -400,11 +405,7 @@ fn take_head_bytes(
     received: &mut Vec<u8>,
     deadline: Instant,
 ) -> std::io::Result<usize> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    if left.is_zero() {
-        return Err(ErrorKind::TimedOut.into());
-    }
-    stream.set_read_timeout(Some(left))?;
+    time_out_at(stream, deadline)?;
     let mut peeked = [0u8; 8192];
     let arrived = loop {
         match stream.peek(&mut peeked) {
