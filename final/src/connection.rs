@@ -1,25 +1,24 @@
-//! One connection, from its first byte to its close: keep-alive, pipelining,
-//! timeouts, and the access log.
+//! One connection, from its first byte to its close: keep-alive,
+//! pipelining, deadlines, and closing without losing the last answer.
 //!
-//! Days 1 to 4 answered one request and hung up. Here a connection stays
-//! open for as many requests as the client sends, which saves a TCP
-//! handshake per request, and is what browsers and HTTP libraries expect.
-//! The cost is that a connection now spends most of its life *waiting*, and
-//! while it waits it holds a worker thread. Three rules keep that in check:
-//! - an idle connection (before a request's first byte) is closed after
-//!   [`IDLE_TIMEOUT`], or at once when the pool is crowded or the server is
-//!   shutting down: it checks every [`IDLE_SLICE`];
-//! - once a request has started, its head must arrive within
-//!   [`HEAD_TIMEOUT`] and its body within [`BODY_TIMEOUT`], or it gets 408;
-//! - a response to a client that is not reading must be written within
-//!   [`WRITE_TIMEOUT`].
+//! Days 1 to 4 gave each connection a thread, which read and waited and
+//! wrote, in that order, blocking at each step. Here a connection is a
+//! *state machine*: a value that remembers where it is ([`Phase`]), and a
+//! method, [`Connection::advance`], that goes as far as the bytes at hand
+//! allow and then returns, instead of waiting. The event loop
+//! (`event_loop.rs`) calls it again when the socket has news. So a
+//! connection that waits costs a few hundred bytes of memory, not a
+//! thread, and a few threads serve thousands of connections.
+//!
+//! Nothing here knows about `epoll` or tokens: the event loop owns the
+//! waiting, and this file owns what one connection does next.
 
-use std::fmt::Display;
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::{Shutdown, SocketAddr};
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
 
 use crate::access_log::LogHandle;
 use crate::reader::{Progress, RequestReader};
@@ -27,15 +26,10 @@ use crate::request::{Request, RequestError};
 use crate::response::Response;
 use crate::router::{self, App};
 use crate::shutdown::Shutdown as ShutdownFlag;
-use crate::thread_pool::Load;
 
 // ANCHOR: timeouts
 /// How long a kept-open connection may wait for its next request.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
-/// How often a waiting connection looks up to see whether it should give
-/// way. Shorter means faster hand-over under load, longer means fewer
-/// wake-ups; a tenth of a second is both quick and cheap.
-pub const IDLE_SLICE: Duration = Duration::from_millis(100);
 /// How long a client has to send a request's line and headers once it has
 /// begun.
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
@@ -43,275 +37,391 @@ pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long writing one response may take.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long, after our last answer, we keep reading what a client still
+/// sends before closing (see [`Phase::Lingering`]), and how much of it.
+pub const LINGER_TIMEOUT: Duration = Duration::from_secs(1);
+pub const LINGER_LIMIT: usize = 2 * 1024 * 1024;
 // ANCHOR_END: timeouts
 
 // ANCHOR: shared
 /// What every connection shares: the app (the store, and who may be
-/// served), how busy the pool is, and whether the server is stopping.
+/// served), whether the server is stopping, and the access log.
 pub struct Shared {
     pub app: App,
-    pub load: Arc<Load>,
     pub shutdown: ShutdownFlag,
     pub log: LogHandle,
 }
 // ANCHOR_END: shared
 
-/// Why reading a request stopped without a request.
-enum ReadFailure {
-    /// The client made a mistake; answer it, then close.
-    Answer(RequestError),
-    /// There is nobody to answer: the client left, or the socket failed.
-    Gone,
+// ANCHOR: phase
+/// Where a connection is, and until when it may stay there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Between requests: nothing of the next one has arrived.
+    Idle { until: Instant },
+    /// Part of a request is in: its head, or (with `body`) its head and
+    /// part of its body.
+    Reading { until: Instant, body: bool },
+    /// A worker thread is answering the request (see [`Next::Handle`]).
+    /// No deadline: the handler's own time is bounded.
+    Handling,
+    /// An answer is being written; then the connection goes back to
+    /// `Idle`, or, with `close`, to `Lingering`.
+    Writing { until: Instant, close: bool },
+    /// We have sent our last answer and shut our side down; what the
+    /// client still sends is read and thrown away, so that closing does
+    /// not destroy the answer (see [`Connection::linger`]).
+    Lingering { until: Instant, discarded: usize },
 }
+// ANCHOR_END: phase
+
+// ANCHOR: next
+/// What the event loop should do with a connection after
+/// [`Connection::advance`].
+#[derive(Debug)]
+pub enum Next {
+    /// Nothing until the socket has news or a deadline passes.
+    Wait,
+    /// Run this request's handler on a worker thread, then call
+    /// [`Connection::answer`]: the handler may wait (for the disk, or on
+    /// purpose), and the event loop must not.
+    Handle(Request),
+    /// Close the connection.
+    Close,
+}
+// ANCHOR_END: next
 
 // ANCHOR: connection
 /// A socket, and the reader that turns what arrives on it into requests.
-///
-/// A client may send its next request before we answer the current one
-/// (HTTP pipelining), and one `read` may return the end of one request and
-/// the start of the next. The reader keeps leftover bytes for the next
-/// call to [`Connection::read_request`].
-struct Connection {
+pub struct Connection {
     stream: TcpStream,
     peer: SocketAddr,
+    /// Bytes read and not used yet: a request in progress, and possibly
+    /// the start of the next (HTTP pipelining).
     reader: RequestReader,
-    /// The read timeout the socket has now, so that it is set only when
-    /// it changes (see [`Connection::set_read_timeout`]).
-    read_timeout: Option<Duration>,
+    phase: Phase,
+    /// What we still have to write, from `sent` on.
+    out: Vec<u8>,
+    sent: usize,
+    /// Whether the socket may have bytes we have not read. The event loop
+    /// reports news once (it is edge-triggered), so we must remember it
+    /// until a read says there is nothing left.
+    readable: bool,
+    /// When the current request's first byte arrived, for the access log.
+    started: Instant,
 }
 // ANCHOR_END: connection
 
-// ANCHOR: serve
-/// Serves `stream` until the client closes it or we decide to.
-pub fn serve(stream: TcpStream, shared: &Shared) {
-    let Ok(peer) = stream.peer_addr() else {
-        return; // Already disconnected.
-    };
-    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
-    let mut connection = Connection {
-        stream,
-        peer,
-        reader: RequestReader::new(),
-        read_timeout: None,
-    };
-
-    loop {
-        if !connection.wait_for_request(shared) {
-            return;
+impl Connection {
+    /// A connection just accepted, waiting for its first request.
+    pub fn new(stream: TcpStream, peer: SocketAddr, now: Instant) -> Connection {
+        Connection {
+            stream,
+            peer,
+            reader: RequestReader::new(),
+            phase: Phase::Idle {
+                until: now + IDLE_TIMEOUT,
+            },
+            out: Vec::new(),
+            sent: 0,
+            // The client may have sent its request before we registered
+            // the socket: look once.
+            readable: true,
+            started: now,
         }
-        let started = Instant::now();
-        let request = match connection.read_request() {
-            Ok(request) => request,
-            Err(ReadFailure::Gone) => return,
-            Err(ReadFailure::Answer(err)) => {
-                // After a broken request we cannot know where the next one
-                // would start, so we answer and close.
-                let response = Response::error(err.status(), err.message());
-                let response = shared.app.policy.decorate(response);
-                connection.send(&response, false, false, "-", started, shared);
-                connection.close_gracefully();
-                return;
+    }
+
+    /// The socket, for the event loop to register.
+    pub fn stream(&mut self) -> &mut TcpStream {
+        &mut self.stream
+    }
+
+    /// The event loop saw news on the socket: bytes, or its end.
+    pub fn mark_readable(&mut self) {
+        self.readable = true;
+    }
+
+    // ANCHOR: advance
+    /// Goes as far as the bytes at hand allow: writes what is owed, reads
+    /// what has arrived, answers whole requests, and says what the event
+    /// loop should do next.
+    pub fn advance(&mut self, shared: &Shared) -> Next {
+        loop {
+            if !self.flush() {
+                return Next::Close;
+            }
+            if self.sent < self.out.len() {
+                return Next::Wait; // The client is not reading; wait.
+            }
+            let now = Instant::now();
+            match self.phase {
+                Phase::Writing { close, .. } => self.written(close, now),
+                Phase::Idle { .. } | Phase::Reading { .. } => {
+                    if let Some(next) = self.read_request(shared, now) {
+                        return next;
+                    }
+                }
+                Phase::Handling => return Next::Wait,
+                Phase::Lingering { .. } => return self.linger(),
+            }
+        }
+    }
+    // ANCHOR_END: advance
+
+    // ANCHOR: written
+    /// The answer is out: wait for the next request, or start closing.
+    fn written(&mut self, close: bool, now: Instant) {
+        self.out.clear();
+        self.sent = 0;
+        self.phase = if close {
+            // Stop sending, but keep reading for a moment (see `linger`).
+            let _ = self.stream.shutdown(Shutdown::Write);
+            Phase::Lingering {
+                until: now + LINGER_TIMEOUT,
+                discarded: 0,
+            }
+        } else {
+            Phase::Idle {
+                until: now + IDLE_TIMEOUT,
             }
         };
-        // ANCHOR_END: serve
-
-        // ANCHOR: serve_answer
-        let response = shared
-            .app
-            .policy
-            .decorate(route_or_500(&request, &shared.app));
-        let keep_alive =
-            request.keep_alive() && !shared.shutdown.requested() && !shared.load.crowded();
-        // Whatever we answer to a HEAD, even a 405, has no body (RFC 9110,
-        // section 9.3.2): the client will not read one, and on a kept-open
-        // connection it would be read as the start of the next answer.
-        let head_only = request.method == "HEAD";
-        let line = request.line();
-        if !connection.send(&response, keep_alive, head_only, line, started, shared) || !keep_alive
-        {
-            connection.close_gracefully();
-            return;
-        }
     }
-}
-// ANCHOR_END: serve_answer
-
-/// Runs the router, turning a panic into a 500, as on day 4.
-fn route_or_500(request: &Request, app: &App) -> Response {
-    panic::catch_unwind(AssertUnwindSafe(|| router::route(request, app)))
-        .unwrap_or_else(|_| Response::error(500, "the handler panicked; see the server log"))
-}
-
-impl Connection {
-    // ANCHOR: wait_for_request
-    /// Waits for the first byte of the next request. Returns `false` when
-    /// the connection should close instead: the client left, stayed idle
-    /// too long, the pool needs this thread for someone else, or the server
-    /// is shutting down.
-    ///
-    /// It waits in slices of [`IDLE_SLICE`], and looks up only after a
-    /// slice in which nothing arrived. So every connection, even one
-    /// accepted in a rush, has a fair chance to send its request before it
-    /// is asked to give way.
-    fn wait_for_request(&mut self, shared: &Shared) -> bool {
-        if !self.reader.is_empty() {
-            return true; // A pipelined request is already here.
-        }
-        let give_up = Instant::now() + IDLE_TIMEOUT;
-        loop {
-            let left = give_up.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            match self.read_more(left.min(IDLE_SLICE)) {
-                Ok(0) => return false,
-                Ok(_) => return true,
-                Err(err) if is_timeout(&err) => {
-                    if shared.shutdown.requested() || shared.load.crowded() {
-                        return false;
-                    }
-                }
-                Err(_) => return false,
-            }
-        }
-    }
-    // ANCHOR_END: wait_for_request
+    // ANCHOR_END: written
 
     // ANCHOR: read_request
-    /// Reads one whole request, starting with what the reader already
-    /// holds: the head within [`HEAD_TIMEOUT`], then the body within
-    /// [`BODY_TIMEOUT`].
-    fn read_request(&mut self) -> Result<Request, ReadFailure> {
-        let mut deadline = Instant::now() + HEAD_TIMEOUT;
-        let mut reading_body = false;
-        loop {
-            match self.reader.poll().map_err(ReadFailure::Answer)? {
-                Progress::Done(request) => return Ok(request),
-                Progress::NeedHead => {}
-                Progress::NeedBody { send_continue } => {
-                    if !reading_body {
-                        reading_body = true;
-                        deadline = Instant::now() + BODY_TIMEOUT;
-                    }
-                    // The client waits for a go-ahead before it sends
-                    // the body: say "go on" (RFC 9110, section 10.1.1).
-                    if send_continue {
-                        self.stream
-                            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
-                            .map_err(|_| ReadFailure::Gone)?;
-                    }
-                }
+    /// One step towards the next request: use the bytes the reader holds,
+    /// or read more. Returns what to tell the event loop, or `None` to go
+    /// round again.
+    fn read_request(&mut self, shared: &Shared, now: Instant) -> Option<Next> {
+        let idle = matches!(self.phase, Phase::Idle { .. });
+        if idle && shared.shutdown.requested() && self.reader.is_empty() {
+            return Some(Next::Close); // No request started: nobody loses.
+        }
+        if !self.reader.is_empty() {
+            if idle {
+                self.started = now;
+                self.phase = Phase::Reading {
+                    until: now + HEAD_TIMEOUT,
+                    body: false,
+                };
             }
-            self.read_before(deadline)?;
+            match self.reader.poll() {
+                Err(err) => {
+                    self.refuse(&err, shared);
+                    return None;
+                }
+                Ok(Progress::Done(request)) => return self.handle(request, shared),
+                Ok(Progress::NeedBody { send_continue }) => self.body_started(send_continue, now),
+                Ok(Progress::NeedHead) => {}
+            }
+        }
+        if !self.readable {
+            return Some(Next::Wait);
+        }
+        match self.read_some() {
+            Ok(0) if self.reader.is_empty() => Some(Next::Close), // Left between requests.
+            Ok(0) => {
+                self.refuse(&RequestError::Incomplete, shared);
+                None
+            }
+            Ok(_) => None,
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                self.readable = false;
+                Some(Next::Wait)
+            }
+            Err(_) => Some(Next::Close),
         }
     }
     // ANCHOR_END: read_request
 
-    /// One read, giving up at `deadline`. The client closing mid-request
-    /// is a 400; the deadline passing is a 408.
-    fn read_before(&mut self, deadline: Instant) -> Result<(), ReadFailure> {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(ReadFailure::Answer(RequestError::TimedOut));
+    // ANCHOR: body_started
+    /// The head is in and the body is not. The body gets a deadline of its
+    /// own, and a client that asked for `Expect: 100-continue` is waiting
+    /// for our go-ahead before it sends it (RFC 9110, section 10.1.1).
+    fn body_started(&mut self, send_continue: bool, now: Instant) {
+        if let Phase::Reading { body: false, .. } = self.phase {
+            self.phase = Phase::Reading {
+                until: now + BODY_TIMEOUT,
+                body: true,
+            };
         }
-        match self.read_more(left) {
-            Ok(0) => Err(ReadFailure::Answer(RequestError::Incomplete)),
-            Ok(_) => Ok(()),
-            Err(err) if is_timeout(&err) => Err(ReadFailure::Answer(RequestError::TimedOut)),
-            Err(_) => Err(ReadFailure::Gone),
-        }
-    }
-
-    /// Hands whatever arrives within `timeout` to the reader.
-    fn read_more(&mut self, timeout: Duration) -> io::Result<usize> {
-        self.set_read_timeout(timeout)?;
-        let mut chunk = [0u8; 8 * 1024];
-        loop {
-            match self.stream.read(&mut chunk) {
-                Ok(n) => {
-                    self.reader.feed(&chunk[..n]);
-                    return Ok(n);
-                }
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                Err(err) => return Err(err),
-            }
+        if send_continue {
+            self.out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
         }
     }
+    // ANCHOR_END: body_started
 
-    // ANCHOR: set_read_timeout
-    /// Sets the socket's read timeout, unless it already is `timeout`.
+    // ANCHOR: handle
+    /// A whole request: answer it here, or send it to a worker thread.
     ///
-    /// Each wait for a request reads in slices of [`IDLE_SLICE`], so
-    /// nearly every read asks for the timeout the last one had; setting it
-    /// again anyway cost a `setsockopt` system call per request. Deadlines
-    /// that shrink (a head, a body) still set it each time: a longer
-    /// timeout than the time left would let a client overstay.
-    fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
-        if self.read_timeout != Some(timeout) {
-            self.stream.set_read_timeout(Some(timeout))?;
-            self.read_timeout = Some(timeout);
+    /// Answering here is faster: no hand-over, no thread to wake. But
+    /// while a handler runs, this event loop serves nobody else, so only a
+    /// handler that never waits may run here (see `router::may_wait`).
+    fn handle(&mut self, request: Request, shared: &Shared) -> Option<Next> {
+        if router::may_wait(&request) {
+            self.phase = Phase::Handling;
+            return Some(Next::Handle(request));
         }
-        Ok(())
+        let response = route_or_500(&request, &shared.app);
+        self.answer(&request, response, shared);
+        None
     }
-    // ANCHOR_END: set_read_timeout
+    // ANCHOR_END: handle
 
-    /// Writes `response` (only its head, with `head_only`) and logs it.
-    /// Returns `false` if writing failed.
-    fn send(
+    // ANCHOR: answer
+    /// Queues the answer to `request` and logs it. The event loop calls
+    /// this when a worker is done; [`advance`](Self::advance) writes it.
+    pub fn answer(&mut self, request: &Request, response: Response, shared: &Shared) {
+        let response = shared.app.policy.decorate(response);
+        let keep_alive = request.keep_alive() && !shared.shutdown.requested();
+        // Whatever we answer to a HEAD, even a 405, has no body (RFC 9110,
+        // section 9.3.2): the client will not read one, and on a kept-open
+        // connection it would be read as the start of the next answer.
+        let head_only = request.method == "HEAD";
+        self.queue(&response, keep_alive, head_only, request.line(), shared);
+    }
+    // ANCHOR_END: answer
+
+    /// Answers a request that could not be read (or served), then closes:
+    /// after a broken request we cannot know where the next would start.
+    pub fn refuse(&mut self, err: &RequestError, shared: &Shared) {
+        let response = shared
+            .app
+            .policy
+            .decorate(Response::error(err.status(), err.message()));
+        self.queue(&response, false, false, "-", shared);
+    }
+
+    /// Answers 503: no worker thread is free, and none may start.
+    pub fn busy(&mut self, request: &Request, shared: &Shared) {
+        let response = Response::error(503, "the server is busy; try again in a second")
+            .with_header("Retry-After", "1");
+        self.queue(&response, false, false, request.line(), shared);
+    }
+
+    /// Puts `response` (only its head, with `head_only`) in the outgoing
+    /// buffer, and logs it.
+    fn queue(
         &mut self,
         response: &Response,
         keep_alive: bool,
         head_only: bool,
-        line: impl Display,
-        started: Instant,
+        line: impl std::fmt::Display,
         shared: &Shared,
-    ) -> bool {
-        let mut bytes = Response::resolve(response, keep_alive);
+    ) {
+        let start = self.out.len();
+        self.out
+            .extend_from_slice(&Response::resolve(response, keep_alive));
         if head_only {
             // The body comes last; the headers, Content-Length included,
             // stay as they are.
-            bytes.truncate(bytes.len() - response.body.len());
+            self.out.truncate(self.out.len() - response.body.len());
         }
-        let written = self.stream.write_all(&bytes);
         // One access-log line per request: who, what, how it went, how
         // long. The log's own thread writes it, with others (access_log.rs).
         shared.log.record(
             self.peer,
             line,
             response.status,
-            bytes.len(),
-            started.elapsed(),
+            self.out.len() - start,
+            self.started.elapsed(),
         );
-        written.is_ok()
+        self.phase = Phase::Writing {
+            until: Instant::now() + WRITE_TIMEOUT,
+            close: !keep_alive,
+        };
     }
 
-    /// Hangs up without destroying the last answer, as on day 2: stop
-    /// sending, then discard what the client still sends, briefly.
-    fn close_gracefully(mut self) {
-        if self.stream.shutdown(Shutdown::Write).is_err() {
-            return;
-        }
-        let deadline = Instant::now() + Duration::from_secs(1);
-        let mut discarded = 0;
-        let mut sink = [0u8; 8 * 1024];
-        while discarded < 2 * 1024 * 1024 {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() || self.set_read_timeout(left).is_err() {
-                return;
+    // ANCHOR: deadline
+    /// Called by the event loop every so often: whatever phase has
+    /// overstayed its deadline ends here.
+    pub fn check_deadline(&mut self, now: Instant, shared: &Shared) -> Next {
+        match self.phase {
+            Phase::Idle { until } if now >= until => Next::Close,
+            // The server is stopping: `read_request` closes the
+            // connection, unless a request has just begun to arrive.
+            Phase::Idle { .. } if shared.shutdown.requested() => self.advance(shared),
+            Phase::Reading { until, .. } if now >= until => {
+                self.refuse(&RequestError::TimedOut, shared);
+                self.advance(shared)
             }
-            match self.stream.read(&mut sink) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => discarded += n,
+            Phase::Writing { until, .. } | Phase::Lingering { until, .. } if now >= until => {
+                Next::Close
+            }
+            _ => Next::Wait,
+        }
+    }
+    // ANCHOR_END: deadline
+
+    /// Writes as much of `out` as the socket takes. Returns `false` if the
+    /// connection failed.
+    fn flush(&mut self) -> bool {
+        while self.sent < self.out.len() {
+            match self.stream.write(&self.out[self.sent..]) {
+                Ok(0) => return false,
+                Ok(n) => self.sent += n,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return true,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+
+    // ANCHOR: read_some
+    /// One read, handed to the reader. A read that does not fill the
+    /// buffer emptied the socket: no need to read again until the event
+    /// loop reports news, which saves a system call per request.
+    fn read_some(&mut self) -> io::Result<usize> {
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            match self.stream.read(&mut chunk) {
+                Ok(n) => {
+                    self.reader.feed(&chunk[..n]);
+                    if n < chunk.len() {
+                        self.readable = false;
+                    }
+                    return Ok(n);
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => return Err(err),
             }
         }
     }
+    // ANCHOR_END: read_some
+
+    // ANCHOR: linger
+    /// Hangs up without destroying the last answer, as on day 2: our side
+    /// is shut, and we read and discard what the client still sends, until
+    /// it closes too, [`LINGER_TIMEOUT`] passes, or [`LINGER_LIMIT`] bytes
+    /// have been thrown away. Closing a socket with unread bytes in it
+    /// makes the system send a reset, and a reset can destroy an answer
+    /// the client has not read yet.
+    fn linger(&mut self) -> Next {
+        let Phase::Lingering { until, discarded } = &mut self.phase else {
+            return Next::Wait;
+        };
+        let mut sink = [0u8; 16 * 1024];
+        loop {
+            match self.stream.read(&mut sink) {
+                Ok(0) => return Next::Close,
+                Ok(n) => {
+                    *discarded += n;
+                    if *discarded >= LINGER_LIMIT || Instant::now() >= *until {
+                        return Next::Close;
+                    }
+                }
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Next::Wait,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return Next::Close,
+            }
+        }
+    }
+    // ANCHOR_END: linger
 }
 
-/// What a read timeout looks like: `WouldBlock` on Unix, `TimedOut` on
-/// Windows.
-fn is_timeout(err: &io::Error) -> bool {
-    matches!(
-        err.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
+/// Runs the router, turning a panic into a 500, as on day 4.
+pub fn route_or_500(request: &Request, app: &App) -> Response {
+    panic::catch_unwind(AssertUnwindSafe(|| router::route(request, app)))
+        .unwrap_or_else(|_| Response::error(500, "the handler panicked; see the server log"))
 }

@@ -33,6 +33,7 @@ pub mod chunked;
 pub mod cli;
 pub mod connection;
 pub mod date;
+pub mod event_loop;
 pub mod origin;
 pub mod reader;
 pub mod request;

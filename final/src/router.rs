@@ -117,6 +117,22 @@ pub fn route(request: &Request, app: &App) -> Response {
 }
 // ANCHOR_END: dispatch
 
+// ANCHOR: may_wait
+/// Whether answering `request` may make its thread wait: for the disk
+/// (a change to the to-dos is answered only once its log record is
+/// synced), or on purpose (`/sleep`). Such requests are answered on a
+/// worker thread; all others on the event loop, where a wait would hold
+/// up every connection the loop serves.
+///
+/// The rule goes by method and path, not by what a handler happens to
+/// do today: any method that may change something counts as waiting, so
+/// that a new handler cannot stall the event loop by mistake.
+pub fn may_wait(request: &Request) -> bool {
+    let reads_only = matches!(request.method.as_str(), "GET" | "HEAD" | "OPTIONS");
+    !reads_only || Resource::of(&request.path) == Some(Resource::Sleep)
+}
+// ANCHOR_END: may_wait
+
 // ANCHOR: base_url
 /// `http://HOST`, where HOST is what the client used to reach us (its
 /// `Host` header, or the host in an absolute-form target), so that the

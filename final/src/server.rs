@@ -1,14 +1,17 @@
-//! The accept loop: hand each connection to the pool, or refuse it with 503
-//! when the pool is full, until shutdown.
+//! The accept loop: hand each connection to an event loop, or refuse it
+//! with 503 when the server is full, until shutdown.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
 use crate::access_log::AccessLog;
-use crate::connection::{self, Shared};
+use crate::connection::Shared;
+use crate::event_loop::{LoopHandle, Message};
 use crate::response::Response;
 use crate::router::App;
 use crate::shutdown::Shutdown;
@@ -40,33 +43,59 @@ pub fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
 }
 // ANCHOR_END: listen
 
+// ANCHOR: limits
+/// The most connections served at once. Each costs a file descriptor and
+/// a few kilobytes; beyond this many, a new client gets 503 at once
+/// rather than a slow server for everyone.
+pub const MAX_CONNECTIONS: usize = 10_000;
+// ANCHOR_END: limits
+
 // ANCHOR: run
-/// Serves `listener` with at most `max_threads` threads until `shutdown`
-/// is requested, then waits for the connections in flight to finish.
+/// Serves `listener` until `shutdown` is requested, then waits for the
+/// connections in flight to finish.
+///
+/// One event loop per processor core does the reading and writing for
+/// every connection; `max_threads` worker threads answer the requests
+/// that may wait (see `router::may_wait`).
 ///
 /// Taking a listener that is already bound (rather than an address) lets
 /// `main` print the real port before serving, and lets tests bind port 0.
 pub fn run(listener: TcpListener, app: App, max_threads: usize, shutdown: Shutdown) {
-    // As many connections may wait for a thread as there are threads.
-    let mut pool = ThreadPool::new(max_threads, max_threads);
+    // As many requests may wait for a worker as there are workers.
+    let workers = Arc::new(Mutex::new(ThreadPool::new(max_threads, max_threads)));
     let log = AccessLog::start();
     let shared = Arc::new(Shared {
         app,
-        load: pool.load(),
         shutdown: shutdown.clone(),
         log: log.handle(),
     });
+    let open = Arc::new(AtomicUsize::new(0));
+    let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    let loops: io::Result<Vec<LoopHandle>> = (0..cores)
+        .map(|id| {
+            let (shared, workers) = (Arc::clone(&shared), Arc::clone(&workers));
+            LoopHandle::start(id, shared, workers, Arc::clone(&open))
+        })
+        .collect();
+    let loops = match loops {
+        Ok(loops) => loops,
+        Err(err) => {
+            eprintln!("error: cannot start the event loops: {err}");
+            return;
+        }
+    };
     // ANCHOR_END: run
 
     // ANCHOR: accept_loop
-    for stream in listener.incoming() {
+    // Each new connection goes to the next loop in turn.
+    for (stream, event_loop) in listener.incoming().zip(loops.iter().cycle()) {
         if shutdown.requested() {
             break;
         }
         match stream {
-            Ok(stream) if pool.has_room() => {
-                let shared = Arc::clone(&shared);
-                pool.execute(move || connection::serve(stream, &shared));
+            Ok(stream) if open.load(Ordering::SeqCst) < MAX_CONNECTIONS => {
+                open.fetch_add(1, Ordering::SeqCst);
+                event_loop.send(Message::Connect(stream));
             }
             Ok(stream) => refuse(stream),
             Err(err) => {
@@ -84,7 +113,8 @@ pub fn run(listener: TcpListener, app: App, max_threads: usize, shutdown: Shutdo
     // will never accept them.
     drop(listener);
     eprintln!("Stopped accepting; waiting for connections in flight.");
-    drop(pool); // `Drop` closes the queue and joins every worker.
+    drop(loops); // Each loop finishes its connections, then stops.
+    drop(workers); // The last handle: closes the queue, joins the workers.
     drop(log); // Every connection is done: write the last lines.
     // ANCHOR_END: after_loop
 }

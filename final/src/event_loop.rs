@@ -1,0 +1,320 @@
+//! The event loop: one thread, many connections.
+//!
+//! The standard library can wait on one socket at a time, so days 1 to 4
+//! gave every connection a thread to wait in. Measured against axum, that
+//! was what held the server back: at 64 connections and more, half of the
+//! time went to the kernel switching between threads, and past a few
+//! thousand threads, connections went unserved (see the benchmarks
+//! chapter). The operating system can do better: `epoll` on Linux,
+//! `kqueue` on macOS and the BSDs, and IOCP on Windows each take a whole
+//! set of sockets and report which of them have news. mio is the small,
+//! well-kept crate over all three that tokio is built on; we use it
+//! directly, with no async runtime.
+//!
+//! Each loop owns some of the connections. It waits until one of them has
+//! news (or a worker has finished an answer, or it is time to check the
+//! deadlines), lets each connection [`advance`](Connection::advance) as
+//! far as it can without waiting, and waits again:
+//!
+//! ```text
+//!  accept ──▶ inbox ──▶ ┌ event loop 0 ┐ ◀── news on any of its sockets
+//!                       │  connection 0 │
+//!   worker ── answer ─▶ │  connection 1 │ ── requests that may wait ──▶ workers
+//!                       │  …            │
+//!                       └───────────────┘
+//! ```
+
+use std::io;
+use std::mem;
+use std::net::TcpStream as StdTcpStream;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use crate::connection::{self, Connection, Next, Shared};
+use crate::request::Request;
+use crate::response::Response;
+use crate::thread_pool::ThreadPool;
+
+/// How often a loop looks for connections past their deadlines. The
+/// deadlines are seconds long, so a tenth of a second late is close
+/// enough, and a loop with nothing to do wakes ten times a second.
+pub const SWEEP_EVERY: Duration = Duration::from_millis(100);
+
+/// The token the [`Waker`] reports with; connections use their slot
+/// numbers, which never get this large.
+const WAKER: Token = Token(usize::MAX);
+
+// ANCHOR: message
+/// What other threads tell an event loop.
+pub enum Message {
+    /// A new connection, from the accept loop.
+    Connect(StdTcpStream),
+    /// A worker's answer to the request of the connection in slot `key`.
+    Answer {
+        key: usize,
+        request: Request,
+        response: Response,
+    },
+    /// No more connections will come: finish the ones you have, then stop.
+    Stop,
+}
+// ANCHOR_END: message
+
+// ANCHOR: inbox
+/// Messages for one loop, and the [`Waker`] that interrupts its wait.
+pub struct Inbox {
+    messages: Mutex<Vec<Message>>,
+    waker: Waker,
+}
+
+impl Inbox {
+    /// Leaves `message` for the loop, and wakes it if it was not already
+    /// woken: a loop that has not yet taken the earlier messages will take
+    /// this one with them.
+    pub fn send(&self, message: Message) {
+        let mut messages = self.messages.lock().unwrap_or_else(PoisonError::into_inner);
+        let was_empty = messages.is_empty();
+        messages.push(message);
+        drop(messages);
+        if was_empty && let Err(err) = self.waker.wake() {
+            eprintln!("event loop: cannot wake the loop: {err}");
+        }
+    }
+
+    fn take(&self) -> Vec<Message> {
+        mem::take(&mut *self.messages.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+// ANCHOR_END: inbox
+
+/// A running event loop, as the accept loop sees it.
+pub struct LoopHandle {
+    inbox: Arc<Inbox>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl LoopHandle {
+    /// Starts loop number `id`. Requests that may wait go to `workers`;
+    /// `open` counts the connections of all loops together.
+    pub fn start(
+        id: usize,
+        shared: Arc<Shared>,
+        workers: Arc<Mutex<ThreadPool>>,
+        open: Arc<AtomicUsize>,
+    ) -> io::Result<LoopHandle> {
+        let poll = Poll::new()?;
+        let inbox = Arc::new(Inbox {
+            messages: Mutex::new(Vec::new()),
+            waker: Waker::new(poll.registry(), WAKER)?,
+        });
+        let event_loop = EventLoop {
+            poll,
+            inbox: Arc::clone(&inbox),
+            slots: Vec::new(),
+            free: Vec::new(),
+            shared,
+            workers,
+            open,
+            stopping: false,
+        };
+        let thread = thread::Builder::new()
+            .name(format!("event-loop-{id}"))
+            .spawn(move || event_loop.run())?;
+        Ok(LoopHandle {
+            inbox,
+            thread: Some(thread),
+        })
+    }
+
+    pub fn send(&self, message: Message) {
+        self.inbox.send(message);
+    }
+}
+
+impl Drop for LoopHandle {
+    /// Tells the loop to stop, and waits until its connections are done.
+    /// Every phase but `Handling` has a deadline, and handlers are
+    /// bounded, so the wait is too.
+    fn drop(&mut self) {
+        self.inbox.send(Message::Stop);
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            eprintln!("an event loop panicked");
+        }
+    }
+}
+
+// ANCHOR: event_loop
+/// One loop's state: its connections, each in a numbered slot.
+struct EventLoop {
+    poll: Poll,
+    inbox: Arc<Inbox>,
+    /// Connections by slot number, which is also their [`Token`]. A slot
+    /// is reused only after its connection closed, and a connection whose
+    /// request is with a worker never closes before the answer is back,
+    /// so an answer always finds the connection that asked.
+    slots: Vec<Option<Connection>>,
+    /// Empty slots, to reuse before growing `slots`.
+    free: Vec<usize>,
+    shared: Arc<Shared>,
+    workers: Arc<Mutex<ThreadPool>>,
+    open: Arc<AtomicUsize>,
+    /// Whether [`Message::Stop`] has come.
+    stopping: bool,
+}
+// ANCHOR_END: event_loop
+
+impl EventLoop {
+    // ANCHOR: run
+    fn run(mut self) {
+        let mut events = Events::with_capacity(1024);
+        let mut next_sweep = Instant::now() + SWEEP_EVERY;
+        loop {
+            let timeout = next_sweep.saturating_duration_since(Instant::now());
+            if let Err(err) = self.poll.poll(&mut events, Some(timeout))
+                && err.kind() != io::ErrorKind::Interrupted
+            {
+                // Not seen in practice; if waiting itself fails, the loop
+                // cannot serve anyone, and closing is the honest answer.
+                eprintln!("event loop: waiting failed, closing its connections: {err}");
+                break;
+            }
+            for event in &events {
+                let key = event.token().0;
+                if event.token() == WAKER {
+                    continue; // The inbox, below.
+                }
+                if event.is_readable() || event.is_read_closed() || event.is_error() {
+                    if let Some(Some(connection)) = self.slots.get_mut(key) {
+                        connection.mark_readable();
+                    }
+                }
+                self.drive(key, Connection::advance);
+            }
+            for message in self.inbox.take() {
+                self.receive(message);
+            }
+            let now = Instant::now();
+            if now >= next_sweep || self.shared.shutdown.requested() {
+                for key in 0..self.slots.len() {
+                    self.drive(key, |connection, shared| {
+                        connection.check_deadline(now, shared)
+                    });
+                }
+                next_sweep = now + SWEEP_EVERY;
+            }
+            if self.stopping && self.free.len() == self.slots.len() {
+                break;
+            }
+        }
+    }
+    // ANCHOR_END: run
+
+    // ANCHOR: receive
+    fn receive(&mut self, message: Message) {
+        match message {
+            Message::Connect(stream) => self.connect(stream),
+            Message::Answer {
+                key,
+                request,
+                response,
+            } => self.drive(key, |connection, shared| {
+                connection.answer(&request, response, shared);
+                connection.advance(shared)
+            }),
+            Message::Stop => self.stopping = true,
+        }
+    }
+    // ANCHOR_END: receive
+
+    // ANCHOR: connect
+    /// Registers a new connection: from now on, `poll` reports its news.
+    /// Both directions are watched from the start, so that a client that
+    /// stops reading does not need a second registration later.
+    fn connect(&mut self, stream: StdTcpStream) {
+        let peer = match stream.set_nonblocking(true).and(stream.peer_addr()) {
+            Ok(peer) => peer,
+            Err(_) => {
+                // Gone before we could look at it.
+                self.open.fetch_sub(1, Ordering::SeqCst);
+                return;
+            }
+        };
+        let key = self.free.pop().unwrap_or(self.slots.len());
+        let mut connection = Connection::new(TcpStream::from_std(stream), peer, Instant::now());
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        if let Err(err) = self
+            .poll
+            .registry()
+            .register(connection.stream(), Token(key), interest)
+        {
+            eprintln!("event loop: cannot watch a new connection: {err}");
+            self.free.push(key);
+            self.open.fetch_sub(1, Ordering::SeqCst);
+            return;
+        }
+        match self.slots.get_mut(key) {
+            Some(slot) => *slot = Some(connection),
+            None => self.slots.push(Some(connection)),
+        }
+        self.drive(key, Connection::advance);
+    }
+    // ANCHOR_END: connect
+
+    // ANCHOR: drive
+    /// Lets the connection in slot `key` do `step`, then carries out what
+    /// it asks for.
+    fn drive(&mut self, key: usize, step: impl FnOnce(&mut Connection, &Shared) -> Next) {
+        let Some(Some(connection)) = self.slots.get_mut(key) else {
+            return; // Closed already: an event can outlive its connection.
+        };
+        match step(connection, &self.shared) {
+            Next::Wait => {}
+            Next::Handle(request) => self.hand_over(key, request),
+            Next::Close => self.close(key),
+        }
+    }
+    // ANCHOR_END: drive
+
+    // ANCHOR: hand_over
+    /// Sends a request that may wait to a worker thread, which answers it
+    /// and posts the answer back to this loop's inbox. With every worker
+    /// busy and the queue full, the answer is 503, at once.
+    fn hand_over(&mut self, key: usize, request: Request) {
+        let mut workers = self.workers.lock().unwrap_or_else(PoisonError::into_inner);
+        if !workers.has_room() {
+            drop(workers);
+            return self.drive(key, |connection, shared| {
+                connection.busy(&request, shared);
+                connection.advance(shared)
+            });
+        }
+        let shared = Arc::clone(&self.shared);
+        let inbox = Arc::clone(&self.inbox);
+        workers.execute(move || {
+            let response = connection::route_or_500(&request, &shared.app);
+            inbox.send(Message::Answer {
+                key,
+                request,
+                response,
+            });
+        });
+    }
+    // ANCHOR_END: hand_over
+
+    fn close(&mut self, key: usize) {
+        if let Some(mut connection) = self.slots.get_mut(key).and_then(Option::take) {
+            // Closing the socket would stop its events anyway; saying so
+            // first is what mio asks for, and portable.
+            let _ = self.poll.registry().deregister(connection.stream());
+            self.free.push(key);
+            self.open.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
