@@ -7,17 +7,16 @@
 use std::path::PathBuf;
 
 // ANCHOR: default_threads
-/// The default ceiling on threads. Each waiting connection holds one, so
-/// this is also how many connections are served at once; beyond it they
-/// queue, and idle connections give way.
+/// The default number of worker threads: how many requests that may wait
+/// (changes to the to-dos, which wait for the disk, and `/sleep`) are
+/// answered at once. As many more may queue; beyond that, 503.
 ///
-/// It was 512, and at 2,048 connections the benchmark counted hundreds of
-/// errors (503s and dropped connections) and 0.38 of axum's rate: past the
-/// ceiling, connections take turns by closing and reconnecting. 4,096 threads on 256 KiB stacks
-/// (see `thread_pool::WORKER_STACK`) reserve 1 GiB of address space, and
-/// the 2,048-connection point peaked well under 64 MiB resident (see the
-/// benchmark chapter).
-pub const DEFAULT_THREADS: usize = 4096;
+/// Connections no longer need a thread each (the event loops serve them
+/// all), so this is not a limit on clients. 512 is generous for a disk
+/// that syncs in milliseconds, and with 256 KiB stacks (see
+/// `thread_pool::WORKER_STACK`) reserves 128 MiB of address space, most
+/// of it never touched.
+pub const DEFAULT_THREADS: usize = 512;
 // ANCHOR_END: default_threads
 
 pub const USAGE: &str = "\
@@ -26,7 +25,8 @@ usage: final [--port PORT] [--threads N] [--data FILE] [--cors ORIGIN]
 
   --port PORT        listen on 127.0.0.1:PORT (default: $PORT, or 5000;
                      0 picks a free port)
-  --threads N        serve at most N connections at once (default: 4096)
+  --threads N        answer at most N requests that wait (writes, /sleep)
+                     at once (default: 512)
   --data FILE        keep the to-dos in FILE (default: in memory only)
   --cors ORIGIN      let web pages at ORIGIN (such as http://localhost:8080,
                      or * for any page at all) use the API; by default only

@@ -54,14 +54,18 @@ const WAKER: Token = Token(usize::MAX);
 pub enum Message {
     /// A new connection, from the accept loop.
     Connect(StdTcpStream),
-    /// A worker's answer to the request of the connection in slot `key`.
-    Answer {
-        key: usize,
-        request: Request,
-        response: Response,
-    },
+    /// A worker's answer (boxed: a request and a response are large, and
+    /// every message would otherwise take their size).
+    Answer(Box<Answer>),
     /// No more connections will come: finish the ones you have, then stop.
     Stop,
+}
+
+/// The answer to the request of the connection in slot `key`.
+pub struct Answer {
+    key: usize,
+    request: Request,
+    response: Response,
 }
 // ANCHOR_END: message
 
@@ -190,10 +194,9 @@ impl EventLoop {
                 if event.token() == WAKER {
                     continue; // The inbox, below.
                 }
-                if event.is_readable() || event.is_read_closed() || event.is_error() {
-                    if let Some(Some(connection)) = self.slots.get_mut(key) {
-                        connection.mark_readable();
-                    }
+                let news = event.is_readable() || event.is_read_closed() || event.is_error();
+                if news && let Some(Some(connection)) = self.slots.get_mut(key) {
+                    connection.mark_readable();
                 }
                 self.drive(key, Connection::advance);
             }
@@ -220,14 +223,17 @@ impl EventLoop {
     fn receive(&mut self, message: Message) {
         match message {
             Message::Connect(stream) => self.connect(stream),
-            Message::Answer {
-                key,
-                request,
-                response,
-            } => self.drive(key, |connection, shared| {
-                connection.answer(&request, response, shared);
-                connection.advance(shared)
-            }),
+            Message::Answer(answer) => {
+                let Answer {
+                    key,
+                    request,
+                    response,
+                } = *answer;
+                self.drive(key, |connection, shared| {
+                    connection.answer(&request, response, shared);
+                    connection.advance(shared)
+                });
+            }
             Message::Stop => self.stopping = true,
         }
     }
@@ -299,11 +305,11 @@ impl EventLoop {
         let inbox = Arc::clone(&self.inbox);
         workers.execute(move || {
             let response = connection::route_or_500(&request, &shared.app);
-            inbox.send(Message::Answer {
+            inbox.send(Message::Answer(Box::new(Answer {
                 key,
                 request,
                 response,
-            });
+            })));
         });
     }
     // ANCHOR_END: hand_over

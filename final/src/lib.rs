@@ -2,12 +2,16 @@
 //! The complete to-do server: the devlog's four days, grown up.
 //!
 //! How a request travels, and where each step lives:
-//! - [`server`]: the accept loop. Hands each connection to the pool, or
-//!   answers 503 when the pool is full; stops on shutdown.
-//! - [`thread_pool`]: day 4's `ThreadPool`, now elastic: threads start on
-//!   demand up to a ceiling, with a bounded queue behind them.
-//! - [`connection`]: one connection's life: keep-alive, pipelining,
-//!   timeouts, giving way when others wait, and the access log.
+//! - [`server`]: the accept loop. Hands each connection to an event
+//!   loop, or answers 503 when the server is full; stops on shutdown.
+//! - [`event_loop`]: one thread per core, waiting on all its connections
+//!   at once (with mio), and driving each one when it has news.
+//! - [`connection`]: one connection's life as a state machine:
+//!   keep-alive, pipelining, deadlines, closing without losing the last
+//!   answer, and the access log.
+//! - [`thread_pool`]: day 4's `ThreadPool`, now elastic, for the requests
+//!   that may wait (writes wait for the disk), which an event loop must
+//!   not answer itself.
 //! - [`access_log`]: one line per answer, written in batches by a thread
 //!   of its own.
 //! - [`reader`]: bytes in, requests out, however the bytes are cut up;

@@ -186,3 +186,51 @@ fn sleep(request: &Request) -> Response {
     std::thread::sleep(Duration::from_millis(ms));
     Response::json(200, &Slept { slept_ms: ms })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reader::{Progress, RequestReader};
+
+    /// Reads one request from raw bytes.
+    fn request(raw: &[u8]) -> Request {
+        let mut reader = RequestReader::new();
+        reader.feed(raw);
+        match reader.poll() {
+            Ok(Progress::Done(request)) => request,
+            other => panic!("not a whole request: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn only_requests_that_may_wait_leave_the_event_loop() {
+        let table: &[(&[u8], bool)] = &[
+            (b"GET /hello HTTP/1.1\r\nHost: h\r\n\r\n", false),
+            (b"HEAD /todos HTTP/1.1\r\nHost: h\r\n\r\n", false),
+            (b"GET /todos/7 HTTP/1.1\r\nHost: h\r\n\r\n", false),
+            (b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", false),
+            (b"GET /app.js HTTP/1.1\r\nHost: h\r\n\r\n", false),
+            (b"GET /nowhere HTTP/1.1\r\nHost: h\r\n\r\n", false),
+            // Waits on purpose.
+            (b"GET /sleep?ms=10 HTTP/1.1\r\nHost: h\r\n\r\n", true),
+            (b"HEAD /sleep?ms=10 HTTP/1.1\r\nHost: h\r\n\r\n", true),
+            // Changes wait for the disk.
+            (
+                b"POST /todos HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n",
+                true,
+            ),
+            (
+                b"PATCH /todos/1 HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n",
+                true,
+            ),
+            (b"DELETE /todos HTTP/1.1\r\nHost: h\r\n\r\n", true),
+            // A method we do not know might change something: count it
+            // as waiting, and let a worker answer 405.
+            (b"BREW /hello HTTP/1.1\r\nHost: h\r\n\r\n", true),
+        ];
+        for (raw, waits) in table {
+            let shown = String::from_utf8_lossy(raw);
+            assert_eq!(may_wait(&request(raw)), *waits, "{shown:?}");
+        }
+    }
+}

@@ -1,32 +1,28 @@
 //! Day 4's `ThreadPool`, made elastic: threads start on demand, up to a
 //! ceiling, and the queue behind them is bounded.
 //!
-//! Day 4 had four threads and one connection per request. With keep-alive,
-//! a connection stays open between requests, and whoever holds a thread
-//! while waiting for its client's next request holds it for seconds. Four
-//! idle browsers would then starve everybody else. Without `epoll` (the
-//! standard library has no way to wait on many sockets at once), a
-//! connection that waits needs a thread that waits. So the pool grows to
-//! match the connections it serves, up to `max_threads`:
+//! The event loops (`event_loop.rs`) read and write every connection, but
+//! they must never wait, and some requests do: a change to the to-dos
+//! waits for the disk, and `/sleep` waits on purpose. Those go to this
+//! pool. A burst of them starts threads as needed, up to `max_threads`:
 //!
 //! ```text
-//!              execute(job)                    ┌── Worker 0 ── connection A
-//!  accept ──▶ [ sender ] ══ queue (bounded) ══▶├── Worker 1 ── connection B
-//!    │                                         ├── …           (started on demand)
-//!    └── no room? answer 503                   └── Worker N ── (N < max_threads)
+//!                execute(job)                   ┌── Worker 0 ── POST /todos
+//!  event loop ─▶ [ sender ] ═ queue (bounded) ═▶├── Worker 1 ── GET /sleep
+//!    │                                          ├── …           (started on demand)
+//!    └── no room? answer 503                    └── Worker N ── (N < max_threads)
 //! ```
 //!
-//! The ceiling keeps memory bounded, the alternative (`thread::spawn` per
-//! connection) does not. When every thread is busy, new connections wait in
-//! the queue, and [`Load::crowded`] tells idle connections to step aside.
-//! When the queue is full too, the accept loop answers 503 at once.
+//! The ceiling keeps memory bounded; the alternative (`thread::spawn` per
+//! request) does not. When every thread is busy, jobs wait in the queue;
+//! when the queue is full too, the event loop answers 503 at once.
 
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread;
 
-/// A job: here, always "serve this connection".
+/// A job: here, always "answer this request, and post the answer back".
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
 // ANCHOR: stack_size
@@ -44,32 +40,13 @@ pub const WORKER_STACK: usize = 256 * 1024;
 // ANCHOR_END: stack_size
 
 // ANCHOR: load
-/// How busy the pool is, shared with the workers and with every connection.
+/// How busy the pool is, shared with the workers.
 #[derive(Debug, Default)]
-pub struct Load {
+struct Load {
     /// Workers waiting for a job.
     idle: AtomicUsize,
     /// Jobs waiting for a worker.
     queued: AtomicUsize,
-    /// Whether the pool can start no more workers: it reached its
-    /// ceiling, or the system refused a thread.
-    full: AtomicBool,
-}
-
-impl Load {
-    /// Whether a job is waiting with no worker free to take it, and none
-    /// can be started for it. A connection that is only idling (between
-    /// requests, or before its first byte) should then close and give its
-    /// thread to the waiting one.
-    ///
-    /// Below the ceiling, a queued job only waits for the thread
-    /// `execute` is starting for it; giving way then would close kept-open
-    /// connections for nothing. An earlier rule did, and under a burst of
-    /// 2,048 connections it closed some before their first answer.
-    pub fn crowded(&self) -> bool {
-        self.full.load(Ordering::SeqCst)
-            && self.queued.load(Ordering::SeqCst) > self.idle.load(Ordering::SeqCst)
-    }
 }
 // ANCHOR_END: load
 
@@ -96,7 +73,7 @@ impl ThreadPool {
         assert!(max_threads > 0, "a thread pool needs at least one thread");
         // The channel itself is unbounded; `has_room` bounds it, because
         // the caller must decide what to do with a job that does not fit
-        // *before* handing it over (it still owns the connection then).
+        // *before* handing it over (it still owns the request then).
         let (sender, receiver) = mpsc::channel();
         ThreadPool {
             workers: Vec::new(),
@@ -109,17 +86,13 @@ impl ThreadPool {
     }
     // ANCHOR_END: new
 
-    /// The pool's load counters, for connections to consult.
-    pub fn load(&self) -> Arc<Load> {
-        Arc::clone(&self.load)
-    }
-
     // ANCHOR: has_room
     /// Whether [`execute`](Self::execute) would find a worker, start one, or
     /// queue the job without going over `max_queued`.
     ///
-    /// Only the accept loop submits jobs, and workers only ever empty the
-    /// queue, so the answer cannot turn from yes to no before `execute`.
+    /// The event loops share the pool behind a `Mutex`, and workers only
+    /// ever empty the queue, so while the caller holds the lock, a yes
+    /// cannot turn into a no before `execute`.
     pub fn has_room(&self) -> bool {
         let idle = self.load.idle.load(Ordering::SeqCst);
         let queued = self.load.queued.load(Ordering::SeqCst);
@@ -153,19 +126,11 @@ impl ThreadPool {
     fn start_worker(&mut self) {
         let id = self.workers.len();
         match Worker::new(id, Arc::clone(&self.receiver), Arc::clone(&self.load)) {
-            Ok(worker) => {
-                self.workers.push(worker);
-                let full = self.workers.len() == self.max_threads;
-                self.load.full.store(full, Ordering::SeqCst);
-            }
+            Ok(worker) => self.workers.push(worker),
             // The system refused another thread (out of memory, or a
-            // process limit). The job still queues; busy workers will get
-            // to it, and idle connections now give way. Carrying on beats
-            // crashing here.
-            Err(err) => {
-                self.load.full.store(true, Ordering::SeqCst);
-                eprintln!("thread pool: cannot start worker {id}: {err}");
-            }
+            // process limit). The job still queues, and busy workers will
+            // get to it. Carrying on beats crashing here.
+            Err(err) => eprintln!("thread pool: cannot start worker {id}: {err}"),
         }
     }
 
@@ -177,9 +142,9 @@ impl ThreadPool {
 
 // ANCHOR: drop
 impl Drop for ThreadPool {
-    /// Closes the queue and waits for every worker to finish. Connections
-    /// notice the server's shutdown flag within a fraction of a second,
-    /// and every request has a deadline, so this wait is bounded.
+    /// Closes the queue and waits for every worker to finish. Every
+    /// handler's wait is bounded (a sync, or `/sleep`'s ten seconds at
+    /// most), so this wait is too.
     fn drop(&mut self) {
         drop(self.sender.take());
         for worker in &mut self.workers {
@@ -258,8 +223,9 @@ mod tests {
     ///
     /// "Running" is the state the tests mean by "busy": by then the worker
     /// has taken the job off the queue and stopped counting itself idle.
-    /// Watching `crowded` instead would also catch the moment in between,
-    /// when the job has left the queue but the worker still counts as idle.
+    /// Watching the counters instead would also catch the moment in
+    /// between, when the job has left the queue but the worker still
+    /// counts as idle.
     ///
     /// The job gives up after `PATIENCE` even if nobody releases it, so the
     /// pool's `Drop` can always join its worker, even after a failed
@@ -307,22 +273,7 @@ mod tests {
         // A fourth job finds three busy threads and the ceiling reached.
         pool.execute(|| {});
         assert_eq!(pool.threads(), 3, "the ceiling holds");
-        assert!(pool.load().crowded(), "a job is waiting for a thread");
         drop(releases);
-    }
-
-    #[test]
-    fn below_the_ceiling_a_queued_job_crowds_nobody() {
-        let mut pool = ThreadPool::new(3, 10);
-        let (started_tx, _started) = mpsc::channel();
-        let (first, release_first) = held_job(&started_tx);
-        let (second, release_second) = held_job(&started_tx);
-        pool.execute(first);
-        pool.execute(second);
-        // Whether or not the second job has reached its new thread yet,
-        // that thread is being started for it: nobody need give way.
-        assert!(!pool.load().crowded(), "the pool can still grow");
-        drop((release_first, release_second));
     }
 
     #[test]

@@ -371,6 +371,14 @@ pub static CHECKS: &[Check] = &[
         probe: Probe::Script(idle_clients_do_not_starve),
     },
     Check {
+        id: "final-sleepers-do-not-block",
+        from: Final,
+        until: None,
+        title: "while 16 requests sleep for 2 s, a GET /hello on another connection is answered within 0.5 s",
+        hint: "A handler that waits (for the disk, or in /sleep) must not run on a thread that serves other connections too: hand it to a worker thread, and answer when the worker is done.",
+        probe: Probe::Script(sleepers_do_not_block),
+    },
+    Check {
         id: "final-concurrent-creates",
         from: Final,
         until: None,
@@ -912,6 +920,43 @@ fn idle_clients_do_not_starve(addr: SocketAddr) -> Result<(), Failure> {
         )),
     }
 }
+
+// ANCHOR: sleepers_do_not_block
+/// How many sleeping requests [`sleepers_do_not_block`] sends: more than
+/// most machines have cores, so that a server running handlers on its
+/// event loops has a sleeper on every loop.
+const SLEEPERS: usize = 16;
+
+fn sleepers_do_not_block(addr: SocketAddr) -> Result<(), Failure> {
+    const SLEEP: &[u8] = b"GET /sleep?ms=2000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    const HELLO: &[u8] = b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    let sleepers: Vec<TcpStream> = (0..SLEEPERS)
+        .filter_map(|_| TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok())
+        .filter_map(|mut stream| stream.write_all(SLEEP).is_ok().then_some(stream))
+        .collect();
+    // The server has read every sleeper's request before the greeting is
+    // sent, so that the greeting really is asked while they sleep (where
+    // the suite cannot tell, a pause stands in).
+    let read = sleepers
+        .iter()
+        .filter(|stream| crate::receive_queue::wait_until_read(stream))
+        .count();
+    if read < sleepers.len() {
+        thread::sleep(Duration::from_millis(200));
+    }
+    let wait = Duration::from_millis(500);
+    let reply = Exchange::new(HELLO).waiting(wait).run(addr);
+    drop(sleepers);
+    match &reply {
+        Reply::Response(response) if response.status == 200 => Ok(()),
+        _ => Err(failed_reply(
+            format!("an answer within 0.5 s while {SLEEPERS} requests sleep"),
+            HELLO,
+            &reply,
+        )),
+    }
+}
+// ANCHOR_END: sleepers_do_not_block
 
 fn concurrent_creates(addr: SocketAddr) -> Result<(), Failure> {
     const CLIENTS: usize = 8;
