@@ -1,7 +1,7 @@
-//! The command line: `--port`, `--threads`, `--data`, `--cors`,
-//! `--allow-host`, `--help`.
+//! The command line: `--port`, `--threads`, `--connections`, `--data`,
+//! `--cors`, `--allow-host`, `--help`.
 //!
-//! Six flags do not need a parsing crate; `clap` would give colours and
+//! Seven flags do not need a parsing crate; `clap` would give colours and
 //! completions, at the price of a dependency larger than this server.
 
 use std::path::PathBuf;
@@ -17,16 +17,26 @@ use std::path::PathBuf;
 /// `thread_pool::WORKER_STACK`) reserves 128 MiB of address space, most
 /// of it never touched.
 pub const DEFAULT_THREADS: usize = 512;
+
+/// The default number of connections served at once. Each costs a file
+/// descriptor and a few kilobytes; past this many, a new client gets 503
+/// at once, rather than a server slow for everyone. Most systems limit a
+/// process to fewer open files than this (1,024 is a common default, see
+/// `ulimit -n`); the server then waits for a connection to close before
+/// it accepts the next.
+pub const DEFAULT_CONNECTIONS: usize = 10_000;
 // ANCHOR_END: default_threads
 
 pub const USAGE: &str = "\
-usage: final [--port PORT] [--threads N] [--data FILE] [--cors ORIGIN]
-             [--allow-host NAME]...
+usage: final [--port PORT] [--threads N] [--connections N] [--data FILE]
+             [--cors ORIGIN] [--allow-host NAME]...
 
   --port PORT        listen on 127.0.0.1:PORT (default: $PORT, or 5000;
                      0 picks a free port)
   --threads N        answer at most N requests that wait (writes, /sleep)
                      at once (default: 512)
+  --connections N    serve at most N connections at once; answer 503 to
+                     the next (default: 10000)
   --data FILE        keep the to-dos in FILE (default: in memory only)
   --cors ORIGIN      let web pages at ORIGIN (such as http://localhost:8080,
                      or * for any page at all) use the API; by default only
@@ -40,6 +50,7 @@ usage: final [--port PORT] [--threads N] [--data FILE] [--cors ORIGIN]
 pub struct Config {
     pub port: u16,
     pub threads: usize,
+    pub connections: usize,
     pub data: Option<PathBuf>,
     /// The origin CORS lets in, or `*`; `None` for no CORS headers.
     pub cors: Option<String>,
@@ -63,6 +74,7 @@ pub fn parse(
 ) -> Result<Command, String> {
     let mut port = None;
     let mut threads = DEFAULT_THREADS;
+    let mut connections = DEFAULT_CONNECTIONS;
     let mut data = None;
     let mut cors = None;
     let mut allow_hosts = Vec::new();
@@ -72,13 +84,18 @@ pub fn parse(
         match arg.as_str() {
             "--help" | "-h" => return Ok(Command::Help),
             "--port" => port = Some(parse_port(&value("--port")?)?),
-            "--threads" => threads = parse_threads(&value("--threads")?)?,
+            "--threads" => threads = parse_count("--threads", &value("--threads")?)?,
+            "--connections" => {
+                connections = parse_count("--connections", &value("--connections")?)?;
+            }
             "--data" => data = Some(PathBuf::from(value("--data")?)),
             "--cors" => cors = Some(parse_origin(&value("--cors")?)?),
             "--allow-host" => allow_hosts.push(parse_host_name(&value("--allow-host")?)?),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
+    // ANCHOR_END: parse
+    // The flag wins over `PORT`, and `PORT` over the default.
     let port = match (port, port_env) {
         (Some(port), _) => port,
         (None, Some(text)) => parse_port(&text).map_err(|err| format!("PORT: {err}"))?,
@@ -87,18 +104,18 @@ pub fn parse(
     Ok(Command::Run(Config {
         port,
         threads,
+        connections,
         data,
         cors,
         allow_hosts,
     }))
 }
-// ANCHOR_END: parse
 
-/// A thread count: a whole number above 0.
-fn parse_threads(text: &str) -> Result<usize, String> {
+/// A count for `flag`: a whole number above 0.
+fn parse_count(flag: &str, text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
         Ok(n) if n > 0 => Ok(n),
-        _ => Err(format!("--threads must be a number above 0, not {text:?}")),
+        _ => Err(format!("{flag} must be a number above 0, not {text:?}")),
     }
 }
 
@@ -148,6 +165,7 @@ mod tests {
             Ok(Command::Run(Config {
                 port,
                 threads,
+                connections: DEFAULT_CONNECTIONS,
                 data: data.map(PathBuf::from),
                 cors: None,
                 allow_hosts: Vec::new(),
@@ -156,6 +174,7 @@ mod tests {
         let opened = Ok(Command::Run(Config {
             port: 5000,
             threads: DEFAULT_THREADS,
+            connections: DEFAULT_CONNECTIONS,
             data: None,
             cors: Some("*".into()),
             allow_hosts: vec!["todo.test".into(), "[::1]".into()],
@@ -168,6 +187,18 @@ mod tests {
                 "--threads 8 --data todos.json",
                 None,
                 run(5000, 8, Some("todos.json")),
+            ),
+            (
+                "--connections 3",
+                None,
+                Ok(Command::Run(Config {
+                    port: 5000,
+                    threads: DEFAULT_THREADS,
+                    connections: 3,
+                    data: None,
+                    cors: None,
+                    allow_hosts: Vec::new(),
+                })),
             ),
             ("--help", None, Ok(Command::Help)),
             (
@@ -189,6 +220,11 @@ mod tests {
                 "--threads 0",
                 None,
                 Err("--threads must be a number above 0, not \"0\"".into()),
+            ),
+            (
+                "--connections none",
+                None,
+                Err("--connections must be a number above 0, not \"none\"".into()),
             ),
             ("--port", None, Err("--port needs a value".into())),
             (

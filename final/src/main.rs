@@ -73,7 +73,11 @@ fn main() -> ExitCode {
         addr,
         policy,
     };
-    server::run(listener, app, config.threads, shutdown);
+    let limits = server::Limits {
+        threads: config.threads,
+        connections: config.connections,
+    };
+    server::run(listener, app, limits, shutdown);
     println!("Stopped.");
     ExitCode::SUCCESS
     // ANCHOR_END: signals

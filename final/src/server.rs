@@ -44,10 +44,14 @@ pub fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
 // ANCHOR_END: listen
 
 // ANCHOR: limits
-/// The most connections served at once. Each costs a file descriptor and
-/// a few kilobytes; beyond this many, a new client gets 503 at once
-/// rather than a slow server for everyone.
-pub const MAX_CONNECTIONS: usize = 10_000;
+/// How much the server takes on at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Worker threads for requests that may wait (see `router::may_wait`).
+    pub threads: usize,
+    /// Connections open at once; the next client gets 503.
+    pub connections: usize,
+}
 // ANCHOR_END: limits
 
 // ANCHOR: run
@@ -55,14 +59,14 @@ pub const MAX_CONNECTIONS: usize = 10_000;
 /// connections in flight to finish.
 ///
 /// One event loop per processor core does the reading and writing for
-/// every connection; `max_threads` worker threads answer the requests
+/// every connection; `limits.threads` worker threads answer the requests
 /// that may wait (see `router::may_wait`).
 ///
 /// Taking a listener that is already bound (rather than an address) lets
 /// `main` print the real port before serving, and lets tests bind port 0.
-pub fn run(listener: TcpListener, app: App, max_threads: usize, shutdown: Shutdown) {
+pub fn run(listener: TcpListener, app: App, limits: Limits, shutdown: Shutdown) {
     // As many requests may wait for a worker as there are workers.
-    let workers = Arc::new(Mutex::new(ThreadPool::new(max_threads, max_threads)));
+    let workers = Arc::new(Mutex::new(ThreadPool::new(limits.threads, limits.threads)));
     let log = AccessLog::start();
     let shared = Arc::new(Shared {
         app,
@@ -93,7 +97,7 @@ pub fn run(listener: TcpListener, app: App, max_threads: usize, shutdown: Shutdo
             break;
         }
         match stream {
-            Ok(stream) if open.load(Ordering::SeqCst) < MAX_CONNECTIONS => {
+            Ok(stream) if open.load(Ordering::SeqCst) < limits.connections => {
                 open.fetch_add(1, Ordering::SeqCst);
                 event_loop.send(Message::Connect(stream));
             }

@@ -582,6 +582,7 @@ const GLOSSARY: &[(&str, &[&str])] = &[
     ("cors", &["cors"]),
     ("dns-rebinding", &["dns rebinding"]),
     ("entity-tag", &["entity tag"]),
+    ("event-loop", &["event loop", "event loops"]),
     ("group-commit", &["group commit"]),
     ("head", &["head"]),
     ("header", &["header", "headers"]),

@@ -351,6 +351,45 @@ fn a_saturated_server_answers_503_with_retry_after() {
     }
 }
 
+#[test]
+fn past_the_connection_limit_a_new_client_gets_503_until_one_closes() {
+    let server = start(&["--connections", "2"]);
+    let addr = server.addr();
+    const HELLO: &[u8] = b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    // Two connections that say nothing fill the server. The accept loop
+    // takes connections in order, so both count before the third.
+    let silent: Vec<TcpStream> = (0..2)
+        .map(|_| TcpStream::connect(addr).expect("final accepts"))
+        .collect();
+    let reply = Exchange::new(HELLO)
+        .waiting(Duration::from_secs(2))
+        .run(addr);
+    match &reply {
+        Reply::Response(response) => {
+            assert_eq!(response.status, 503);
+            assert_eq!(response.header("retry-after"), Some("1"));
+        }
+        other => panic!("expected 503, got {}", other.describe()),
+    }
+    // Once one leaves, there is room again.
+    drop(silent);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match Exchange::new(HELLO)
+            .waiting(Duration::from_secs(2))
+            .run(addr)
+        {
+            Reply::Response(response) if response.status == 200 => break,
+            other => assert!(
+                Instant::now() < deadline,
+                "still no room 5 s after the silent connections closed: {}",
+                other.describe()
+            ),
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Workers run on small stacks (`thread_pool::WORKER_STACK`), and a
 /// stack overflow aborts the whole process, so no body may recurse deeper
 /// than they allow. `serde_json` stops at 128 levels of nesting: send
@@ -408,9 +447,9 @@ fn the_command_line_explains_itself() {
 
 #[test]
 fn slowloris_and_idle_crowds_do_not_block_a_new_client() {
-    // A ceiling below the crowd, so that the silent connections must give
-    // way: with the default of 4,096 threads, each would have its own.
-    let server = start(&["--threads", "256"]);
+    // Waiting connections hold no thread on the event loops, so none has
+    // to give way: all 532 are held, and a new client is served anyway.
+    let server = start(&[]);
     let addr = server.addr();
     // 500 connections that never say a word…
     let idle: Vec<TcpStream> = (0..500)

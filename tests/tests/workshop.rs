@@ -25,6 +25,7 @@ use suite::process::join_within;
 use suite::report::{self, LEARNER_ADDR, Outcome};
 use suite::server::Server;
 use suite::stage::Stage;
+use workshop::counterexamples::COUNTEREXAMPLES;
 use workshop::exercises::{self, Exercise};
 use workshop::solutions::{self, STARTER_PROOF};
 
@@ -135,6 +136,23 @@ fn check_exercise(exercise: &'static Exercise) -> Vec<String> {
         ));
     }
     problems
+}
+
+#[test]
+fn every_counterexample_fails_the_check_the_book_names() {
+    for counterexample in COUNTEREXAMPLES {
+        let check = checks::find(counterexample.check)
+            .unwrap_or_else(|| panic!("no check {}", counterexample.check));
+        let binary = solution_binary(counterexample.name);
+        let (failed, _) = run(|| Server::program(&binary), &[check]);
+        assert_eq!(
+            failed.len(),
+            1,
+            "{} passes {}, which the book says catches it",
+            counterexample.name,
+            counterexample.check
+        );
+    }
 }
 
 #[test]

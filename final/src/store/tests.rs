@@ -538,7 +538,13 @@ fn a_failed_sync_answers_500_over_http_and_the_todo_is_not_there() {
             addr,
             policy,
         };
-        thread::spawn(move || crate::server::run(listener, app, 4, shutdown))
+        thread::spawn(move || {
+            let limits = crate::server::Limits {
+                threads: 4,
+                connections: 16,
+            };
+            crate::server::run(listener, app, limits, shutdown)
+        })
     };
     let post = |title: &str| {
         let body = format!(r#"{{"title":"{title}"}}"#);

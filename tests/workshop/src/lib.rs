@@ -14,6 +14,8 @@
 //! - [`solutions`]: the reference solutions, patches in
 //!   `tests/workshop/solutions/`, applied to a copy of their stage and
 //!   built.
+//! - [`counterexamples`]: designs the book turns down, as patches, each
+//!   with the check that catches it; built with the solutions.
 //! - [`steps`]: the learner's code after each build-along step, patches
 //!   in `tests/workshop/steps/`, applied one after another to the starter.
 //!
@@ -22,6 +24,7 @@
 //! work), but not a default member (so `cargo test` at the root leaves it
 //! alone), and ignored by git (so it stays out of the project's CI).
 
+pub mod counterexamples;
 pub mod exercises;
 pub mod progress;
 pub mod solutions;

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use suite::cargo::{self, ScratchCrate};
 
+use crate::counterexamples::COUNTEREXAMPLES;
 use crate::exercises::Exercise;
 use crate::starter;
 
@@ -17,8 +18,9 @@ use crate::starter;
 pub const STARTER_PROOF: &str = "starter";
 
 /// Builds the solutions of `exercises`, each as a crate named after the
-/// exercise, and a starter crate called [`STARTER_PROOF`]; returns the
-/// folder the binaries are in.
+/// exercise, a starter crate called [`STARTER_PROOF`], and every
+/// counterexample, named after itself; returns the folder the binaries
+/// are in.
 ///
 /// They share one scratch workspace and one target folder, so `serde` is
 /// built once and an unchanged solution is not rebuilt.
@@ -32,6 +34,13 @@ pub fn build_solutions(exercises: &[&Exercise]) -> Result<PathBuf, String> {
             exercise.stage(),
             &exercise.solution(),
             exercise.id(),
+        )?);
+    }
+    for counterexample in COUNTEREXAMPLES {
+        crates.push(cargo::patched_stage(
+            counterexample.stage,
+            &counterexample.patch(),
+            counterexample.name,
         )?);
     }
     cargo::build_scratch("exercise-solutions", &crates)

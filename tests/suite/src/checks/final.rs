@@ -374,7 +374,7 @@ pub static CHECKS: &[Check] = &[
         id: "final-sleepers-do-not-block",
         from: Final,
         until: None,
-        title: "while 16 requests sleep for 2 s, a GET /hello on another connection is answered within 0.5 s",
+        title: "while 16 requests sleep for 2 s, a GET /hello on another connection is answered within 1.5 s",
         hint: "A handler that waits (for the disk, or in /sleep) must not run on a thread that serves other connections too: hand it to a worker thread, and answer when the worker is done.",
         probe: Probe::Script(sleepers_do_not_block),
     },
@@ -944,13 +944,16 @@ fn sleepers_do_not_block(addr: SocketAddr) -> Result<(), Failure> {
     if read < sleepers.len() {
         thread::sleep(Duration::from_millis(200));
     }
-    let wait = Duration::from_millis(500);
+    // Less than one sleep: a server that sleeps where it answers /hello
+    // cannot make it, however its sleepers and the greeting line up, and
+    // a busy test machine has room to spare.
+    let wait = Duration::from_millis(1500);
     let reply = Exchange::new(HELLO).waiting(wait).run(addr);
     drop(sleepers);
     match &reply {
         Reply::Response(response) if response.status == 200 => Ok(()),
         _ => Err(failed_reply(
-            format!("an answer within 0.5 s while {SLEEPERS} requests sleep"),
+            format!("an answer within 1.5 s while {SLEEPERS} requests sleep"),
             HELLO,
             &reply,
         )),
