@@ -160,8 +160,12 @@ impl Connection {
             match self.phase {
                 Phase::Writing { close, .. } => self.written(close, now),
                 Phase::Idle { .. } | Phase::Reading { .. } => {
-                    if let Some(next) = self.read_request(shared, now) {
-                        return next;
+                    match self.read_request(shared, now) {
+                        // A `100 Continue` was queued: send it before waiting
+                        // for the body, or the client waits for us in turn.
+                        Some(Next::Wait) if self.sent < self.out.len() => {}
+                        Some(next) => return next,
+                        None => {}
                     }
                 }
                 Phase::Handling => return Next::Wait,

@@ -55,7 +55,7 @@ pub const SWEEP_EVERY: Duration = Duration::from_millis(100);
 /// on it: at 256 connections, with the client on the same two cores, the
 /// 99th percentile was 7 ms, above axum's 6. Giving way between batches,
 /// when no connection is half served, makes the pauses short and regular
-/// instead: it fell to about 2 ms, and throughput rose. Below 16 events,
+/// instead: it fell to 2 to 3 ms, at about the same rate. Below 16 events,
 /// the loop soon sleeps in `poll` anyway, and yielding after every batch,
 /// however small, cost about a fifth of the rate at 16 connections.
 /// Measured, not derived: `tests/benchmark/results/profile/yield.txt`.
