@@ -108,6 +108,10 @@ pub struct Connection {
     /// reports news once (it is edge-triggered), so we must remember it
     /// until a read says there is nothing left.
     readable: bool,
+    /// Whether the client has closed its side (or the socket failed): then
+    /// a short read is not the end of the news, and reading goes on until
+    /// a read says so (0 bytes, or an error).
+    peer_closed: bool,
     /// When the current request's first byte arrived, for the access log.
     started: Instant,
 }
@@ -128,6 +132,7 @@ impl Connection {
             // The client may have sent its request before we registered
             // the socket: look once.
             readable: true,
+            peer_closed: false,
             started: now,
         }
     }
@@ -137,9 +142,11 @@ impl Connection {
         &mut self.stream
     }
 
-    /// The event loop saw news on the socket: bytes, or its end.
-    pub fn mark_readable(&mut self) {
+    /// The event loop saw news on the socket: bytes, or (with `closed`)
+    /// the client's end of it, or an error.
+    pub fn mark_readable(&mut self, closed: bool) {
         self.readable = true;
+        self.peer_closed |= closed;
     }
 
     // ANCHOR: advance
@@ -306,13 +313,6 @@ impl Connection {
         self.queue(&response, false, false, "-", shared);
     }
 
-    /// Answers 503: no worker thread is free, and none may start.
-    pub fn busy(&mut self, request: &Request, shared: &Shared) {
-        let response = Response::error(503, "the server is busy; try again in a second")
-            .with_header("Retry-After", "1");
-        self.queue(&response, false, false, request.line(), shared);
-    }
-
     /// Puts `response` (only its head, with `head_only`) in the outgoing
     /// buffer, and logs it.
     fn queue(
@@ -386,14 +386,16 @@ impl Connection {
     // ANCHOR: read_some
     /// One read, handed to the reader. A read that does not fill the
     /// buffer emptied the socket: no need to read again until the event
-    /// loop reports news, which saves a system call per request.
+    /// loop reports news, which saves a system call per request. Unless
+    /// the client has closed its side: its end may have arrived with its
+    /// last bytes, and no news will come after it.
     fn read_some(&mut self) -> io::Result<usize> {
         CHUNK.with_borrow_mut(|chunk| {
             loop {
                 match self.stream.read(chunk) {
                     Ok(n) => {
                         self.reader.feed(&chunk[..n]);
-                        if n < chunk.len() {
+                        if n < chunk.len() && !self.peer_closed {
                             self.readable = false;
                         }
                         return Ok(n);

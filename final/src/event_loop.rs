@@ -86,6 +86,56 @@ pub struct Answer {
 }
 // ANCHOR_END: message
 
+// ANCHOR: pending
+/// A request on its way to a worker, and where its answer goes.
+///
+/// If the job is dropped without running (the pool had no thread for it,
+/// because the system refused one), dropping this answers 503 instead: a
+/// connection waiting for a worker has no deadline, and must not wait for
+/// an answer that will never come.
+struct Pending {
+    key: usize,
+    request: Option<Request>,
+    inbox: Arc<Inbox>,
+}
+
+impl Pending {
+    fn answer(mut self, handle: impl FnOnce(&Request) -> Response) {
+        if let Some(request) = self.request.take() {
+            let response = handle(&request);
+            self.post(request, response);
+        }
+    }
+
+    fn post(&self, request: Request, response: Response) {
+        let key = self.key;
+        let answer = Answer {
+            key,
+            request,
+            response,
+        };
+        self.inbox.send(Message::Answer(Box::new(answer)));
+    }
+}
+
+// ANCHOR_END: pending
+
+// ANCHOR: pending_drop
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if let Some(request) = self.request.take() {
+            self.post(request, busy());
+        }
+    }
+}
+
+/// 503, with `Retry-After`: no worker could take the request.
+pub fn busy() -> Response {
+    Response::error(503, "the server is busy; try again in a second")
+        .with_header("Retry-After", "1")
+}
+// ANCHOR_END: pending_drop
+
 // ANCHOR: inbox
 /// Messages for one loop, and the [`Waker`] that interrupts its wait.
 pub struct Inbox {
@@ -203,10 +253,11 @@ impl EventLoop {
             if let Err(err) = self.poll.poll(&mut events, Some(timeout))
                 && err.kind() != io::ErrorKind::Interrupted
             {
-                // Not seen in practice; if waiting itself fails, the loop
-                // cannot serve anyone, and closing is the honest answer.
-                eprintln!("event loop: waiting failed, closing its connections: {err}");
-                break;
+                // Not seen in practice. Leaving the loop would strand its
+                // connections and its inbox, so pause, and try again.
+                eprintln!("event loop: waiting failed: {err}");
+                thread::sleep(SWEEP_EVERY);
+                continue;
             }
             for event in &events {
                 let key = event.token().0;
@@ -215,7 +266,7 @@ impl EventLoop {
                 }
                 let news = event.is_readable() || event.is_read_closed() || event.is_error();
                 if news && let Some(Some(connection)) = self.slots.get_mut(key) {
-                    connection.mark_readable();
+                    connection.mark_readable(event.is_read_closed() || event.is_error());
                 }
                 self.drive(key, Connection::advance);
             }
@@ -285,7 +336,12 @@ impl EventLoop {
             .register(connection.stream(), Token(key), interest)
         {
             eprintln!("event loop: cannot watch a new connection: {err}");
-            self.free.push(key);
+            // Give the slot back only if it exists: a new one was never
+            // pushed, and counting it free would make the loop wait for
+            // ever, at shutdown, for a connection it does not have.
+            if key < self.slots.len() {
+                self.free.push(key);
+            }
             self.open.fetch_sub(1, Ordering::SeqCst);
             return;
         }
@@ -321,19 +377,18 @@ impl EventLoop {
         if !workers.has_room() {
             drop(workers);
             return self.drive(key, |connection, shared| {
-                connection.busy(&request, shared);
+                connection.answer(&request, busy(), shared);
                 connection.advance(shared)
             });
         }
         let shared = Arc::clone(&self.shared);
-        let inbox = Arc::clone(&self.inbox);
+        let pending = Pending {
+            key,
+            request: Some(request),
+            inbox: Arc::clone(&self.inbox),
+        };
         workers.execute(move || {
-            let response = connection::route_or_500(&request, &shared.app);
-            inbox.send(Message::Answer(Box::new(Answer {
-                key,
-                request,
-                response,
-            })));
+            pending.answer(|request| connection::route_or_500(request, &shared.app))
         });
     }
     // ANCHOR_END: hand_over

@@ -115,6 +115,13 @@ impl ThreadPool {
         let Some(sender) = &self.sender else {
             return; // Only `drop` takes the sender.
         };
+        if self.workers.is_empty() {
+            // The system refused even one thread: queueing the job would
+            // leave it waiting for ever. Dropping it lets its owner know
+            // (the event loop's jobs answer 503 when dropped unrun).
+            eprintln!("thread pool: no worker can run the job");
+            return;
+        }
         self.load.queued.fetch_add(1, Ordering::SeqCst);
         if sender.send(Box::new(f)).is_err() {
             self.load.queued.fetch_sub(1, Ordering::SeqCst);

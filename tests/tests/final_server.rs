@@ -390,6 +390,32 @@ fn past_the_connection_limit_a_new_client_gets_503_until_one_closes() {
     }
 }
 
+/// The client's end can arrive together with its last bytes, in one piece
+/// of news from the event loop. A connection that stopped reading at the
+/// short read would miss it, and answer 408 five seconds later (or, idle,
+/// linger until its idle timeout) instead of 400 at once. Sent in one
+/// write followed at once by the close, many times over, so that the end
+/// often comes with the bytes.
+#[test]
+fn a_request_cut_off_by_the_clients_close_is_answered_400_at_once() {
+    let server = start(&[]);
+    let cut = b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    for round in 0..20 {
+        let started = Instant::now();
+        let reply = Exchange {
+            half_close: true,
+            ..Exchange::new(&cut[..])
+        }
+        .waiting(Duration::from_secs(2))
+        .run(server.addr());
+        match &reply {
+            Reply::Response(response) => assert_eq!(response.status, 400, "round {round}"),
+            other => panic!("round {round}: no 400 within 2 s: {}", other.describe()),
+        }
+        assert!(started.elapsed() < Duration::from_secs(2), "round {round}");
+    }
+}
+
 /// Workers run on small stacks (`thread_pool::WORKER_STACK`), and a
 /// stack overflow aborts the whole process, so no body may recurse deeper
 /// than they allow. `serde_json` stops at 128 levels of nesting: send

@@ -367,7 +367,7 @@ pub static CHECKS: &[Check] = &[
         from: Final,
         until: None,
         title: "16 silent connections do not stop a new client from being answered within 2 s",
-        hint: "Each waiting connection holds a thread. Have more threads than waiting clients, or close idle connections when others queue.",
+        hint: "A connection waiting for its next request must not hold what a new client needs. With a thread per connection, have more threads than waiting clients, or close idle connections when others queue; with an event loop, a waiting connection holds only its slot.",
         probe: Probe::Script(idle_clients_do_not_starve),
     },
     Check {
