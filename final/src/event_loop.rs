@@ -192,6 +192,7 @@ impl LoopHandle {
             workers,
             open,
             stopping: false,
+            again: Vec::new(),
         };
         let thread = thread::Builder::new()
             .name(format!("event-loop-{id}"))
@@ -240,6 +241,9 @@ struct EventLoop {
     open: Arc<AtomicUsize>,
     /// Whether [`Message::Stop`] has come.
     stopping: bool,
+    /// Connections that had more to do when their turn ended
+    /// ([`Next::Again`]): they go again after the next batch.
+    again: Vec<usize>,
 }
 // ANCHOR_END: event_loop
 
@@ -249,7 +253,12 @@ impl EventLoop {
         let mut events = Events::with_capacity(1024);
         let mut next_sweep = Instant::now() + SWEEP_EVERY;
         loop {
-            let timeout = next_sweep.saturating_duration_since(Instant::now());
+            // With connections waiting for another turn, only look for news.
+            let timeout = if self.again.is_empty() {
+                next_sweep.saturating_duration_since(Instant::now())
+            } else {
+                Duration::ZERO
+            };
             if let Err(err) = self.poll.poll(&mut events, Some(timeout))
                 && err.kind() != io::ErrorKind::Interrupted
             {
@@ -259,6 +268,8 @@ impl EventLoop {
                 thread::sleep(SWEEP_EVERY);
                 continue;
             }
+            // Whoever ends their turn in this round goes again in the next.
+            let turns = mem::take(&mut self.again);
             for event in &events {
                 let key = event.token().0;
                 if event.token() == WAKER {
@@ -277,6 +288,9 @@ impl EventLoop {
             }
             for message in self.inbox.take() {
                 self.receive(message);
+            }
+            for key in turns {
+                self.drive(key, Connection::advance);
             }
             let now = Instant::now();
             if now >= next_sweep || self.shared.shutdown.requested() {
@@ -362,6 +376,7 @@ impl EventLoop {
         };
         match step(connection, &self.shared) {
             Next::Wait => {}
+            Next::Again => self.again.push(key),
             Next::Handle(request) => self.hand_over(key, request),
             Next::Close => self.close(key),
         }

@@ -416,6 +416,60 @@ fn a_request_cut_off_by_the_clients_close_is_answered_400_at_once() {
     }
 }
 
+/// One client that pipelines requests as fast as it can, and reads the
+/// answers as fast as they come, keeps its connection's socket full. A
+/// connection that went on reading while there were bytes would never
+/// give its event loop back, and every other connection of that loop
+/// would wait. New clients land on every loop in turn, so some of these
+/// ten share the greedy client's loop.
+#[test]
+fn a_client_pipelining_without_pause_does_not_hold_up_its_loop() {
+    let server = start(&[]);
+    let addr = server.addr();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut greedy = TcpStream::connect(addr).expect("final accepts");
+    let mut answers = greedy.try_clone().expect("a second handle");
+    let writer = {
+        let stop = Arc::clone(&stop);
+        thread::spawn(move || {
+            let burst = b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".repeat(10_000);
+            while !stop.load(Ordering::SeqCst) && greedy.write_all(&burst).is_ok() {}
+        })
+    };
+    let reader = {
+        let stop = Arc::clone(&stop);
+        thread::spawn(move || {
+            let _ = answers.set_read_timeout(Some(Duration::from_millis(100)));
+            let mut sink = vec![0u8; 1024 * 1024];
+            while !stop.load(Ordering::SeqCst) {
+                if let Ok(0) = std::io::Read::read(&mut answers, &mut sink) {
+                    return;
+                }
+            }
+        })
+    };
+    thread::sleep(Duration::from_millis(200)); // Let it get going.
+    let mut slow = Vec::new();
+    for n in 0..10 {
+        let started = Instant::now();
+        let reply = Exchange::new(&b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"[..])
+            .waiting(Duration::from_secs(2))
+            .run(addr);
+        if !matches!(&reply, Reply::Response(r) if r.status == 200) {
+            slow.push(format!(
+                "client {n}: {} after {:?}",
+                reply.describe(),
+                started.elapsed()
+            ));
+        }
+    }
+    stop.store(true, Ordering::SeqCst);
+    drop(server);
+    let _ = join_within(writer, Duration::from_secs(10));
+    let _ = join_within(reader, Duration::from_secs(10));
+    assert!(slow.is_empty(), "{}", slow.join("\n"));
+}
+
 /// Workers run on small stacks (`thread_pool::WORKER_STACK`), and a
 /// stack overflow aborts the whole process, so no body may recurse deeper
 /// than they allow. `serde_json` stops at 128 levels of nesting: send

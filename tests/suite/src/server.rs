@@ -38,7 +38,38 @@ pub struct Server {
 struct Output {
     text: Mutex<String>,
     grew: Condvar,
+    /// How many of the pipes (stdout, stderr) are still being read. A
+    /// process can exit before its reader threads have taken its last
+    /// lines from the pipes; [`Server::wait_for_exit`] waits for them.
+    reading: Mutex<usize>,
+    all_read: Condvar,
 }
+
+impl Output {
+    /// A reader thread is done: its pipe reached its end.
+    fn pipe_ended(&self) {
+        if let Ok(mut reading) = self.reading.lock() {
+            *reading = reading.saturating_sub(1);
+            self.all_read.notify_all();
+        }
+    }
+
+    /// Waits, for at most `limit`, until every pipe has been read to its
+    /// end. A process that left a child holding the pipes keeps them open
+    /// past its own exit; the limit is for that.
+    fn wait_until_read(&self, limit: Duration) {
+        let Ok(reading) = self.reading.lock() else {
+            return;
+        };
+        let _ = self
+            .all_read
+            .wait_timeout_while(reading, limit, |left| *left > 0);
+    }
+}
+
+/// How long [`Server::wait_for_exit`] waits for the last output after the
+/// process has exited: the pipes are usually drained within milliseconds.
+const READ_REST: Duration = Duration::from_secs(2);
 
 impl Server {
     /// Starts the reference crate of `stage`, building it first if needed.
@@ -172,7 +203,12 @@ impl Server {
     /// exited; `None` if it was still running (it is killed then).
     pub fn wait_for_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
         let mut child = self.child.take()?;
-        process::wait_with_limit(&mut child, timeout)
+        let status = process::wait_with_limit(&mut child, timeout);
+        if status.is_some() {
+            // So that `output` after this holds all the process printed.
+            self.output.wait_until_read(READ_REST);
+        }
+        status
     }
 
     /// How the server exited, if it has: a server that crashed during a
@@ -205,6 +241,9 @@ impl Server {
             .map_err(|err| format!("cannot start the server: {err}"))?;
 
         let output = Arc::new(Output::default());
+        if let Ok(mut reading) = output.reading.lock() {
+            *reading = usize::from(child.stdout.is_some()) + usize::from(child.stderr.is_some());
+        }
         let (first_line, listening) = mpsc::channel();
         if let Some(stdout) = child.stdout.take() {
             let output = Arc::clone(&output);
@@ -221,6 +260,7 @@ impl Server {
                 for line in lines.map_while(Result::ok) {
                     keep(&output, &line);
                 }
+                output.pipe_ended();
             });
         }
         if let Some(stderr) = child.stderr.take() {
@@ -234,6 +274,7 @@ impl Server {
                     keep(&output, String::from_utf8_lossy(&line).trim_end());
                     line.clear();
                 }
+                output.pipe_ended();
             });
         }
 
