@@ -382,6 +382,15 @@ fn next(args: &Args) -> Result<(), String> {
                 .map(|check| check.id)
                 .collect();
             println!("Next for {name}: {stage}.\n");
+            for step in steps::unseen_before(stage) {
+                println!(
+                    "First, if you skipped it: {}'s \"{}\" has no check, because nothing a client sees on Linux shows whether it is there (book/src/{}.md, #{}).\n",
+                    step.stage,
+                    step.heading(),
+                    step.stage,
+                    step.html_id()
+                );
+            }
             println!("Read:  {}", chapter(stage));
             println!("Check: {}", run(stage.name()));
             if let Some(first) = failed.first() {

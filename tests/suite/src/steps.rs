@@ -159,6 +159,20 @@ pub fn next(stage: Stage, passed: impl Fn(&str) -> bool) -> Option<&'static Step
         .find(|step| !step.checks.iter().all(|id| passed(id)))
 }
 
+/// The steps of the stage just before `stage` that no check can see. A
+/// learner who passed that stage may have skipped them without any sign,
+/// so `check next` mentions them on the way to `stage`.
+pub fn unseen_before(stage: Stage) -> Vec<&'static Step> {
+    let earlier = Stage::ALL.iter().take_while(|earlier| **earlier != stage);
+    let Some(previous) = earlier.last() else {
+        return Vec::new();
+    };
+    of_stage(*previous)
+        .into_iter()
+        .filter(|step| step.checks.is_empty())
+        .collect()
+}
+
 /// The checks of `stage` that belong to no step: the ones a learner's
 /// crate passes before the first step.
 pub fn before_the_first_step(stage: Stage) -> Vec<&'static str> {
@@ -176,6 +190,20 @@ pub fn before_the_first_step(stage: Stage) -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_step_no_check_can_see_is_named_on_the_way_to_the_next_stage() {
+        let headings = |stage| -> Vec<String> {
+            unseen_before(stage)
+                .iter()
+                .map(|step| step.heading())
+                .collect()
+        };
+        assert_eq!(headings(Stage::Day3), ["Step 8: Hang up gently"]);
+        assert!(headings(Stage::Day1).is_empty());
+        assert!(headings(Stage::Day2).is_empty());
+        assert!(headings(Stage::Day4).is_empty());
+    }
 
     #[test]
     fn steps_are_numbered_in_order_and_own_checks_of_their_stage_once() {
