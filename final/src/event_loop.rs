@@ -124,15 +124,9 @@ impl Pending {
 impl Drop for Pending {
     fn drop(&mut self) {
         if let Some(request) = self.request.take() {
-            self.post(request, busy());
+            self.post(request, Response::busy());
         }
     }
-}
-
-/// 503, with `Retry-After`: no worker could take the request.
-pub fn busy() -> Response {
-    Response::error(503, "the server is busy; try again in a second")
-        .with_header("Retry-After", "1")
 }
 // ANCHOR_END: pending_drop
 
@@ -392,7 +386,7 @@ impl EventLoop {
         if !workers.has_room() {
             drop(workers);
             return self.drive(key, |connection, shared| {
-                connection.answer(&request, busy(), shared);
+                connection.answer(&request, Response::busy(), shared);
                 connection.advance(shared)
             });
         }

@@ -134,8 +134,7 @@ pub fn run(listener: TcpListener, app: App, limits: Limits, shutdown: Shutdown) 
 /// closing a socket with unread bytes in it makes the system reset the
 /// connection, and a reset can destroy the 503 before the client reads it.
 fn refuse(mut stream: TcpStream) {
-    let response = Response::error(503, "the server is busy; try again in a second")
-        .with_header("Retry-After", "1");
+    let response = Response::busy();
     let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
     let _ = stream.read(&mut [0u8; 8192]);
     let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
