@@ -1,7 +1,7 @@
-//! The command line: `--port`, `--threads`, `--connections`, `--data`,
-//! `--cors`, `--allow-host`, `--help`.
+//! The command line: `--port`, `--threads`, `--connections`, `--loops`,
+//! `--data`, `--cors`, `--allow-host`, `--help`.
 //!
-//! Seven flags do not need a parsing crate; `clap` would give colours and
+//! Eight flags do not need a parsing crate; `clap` would give colours and
 //! completions, at the price of a dependency larger than this server.
 
 use std::path::PathBuf;
@@ -28,8 +28,8 @@ pub const DEFAULT_CONNECTIONS: usize = 10_000;
 // ANCHOR_END: default_threads
 
 pub const USAGE: &str = "\
-usage: final [--port PORT] [--threads N] [--connections N] [--data FILE]
-             [--cors ORIGIN] [--allow-host NAME]...
+usage: final [--port PORT] [--threads N] [--connections N] [--loops N]
+             [--data FILE] [--cors ORIGIN] [--allow-host NAME]...
 
   --port PORT        listen on 127.0.0.1:PORT (default: $PORT, or 5000;
                      0 picks a free port)
@@ -37,6 +37,7 @@ usage: final [--port PORT] [--threads N] [--connections N] [--data FILE]
                      at once (default: 512)
   --connections N    serve at most N connections at once; answer 503 to
                      the next (default: 10000)
+  --loops N          run N event loops (default: one per processor core)
   --data FILE        keep the to-dos in FILE (default: in memory only)
   --cors ORIGIN      let web pages at ORIGIN (such as http://localhost:8080,
                      or * for any page at all) use the API; by default only
@@ -51,6 +52,9 @@ pub struct Config {
     pub port: u16,
     pub threads: usize,
     pub connections: usize,
+    /// How many event loops; `None` for one per processor core. Tests set
+    /// it, so that what they measure does not depend on the machine.
+    pub loops: Option<usize>,
     pub data: Option<PathBuf>,
     /// The origin CORS lets in, or `*`; `None` for no CORS headers.
     pub cors: Option<String>,
@@ -75,6 +79,7 @@ pub fn parse(
     let mut port = None;
     let mut threads = DEFAULT_THREADS;
     let mut connections = DEFAULT_CONNECTIONS;
+    let mut loops = None;
     let mut data = None;
     let mut cors = None;
     let mut allow_hosts = Vec::new();
@@ -88,6 +93,7 @@ pub fn parse(
             "--connections" => {
                 connections = parse_count("--connections", &value("--connections")?)?;
             }
+            "--loops" => loops = Some(parse_count("--loops", &value("--loops")?)?),
             "--data" => data = Some(PathBuf::from(value("--data")?)),
             "--cors" => cors = Some(parse_origin(&value("--cors")?)?),
             "--allow-host" => allow_hosts.push(parse_host_name(&value("--allow-host")?)?),
@@ -105,6 +111,7 @@ pub fn parse(
         port,
         threads,
         connections,
+        loops,
         data,
         cors,
         allow_hosts,
@@ -166,6 +173,7 @@ mod tests {
                 port,
                 threads,
                 connections: DEFAULT_CONNECTIONS,
+                loops: None,
                 data: data.map(PathBuf::from),
                 cors: None,
                 allow_hosts: Vec::new(),
@@ -175,6 +183,7 @@ mod tests {
             port: 5000,
             threads: DEFAULT_THREADS,
             connections: DEFAULT_CONNECTIONS,
+            loops: None,
             data: None,
             cors: Some("*".into()),
             allow_hosts: vec!["todo.test".into(), "[::1]".into()],
@@ -189,12 +198,13 @@ mod tests {
                 run(5000, 8, Some("todos.json")),
             ),
             (
-                "--connections 3",
+                "--connections 3 --loops 2",
                 None,
                 Ok(Command::Run(Config {
                     port: 5000,
                     threads: DEFAULT_THREADS,
                     connections: 3,
+                    loops: Some(2),
                     data: None,
                     cors: None,
                     allow_hosts: Vec::new(),

@@ -72,9 +72,13 @@ enum Phase {
     /// Part of a request is in: its head, or (with `body`) its head and
     /// part of its body.
     Reading { until: Instant, body: bool },
+    // ANCHOR_END: phase
+    // ANCHOR: phase_handling
     /// A worker thread is answering the request (see [`Next::Handle`]).
     /// No deadline: the handler's own time is bounded.
     Handling,
+    // ANCHOR_END: phase_handling
+    // ANCHOR: phase_end
     /// An answer is being written; then the connection goes back to
     /// `Idle`, or, with `close`, to `Lingering`.
     Writing { until: Instant, close: bool },
@@ -83,7 +87,7 @@ enum Phase {
     /// not destroy the answer (see [`Connection::linger`]).
     Lingering { until: Instant, discarded: usize },
 }
-// ANCHOR_END: phase
+// ANCHOR_END: phase_end
 
 // ANCHOR: next
 /// What the event loop should do with a connection after
@@ -92,17 +96,21 @@ enum Phase {
 pub enum Next {
     /// Nothing until the socket has news or a deadline passes.
     Wait,
+    // ANCHOR_END: next
+    // ANCHOR: next_handle
     /// Run this request's handler on a worker thread, then call
     /// [`Connection::answer`]: the handler may wait (for the disk, or on
     /// purpose), and the event loop must not.
     Handle(Request),
+    // ANCHOR_END: next_handle
+    // ANCHOR: next_end
     /// Close the connection.
     Close,
     /// There is more to do, but the connection has had its turn: call
     /// [`Connection::advance`] again once the loop has served the others.
     Again,
 }
-// ANCHOR_END: next
+// ANCHOR_END: next_end
 
 // ANCHOR: connection
 /// A socket, and the reader that turns what arrives on it into requests.
@@ -180,21 +188,29 @@ impl Connection {
                 Phase::Writing { close, .. } => self.written(close, now),
                 Phase::Idle { .. } | Phase::Reading { .. } => {
                     match self.read_request(shared, now) {
+                        // ANCHOR_END: advance
+                        // ANCHOR: advance_continue
                         // A `100 Continue` was queued: send it before waiting
                         // for the body, or the client waits for us in turn.
                         Some(Next::Wait) if self.sent < self.out.len() => {}
+                        // ANCHOR_END: advance_continue
+                        // ANCHOR: advance_middle
                         Some(next) => return next,
                         None => {}
                     }
                 }
+                // ANCHOR_END: advance_middle
+                // ANCHOR: advance_handling
                 Phase::Handling => return Next::Wait,
+                // ANCHOR_END: advance_handling
+                // ANCHOR: advance_end
                 Phase::Lingering { .. } => return self.linger(),
             }
         }
         // Still more to do: the others on this loop get their turn first.
         Next::Again
     }
-    // ANCHOR_END: advance
+    // ANCHOR_END: advance_end
 
     // ANCHOR: written
     /// The answer is out: wait for the next request, or start closing.
@@ -280,42 +296,53 @@ impl Connection {
                 body: true,
             };
         }
+        // ANCHOR_END: body_started
+        // ANCHOR: send_continue
         if send_continue {
             self.out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
         }
+        // ANCHOR_END: send_continue
+        // ANCHOR: body_started_end
     }
-    // ANCHOR_END: body_started
+    // ANCHOR_END: body_started_end
 
     // ANCHOR: handle
-    /// A whole request: answer it here, or send it to a worker thread.
-    ///
-    /// Answering here is faster: no hand-over, no thread to wake. But
-    /// while a handler runs, this event loop serves nobody else, so only a
-    /// handler that never waits may run here (see `router::may_wait`).
+    /// A whole request: route it, and queue the answer.
     fn handle(&mut self, request: Request, shared: &Shared) -> Option<Next> {
+        // ANCHOR_END: handle
+        // ANCHOR: handle_may_wait
+        // Answering here is faster: no hand-over, no thread to wake. But
+        // while a handler runs, this event loop serves nobody else, so
+        // only a handler that never waits may run here.
         if router::may_wait(&request) {
             self.phase = Phase::Handling;
             return Some(Next::Handle(request));
         }
+        // ANCHOR_END: handle_may_wait
+        // ANCHOR: handle_end
         let response = route_or_500(&request, &shared.app);
         self.answer(&request, response, shared);
         None
     }
-    // ANCHOR_END: handle
+    // ANCHOR_END: handle_end
 
     // ANCHOR: answer
     /// Queues the answer to `request` and logs it. The event loop calls
     /// this when a worker is done; [`advance`](Self::advance) writes it.
     pub fn answer(&mut self, request: &Request, response: Response, shared: &Shared) {
         let response = shared.app.policy.decorate(response);
+        // ANCHOR_END: answer
+        // ANCHOR: keep_alive
         let keep_alive = request.keep_alive() && !shared.shutdown.requested();
+        // ANCHOR_END: keep_alive
+        // ANCHOR: answer_end
         // Whatever we answer to a HEAD, even a 405, has no body (RFC 9110,
         // section 9.3.2): the client will not read one, and on a kept-open
         // connection it would be read as the start of the next answer.
         let head_only = request.method == "HEAD";
         self.queue(&response, keep_alive, head_only, request.line(), shared);
     }
-    // ANCHOR_END: answer
+    // ANCHOR_END: answer_end
 
     /// Answers a request that could not be read (or served), then closes:
     /// after a broken request we cannot know where the next would start.

@@ -35,10 +35,13 @@ use std::time::{Duration, Instant};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token, Waker};
 
-use crate::connection::{self, Connection, Next, Shared};
+use crate::connection::{Connection, Next, Shared};
+use crate::thread_pool::ThreadPool;
+// ANCHOR: worker_uses
+use crate::connection::route_or_500;
 use crate::request::Request;
 use crate::response::Response;
-use crate::thread_pool::ThreadPool;
+// ANCHOR_END: worker_uses
 
 /// How often a loop looks for connections past their deadlines. The
 /// deadlines are seconds long, so a tenth of a second late is close
@@ -71,20 +74,26 @@ const WAKER: Token = Token(usize::MAX);
 pub enum Message {
     /// A new connection, from the accept loop.
     Connect(StdTcpStream),
+    // ANCHOR_END: message
+    // ANCHOR: message_answer
     /// A worker's answer (boxed: a request and a response are large, and
     /// every message would otherwise take their size).
     Answer(Box<Answer>),
+    // ANCHOR_END: message_answer
+    // ANCHOR: message_end
     /// No more connections will come: finish the ones you have, then stop.
     Stop,
 }
+// ANCHOR_END: message_end
 
+// ANCHOR: answer
 /// The answer to the request of the connection in slot `key`.
 pub struct Answer {
     key: usize,
     request: Request,
     response: Response,
 }
-// ANCHOR_END: message
+// ANCHOR_END: answer
 
 // ANCHOR: pending
 /// A request on its way to a worker, and where its answer goes.
@@ -286,6 +295,8 @@ impl EventLoop {
             for key in turns {
                 self.drive(key, Connection::advance);
             }
+            // ANCHOR_END: run_rest
+            // ANCHOR: sweep
             let now = Instant::now();
             if now >= next_sweep || self.shared.shutdown.requested() {
                 for key in 0..self.slots.len() {
@@ -295,17 +306,21 @@ impl EventLoop {
                 }
                 next_sweep = now + SWEEP_EVERY;
             }
+            // ANCHOR_END: sweep
+            // ANCHOR: run_rest_end
             if self.stopping && self.free.len() == self.slots.len() {
                 break;
             }
         }
     }
-    // ANCHOR_END: run_rest
+    // ANCHOR_END: run_rest_end
 
     // ANCHOR: receive
     fn receive(&mut self, message: Message) {
         match message {
             Message::Connect(stream) => self.connect(stream),
+            // ANCHOR_END: receive
+            // ANCHOR: receive_answer
             Message::Answer(answer) => {
                 let Answer {
                     key,
@@ -317,10 +332,12 @@ impl EventLoop {
                     connection.advance(shared)
                 });
             }
+            // ANCHOR_END: receive_answer
+            // ANCHOR: receive_end
             Message::Stop => self.stopping = true,
         }
     }
-    // ANCHOR_END: receive
+    // ANCHOR_END: receive_end
 
     // ANCHOR: connect
     /// Registers a new connection: from now on, `poll` reports its news.
@@ -371,11 +388,15 @@ impl EventLoop {
         match step(connection, &self.shared) {
             Next::Wait => {}
             Next::Again => self.again.push(key),
+            // ANCHOR_END: drive
+            // ANCHOR: drive_handle
             Next::Handle(request) => self.hand_over(key, request),
+            // ANCHOR_END: drive_handle
+            // ANCHOR: drive_end
             Next::Close => self.close(key),
         }
     }
-    // ANCHOR_END: drive
+    // ANCHOR_END: drive_end
 
     // ANCHOR: hand_over
     /// Sends a request that may wait to a worker thread, which answers it
@@ -396,9 +417,7 @@ impl EventLoop {
             request: Some(request),
             inbox: Arc::clone(&self.inbox),
         };
-        workers.execute(move || {
-            pending.answer(|request| connection::route_or_500(request, &shared.app))
-        });
+        workers.execute(move || pending.answer(|request| route_or_500(request, &shared.app)));
     }
     // ANCHOR_END: hand_over
 

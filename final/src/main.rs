@@ -76,6 +76,7 @@ fn main() -> ExitCode {
     let limits = server::Limits {
         threads: config.threads,
         connections: config.connections,
+        loops: config.loops.unwrap_or_else(server::one_loop_per_core),
     };
     server::run(listener, app, limits, shutdown);
     println!("Stopped.");

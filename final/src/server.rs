@@ -51,6 +51,15 @@ pub struct Limits {
     pub threads: usize,
     /// Connections open at once; the next client gets 503.
     pub connections: usize,
+    /// Event loops, each a thread serving its share of the connections.
+    pub loops: usize,
+}
+
+/// The default for [`Limits::loops`]: one per processor core, so that
+/// every core can be reading and writing at once, and no more, since a
+/// loop never waits for anything but news.
+pub fn one_loop_per_core() -> usize {
+    thread::available_parallelism().map_or(1, NonZeroUsize::get)
 }
 // ANCHOR_END: limits
 
@@ -58,9 +67,10 @@ pub struct Limits {
 /// Serves `listener` until `shutdown` is requested, then waits for the
 /// connections in flight to finish.
 ///
-/// One event loop per processor core does the reading and writing for
-/// every connection; `limits.threads` worker threads answer the requests
-/// that may wait (see `router::may_wait`).
+/// `limits.loops` event loops (one per processor core, unless asked
+/// otherwise) do the reading and writing for every connection;
+/// `limits.threads` worker threads answer the requests that may wait (see
+/// `router::may_wait`).
 ///
 /// Taking a listener that is already bound (rather than an address) lets
 /// `main` print the real port before serving, and lets tests bind port 0.
@@ -74,8 +84,7 @@ pub fn run(listener: TcpListener, app: App, limits: Limits, shutdown: Shutdown) 
         log: log.handle(),
     });
     let open = Arc::new(AtomicUsize::new(0));
-    let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    let loops: io::Result<Vec<LoopHandle>> = (0..cores)
+    let loops: io::Result<Vec<LoopHandle>> = (0..limits.loops)
         .map(|id| {
             let (shared, workers) = (Arc::clone(&shared), Arc::clone(&workers));
             LoopHandle::start(id, shared, workers, Arc::clone(&open))

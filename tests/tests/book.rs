@@ -434,7 +434,7 @@ fn copy_without_anchors(from: &Path, to: &Path) {
 
 /// The page of a stage's chapter (where its steps are).
 fn chapter_of(stage: Stage) -> PathBuf {
-    book_src().join(format!("{}.md", stage.name()))
+    book_src().join(format!("{}.md", steps::chapter_with_steps(stage)))
 }
 
 #[test]
@@ -480,6 +480,14 @@ fn every_step_has_its_heading_names_its_checks_and_ends_with_the_check_command()
             if named != listed {
                 problems.push(format!(
                     "{}: names {named:?}, but the table gives it {listed:?}",
+                    step.heading()
+                ));
+            }
+            // The step that turns the rest green says so, in those words.
+            let words = section.split_whitespace().collect::<Vec<_>>().join(" ");
+            if step.and_every_other_check && !words.contains("every other check") {
+                problems.push(format!(
+                    "{}: turns every other check green, and does not say \"every other check\"",
                     step.heading()
                 ));
             }

@@ -1,25 +1,32 @@
 //! Proof that the build-along steps do what the book says.
 //!
-//! The learner's crate is built as it stands after each step of day 2
-//! (0: the starter after day 1, then one patch more per step), all in one
-//! scratch workspace. Every day 2 check then runs against every one of
-//! them, and after step k the checks that pass must be exactly:
-//! - the ones the crate passed before the first step (day 1's), and
-//! - the checks of steps 1 to k, as `suite::steps::STEPS` lists them.
+//! The learner's crate is built as it stands after each step (0: before
+//! the first), all in one scratch workspace: day 2's from the starter
+//! after day 1, the final server's from `final/` without its connection
+//! code (`workshop::final_steps`). Every check of the stage then runs
+//! against every one of them, and after step k the checks that pass must
+//! be exactly:
+//! - the ones the crate passed before the first step (day 1's, on day 2;
+//!   none on the final server, whose accept loop hangs up on everyone),
+//! - and the checks of steps 1 to k, as `suite::steps::STEPS` lists them
+//!   (the final server's step 1 turns green every check no other step
+//!   names).
 //!
 //! So a check can neither go green before the step that claims it nor
-//! stay red after it. Two more claims are tied to the code:
-//! - after the last step, the learner's `request.rs`, `json.rs` and
-//!   `lib.rs` are day 2's, byte for byte (without the anchors the book
-//!   uses and the unit tests, which the book does not show);
-//! - each code block of a step in `book/src/day2.md` (its includes, put
-//!   together the way mdBook does) is in the learner's files after that
-//!   step, word for word: what the book shows is what the proof built.
+//! stay red after it. More claims are tied to the code:
+//! - after the last step, the learner's crate is the stage's: day 2's
+//!   `request.rs`, `json.rs` and `lib.rs` byte for byte (without the
+//!   anchors the book uses and the unit tests, which the book does not
+//!   show), and the final server's every file;
+//! - the final server's patches are the ones its sources cut today;
+//! - each code block of a step in the chapter (its includes, put together
+//!   the way mdBook does) is in the learner's files after that step, word
+//!   for word: what the book shows is what the proof built.
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
@@ -30,18 +37,17 @@ use suite::report;
 use suite::server::Server;
 use suite::stage::Stage;
 use suite::steps::{self, Step};
+use workshop::final_steps;
 use workshop::starter::{anchor, is_anchor_marker};
-use workshop::steps::{LEARNER, build_steps, crate_name, files_after};
-
-const STAGE: Stage = Stage::Day2;
+use workshop::steps::{LEARNER, build_steps, crate_name, files_after, patch};
 
 /// How many checks run at once. They mostly wait (for a 408, or for a
 /// server that never answers), so more than the two cores; not so many
 /// that a timed check measures the machine.
 const AT_ONCE: usize = 16;
 
-/// The longest the whole run may take: the slowest checks wait 12 s, and
-/// about 300 of them run 16 at a time.
+/// The longest one stage's run may take: the slowest checks wait 12 s,
+/// and about 300 of them run 16 at a time.
 const RUN_LIMIT: Duration = Duration::from_secs(240);
 
 /// Checks that wait for a deadline or for a server that never answers go
@@ -54,53 +60,102 @@ const SLOW_FIRST: &[&str] = &[
     "day2-body-1024",
 ];
 
-#[test]
-fn after_each_step_exactly_the_steps_checks_so_far_pass() {
-    let bin = build_steps(STAGE).unwrap_or_else(|err| panic!("{err}"));
-    let step_list = steps::of_stage(STAGE);
-    let all = checks::for_stage(STAGE);
+/// Checks that pass or fail by how quickly the server answers while it is
+/// busy: they run last, one at a time, so that the other checks' servers
+/// cannot slow them down.
+const ALONE: &[&str] = &[
+    "final-sleepers-do-not-block",
+    "day4-concurrent-sleeps",
+    "final-idle-clients-do-not-starve",
+];
 
-    // Every (step, check) pair, slow checks first.
-    let mut jobs: Vec<(usize, &'static Check)> = Vec::new();
-    for slow in [true, false] {
+/// The two proofs build and run many servers; one at a time is enough for
+/// two cores.
+static ONE_PROOF_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// The arguments each step's server starts with. The final server runs as
+/// many event loops as the machine has cores, and with enough of them a
+/// handler that sleeps on one loop would not hold up a request that lands
+/// on another: two loops make the step without worker threads fail its
+/// checks on any machine.
+fn server_args(stage: Stage) -> &'static [&'static str] {
+    match stage {
+        Stage::Final => &["--loops", "2"],
+        _ => &[],
+    }
+}
+
+#[test]
+fn day2_after_each_step_exactly_the_steps_checks_so_far_pass() {
+    after_each_step_exactly_the_steps_checks_so_far_pass(Stage::Day2);
+}
+
+#[test]
+fn final_after_each_step_exactly_the_steps_checks_so_far_pass() {
+    after_each_step_exactly_the_steps_checks_so_far_pass(Stage::Final);
+}
+
+fn after_each_step_exactly_the_steps_checks_so_far_pass(stage: Stage) {
+    let _one = ONE_PROOF_AT_A_TIME
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    let bin = build_steps(stage).unwrap_or_else(|err| panic!("{err}"));
+    let step_list = steps::of_stage(stage);
+    let all = checks::for_stage(stage);
+    let args = server_args(stage);
+
+    // Every (step, check) pair: slow checks first, then the rest, many at
+    // once; then the timed ones, alone.
+    let pairs = |pick: &dyn Fn(&Check) -> bool| -> Vec<(usize, &'static Check)> {
+        let mut jobs = Vec::new();
         for done in 0..=step_list.len() {
             for &check in &all {
-                if SLOW_FIRST.contains(&check.id) == slow {
+                if pick(check) {
                     jobs.push((done, check));
                 }
             }
         }
-    }
-    let jobs = Arc::new(Mutex::new(jobs.into_iter()));
+        jobs
+    };
+    let crowd = |check: &Check| !ALONE.contains(&check.id);
+    let mut together = pairs(&|check| crowd(check) && SLOW_FIRST.contains(&check.id));
+    together.extend(pairs(&|check| {
+        crowd(check) && !SLOW_FIRST.contains(&check.id)
+    }));
+    let alone = pairs(&|check| !crowd(check));
+
     let passed = Arc::new(Mutex::new(BTreeSet::<(usize, &'static str)>::new()));
-    let workers: Vec<_> = (0..AT_ONCE)
-        .map(|_| {
-            let (jobs, passed, bin) = (Arc::clone(&jobs), Arc::clone(&passed), bin.clone());
-            thread::spawn(move || {
-                loop {
-                    let job = jobs.lock().expect("no worker panics holding it").next();
-                    let Some((done, check)) = job else { break };
-                    let binary = bin.join(cargo::binary_name(&crate_name(STAGE, done)));
-                    let outcomes =
-                        report::run_all(&[check], &|| Server::program(&binary), true, |_, _| {})
+    for (jobs, at_once) in [(together, AT_ONCE), (alone, 1)] {
+        let jobs = Arc::new(Mutex::new(jobs.into_iter()));
+        let workers: Vec<_> = (0..at_once)
+            .map(|_| {
+                let (jobs, passed, bin) = (Arc::clone(&jobs), Arc::clone(&passed), bin.clone());
+                thread::spawn(move || {
+                    loop {
+                        let job = jobs.lock().expect("no worker panics holding it").next();
+                        let Some((done, check)) = job else { break };
+                        let binary = bin.join(cargo::binary_name(&crate_name(stage, done)));
+                        let start = || Server::program_with(&binary, args);
+                        let outcomes = report::run_all(&[check], &start, true, |_, _| {})
                             .unwrap_or_else(|err| panic!("step {done}: {err}"));
-                    if outcomes[0].result.is_ok() {
-                        passed
-                            .lock()
-                            .expect("no worker panics holding it")
-                            .insert((done, check.id));
+                        if outcomes[0].result.is_ok() {
+                            passed
+                                .lock()
+                                .expect("no worker panics holding it")
+                                .insert((done, check.id));
+                        }
                     }
-                }
+                })
             })
-        })
-        .collect();
-    for worker in workers {
-        join_within(worker, RUN_LIMIT).unwrap_or_else(|err| panic!("{err}"));
+            .collect();
+        for worker in workers {
+            join_within(worker, RUN_LIMIT).unwrap_or_else(|err| panic!("{err}"));
+        }
     }
     let passed = passed.lock().expect("the workers are done");
 
     let mut problems = Vec::new();
-    let before = steps::before_the_first_step(STAGE);
+    let before = steps::before_the_first_step(stage);
     for done in 0..=step_list.len() {
         let after = if done == 0 {
             "before step 1".to_string()
@@ -110,7 +165,7 @@ fn after_each_step_exactly_the_steps_checks_so_far_pass() {
         for check in &all {
             let owner = step_list
                 .iter()
-                .find(|step| step.checks.contains(&check.id));
+                .find(|step| step.turns_green().contains(&check.id));
             let expected = owner.is_none_or(|step| step.number <= done);
             let got = passed.contains(&(done, check.id));
             if got != expected {
@@ -119,7 +174,7 @@ fn after_each_step_exactly_the_steps_checks_so_far_pass() {
                     None => "it is in no step, so it must pass from the start".to_string(),
                 };
                 let verb = if got { "passes" } else { "fails" };
-                problems.push(format!("{after}: {} {verb}, but {claim}", check.id));
+                problems.push(format!("{stage} {after}: {} {verb}, but {claim}", check.id));
             }
         }
     }
@@ -155,8 +210,8 @@ fn learner_file(files: &[(PathBuf, Vec<u8>)], path: &str) -> Option<String> {
 
 #[test]
 fn after_the_last_step_the_library_is_day2s() {
-    let last = steps::of_stage(STAGE).len();
-    let files = files_after(STAGE, last).unwrap_or_else(|err| panic!("{err}"));
+    let last = steps::of_stage(Stage::Day2).len();
+    let files = files_after(Stage::Day2, last).unwrap_or_else(|err| panic!("{err}"));
     for name in ["request.rs", "json.rs"] {
         let day2 = fs::read_to_string(cargo::root().join("day2/src").join(name))
             .expect("day2's sources are readable");
@@ -172,10 +227,53 @@ fn after_the_last_step_the_library_is_day2s() {
     );
 }
 
-/// The step sections of the chapter: each step with its text, from its
-/// heading to the next `## ` heading.
-fn step_sections(chapter: &str) -> Vec<(&'static Step, &str)> {
-    steps::of_stage(STAGE)
+#[test]
+fn after_the_last_step_the_crate_is_the_final_server() {
+    let last = steps::of_stage(Stage::Final).len();
+    let mut learner = files_after(Stage::Final, last).unwrap_or_else(|err| panic!("{err}"));
+    let mut server =
+        cargo::stage_files(Stage::Final, LEARNER).unwrap_or_else(|err| panic!("{err}"));
+    learner.sort();
+    server.sort();
+    let names = |files: &[(PathBuf, Vec<u8>)]| -> Vec<PathBuf> {
+        files.iter().map(|(path, _)| path.clone()).collect()
+    };
+    assert_eq!(names(&learner), names(&server));
+    for ((path, mine), (_, theirs)) in learner.iter().zip(&server) {
+        assert!(mine == theirs, "{} differs from final's", path.display());
+    }
+}
+
+/// The final server's patches are cut from its sources (see
+/// `workshop::final_steps`); `UPDATE_STEPS=1` writes them again after a
+/// change to `final/src`.
+#[test]
+fn final_patches_are_cut_from_the_final_server_today() {
+    let update = std::env::var_os("UPDATE_STEPS").is_some();
+    let mut stale = Vec::new();
+    for step in steps::of_stage(Stage::Final) {
+        let text = final_steps::patch_text(step.number).unwrap_or_else(|err| panic!("{err}"));
+        let path = patch(step);
+        if fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
+            continue;
+        }
+        if update {
+            fs::write(&path, &text).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+        } else {
+            stale.push(path.display().to_string());
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "these patches are not what final/src cuts today; run `UPDATE_STEPS=1 cargo test -p tests --test steps final_patches` and review the change:\n{}",
+        stale.join("\n")
+    );
+}
+
+/// The step sections of `chapter`: each step of `stage` with its text,
+/// from its heading to the next `## ` heading.
+fn step_sections(stage: Stage, chapter: &str) -> Vec<(&'static Step, &str)> {
+    steps::of_stage(stage)
         .into_iter()
         .filter_map(|step| {
             let heading = format!("\n## {}\n", step.heading());
@@ -188,8 +286,8 @@ fn step_sections(chapter: &str) -> Vec<(&'static Step, &str)> {
         .collect()
 }
 
-/// The code blocks of `section` that hold includes of `day2/src/…`, each
-/// as (the file, the code mdBook shows).
+/// The code blocks of `section` that hold includes of code, each as (the
+/// file, the code mdBook shows).
 fn shown_code(section: &str) -> Vec<(String, String)> {
     let mut blocks = Vec::new();
     let mut current: Option<(String, String)> = None;
@@ -227,46 +325,55 @@ fn shown_code(section: &str) -> Vec<(String, String)> {
 
 #[test]
 fn every_step_shows_code_the_learner_has_after_it() {
-    let chapter = fs::read_to_string(cargo::root().join("book/src/day2.md"))
-        .expect("the chapter is readable");
-    let sections = step_sections(&chapter);
-    assert_eq!(
-        sections.len(),
-        steps::of_stage(STAGE).len(),
-        "every step has a section"
-    );
     let mut problems = Vec::new();
-    for (step, section) in sections {
-        let files = files_after(STAGE, step.number).unwrap_or_else(|err| panic!("{err}"));
-        let blocks = shown_code(section);
-        if blocks.is_empty() {
-            problems.push(format!("{} shows no code", step.heading()));
-        }
-        for (path, code) in blocks {
-            let Some(in_crate) = path.strip_prefix("day2/") else {
-                problems.push(format!("{}: includes {path}, not day 2", step.heading()));
-                continue;
-            };
-            // The learner's crate has its own name where day 2 has `day2`.
-            let code = code.replace("day2::", &format!("{LEARNER}::"));
-            // Blank lines between two includes are the book's layout, not
-            // the code's.
-            let solid = |text: &str| -> String {
-                text.lines()
-                    .filter(|line| !line.trim().is_empty())
-                    .map(|line| format!("{line}\n"))
-                    .collect()
-            };
-            match learner_file(&files, in_crate) {
-                Some(text) if solid(&text).contains(&solid(&code)) => {}
-                Some(_) => problems.push(format!(
-                    "{}: the learner's {in_crate} does not hold this, as the book shows it:\n{code}",
-                    step.heading()
-                )),
-                None => problems.push(format!(
-                    "{}: the learner has no {in_crate} yet",
-                    step.heading()
-                )),
+    for stage in [Stage::Day2, Stage::Final] {
+        let page = format!("book/src/{}.md", steps::chapter_with_steps(stage));
+        let chapter =
+            fs::read_to_string(cargo::root().join(&page)).expect("the chapter is readable");
+        let sections = step_sections(stage, &chapter);
+        assert_eq!(
+            sections.len(),
+            steps::of_stage(stage).len(),
+            "every step has a section in {page}"
+        );
+        let folder = format!("{}/", stage.name());
+        for (step, section) in sections {
+            let files = files_after(stage, step.number).unwrap_or_else(|err| panic!("{err}"));
+            let blocks = shown_code(section);
+            if blocks.is_empty() {
+                problems.push(format!("{page}: {} shows no code", step.heading()));
+            }
+            for (path, code) in blocks {
+                let Some(in_crate) = path.strip_prefix(&folder) else {
+                    problems.push(format!(
+                        "{page}: {}: includes {path}, not {stage}",
+                        step.heading()
+                    ));
+                    continue;
+                };
+                // Day 2's learner's crate has its own name where day 2 has
+                // `day2`; the final server's keeps `todo_server`.
+                let code = code.replace("day2::", &format!("{LEARNER}::"));
+                // Blank lines between two includes are the book's layout,
+                // not the code's; the final server's anchor markers are in
+                // the learner's files, and mdBook leaves them out.
+                let solid = |text: &str| -> String {
+                    text.lines()
+                        .filter(|line| !line.trim().is_empty() && !is_anchor_marker(line))
+                        .map(|line| format!("{line}\n"))
+                        .collect()
+                };
+                match learner_file(&files, in_crate) {
+                    Some(text) if solid(&text).contains(&solid(&code)) => {}
+                    Some(_) => problems.push(format!(
+                        "{page}: {}: the learner's {in_crate} does not hold this, as the book shows it:\n{code}",
+                        step.heading()
+                    )),
+                    None => problems.push(format!(
+                        "{page}: {}: the learner has no {in_crate} yet",
+                        step.heading()
+                    )),
+                }
             }
         }
     }

@@ -542,6 +542,7 @@ fn a_failed_sync_answers_500_over_http_and_the_todo_is_not_there() {
             let limits = crate::server::Limits {
                 threads: 4,
                 connections: 16,
+                loops: 2,
             };
             crate::server::run(listener, app, limits, shutdown)
         })

@@ -54,7 +54,8 @@ usage: check <STAGE | CHECK-ID | EXERCISE-ID> [--crate NAME | --addr HOST:PORT |
                current crate only if there is none yet
   --full       show long payloads byte for byte instead of summarised
   next         say what to do next: which chapter to read, and on a chapter
-               built in steps (day 2), which step
+               built in steps (day 2; the final server's
+               connections, once its API passes), which step
   --list       every stage, check and exercise, with ✓ for what your crate passed";
 
 /// What the command line asked for.
@@ -387,7 +388,7 @@ fn next(args: &Args) -> Result<(), String> {
                     "First, if you skipped it: {}'s \"{}\" has no check, because nothing a client sees on Linux shows whether it is there (book/src/{}.md, #{}).\n",
                     step.stage,
                     step.heading(),
-                    step.stage,
+                    step.chapter(),
                     step.html_id()
                 );
             }
@@ -418,8 +419,9 @@ fn print_next_step(name: &str, step: &Step, check: &str) {
         "Next for {name}: {stage}, step {} of {total}: {}.\n",
         step.number, step.title
     );
+    let page = step.chapter();
     println!(
-        "Read:  \"{}\" in book/src/{stage}.md ({stage}.html#{} in `mdbook serve book`)",
+        "Read:  \"{}\" in book/src/{page}.md ({page}.html#{} in `mdbook serve book`)",
         step.heading(),
         step.html_id()
     );

@@ -234,6 +234,18 @@ fn lock_scratch(path: &Path, wait: Duration) -> Result<fs::File, String> {
 /// The files of `stage`'s crate with `patch` applied, as a crate called
 /// `name` (the library keeps the stage's name, so `use day3::…` works).
 pub fn patched_stage(stage: Stage, patch: &Path, name: &str) -> Result<ScratchCrate, String> {
+    let files = stage_files(stage, name)?;
+    let files = patched_files(&files, &[patch.to_path_buf()])
+        .map_err(|err| format!("{err} (against {stage})"))?;
+    Ok(ScratchCrate {
+        name: name.to_string(),
+        files,
+    })
+}
+
+/// The files of `stage`'s crate (paths relative to its folder), as a
+/// crate called `name` (see [`renamed_manifest`]).
+pub fn stage_files(stage: Stage, name: &str) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
     let dir = root().join(stage.name());
     let mut files = read_folder(&dir, &dir.join("src"))?;
     // The final server also embeds its page with `include_str!`.
@@ -245,12 +257,7 @@ pub fn patched_stage(stage: Stage, patch: &Path, name: &str) -> Result<ScratchCr
         PathBuf::from("Cargo.toml"),
         renamed_manifest(&manifest, stage, name).into_bytes(),
     ));
-    let files = patched_files(&files, &[patch.to_path_buf()])
-        .map_err(|err| format!("{err} (against {stage})"))?;
-    Ok(ScratchCrate {
-        name: name.to_string(),
-        files,
-    })
+    Ok(files)
 }
 
 /// `files` (paths relative to a crate's folder) with `patches` applied one
@@ -266,6 +273,66 @@ pub fn patched_files(
     let result = apply_in(&scratch, files, patches);
     let _ = fs::remove_dir_all(&scratch);
     result
+}
+
+/// A patch that turns `old` into `new` (paths relative to a crate's
+/// folder), as `git diff` writes it and `git apply` reads it, without the
+/// `index` lines, which would change with every edit elsewhere in a file's
+/// history and say nothing to a reader.
+pub fn diff_files(
+    old: &[(PathBuf, Vec<u8>)],
+    new: &[(PathBuf, Vec<u8>)],
+) -> Result<String, String> {
+    static SCRATCH: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let number = SCRATCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let scratch = std::env::temp_dir().join(format!("diff-{}-{number}", std::process::id()));
+    let _ = fs::remove_dir_all(&scratch);
+    let result = diff_in(&scratch, old, new);
+    let _ = fs::remove_dir_all(&scratch);
+    result
+}
+
+fn diff_in(
+    scratch: &Path,
+    old: &[(PathBuf, Vec<u8>)],
+    new: &[(PathBuf, Vec<u8>)],
+) -> Result<String, String> {
+    // Folders called `a` and `b`, compared without git's own prefixes,
+    // give the usual `a/src/x.rs` and `b/src/x.rs`.
+    for (side, files) in [("a", old), ("b", new)] {
+        fs::create_dir_all(scratch.join(side)).map_err(|err| err.to_string())?;
+        for (path, bytes) in files {
+            write_if_changed(&scratch.join(side).join(path), bytes)?;
+        }
+    }
+    let finished = process::run(
+        Command::new("git")
+            .current_dir(scratch)
+            .env("GIT_CEILING_DIRECTORIES", std::env::temp_dir())
+            .args([
+                "diff",
+                "--no-index",
+                "--no-prefix",
+                "--no-color",
+                "--no-ext-diff",
+            ])
+            .args(["a", "b"]),
+        Duration::from_secs(60),
+    )
+    .map_err(|err| format!("cannot run git diff: {err}"))?;
+    // 0: the same; 1: different; anything else: git failed.
+    if !matches!(finished.status.code(), Some(0 | 1)) {
+        return Err(format!(
+            "git diff failed:\n{}",
+            String::from_utf8_lossy(&finished.stderr)
+        ));
+    }
+    let text = String::from_utf8(finished.stdout).map_err(|err| err.to_string())?;
+    Ok(text
+        .lines()
+        .filter(|line| !line.starts_with("index "))
+        .map(|line| format!("{line}\n"))
+        .collect())
 }
 
 fn apply_in(

@@ -12,7 +12,11 @@
 //!   of the steps done so far pass.
 //!
 //! A check of the stage that is in no step is one the learner's crate
-//! already passed before the first step (day 1's checks, on day 2).
+//! already passed before the first step (day 1's checks, on day 2), unless
+//! the chapter has a step that makes the server serve at all: then that
+//! step turns all of them green ([`Step::and_every_other_check`]: step 1
+//! of the final server's connections, which starts from a crate whose
+//! accept loop hangs up on everyone).
 
 use crate::checks;
 use crate::stage::Stage;
@@ -30,6 +34,10 @@ pub struct Step {
     /// The checks this step turns green, in the order the book names them.
     /// Empty for a step that no check can see (the book says why).
     pub checks: &'static [&'static str],
+    /// Whether this step also turns green every check of the stage that no
+    /// step names. Only a chapter whose starting crate serves nobody has
+    /// such a step, as its first.
+    pub and_every_other_check: bool,
 }
 
 impl Step {
@@ -56,9 +64,44 @@ impl Step {
     pub fn patch_name(&self) -> String {
         format!("{:02}-{}.patch", self.number, self.slug)
     }
+
+    /// Every check this step turns green: its own, and with
+    /// [`and_every_other_check`](Self::and_every_other_check) the
+    /// stage's checks that no step names.
+    pub fn turns_green(&self) -> Vec<&'static str> {
+        let mut ids = self.checks.to_vec();
+        if self.and_every_other_check {
+            let named: Vec<&str> = of_stage(self.stage)
+                .iter()
+                .flat_map(|step| step.checks.iter().copied())
+                .collect();
+            ids.extend(
+                checks::for_stage(self.stage)
+                    .into_iter()
+                    .map(|check| check.id)
+                    .filter(|id| !named.contains(id)),
+            );
+        }
+        ids
+    }
+
+    /// The chapter the step is in, as `book/src/<chapter>.md`.
+    pub fn chapter(&self) -> &'static str {
+        chapter_with_steps(self.stage)
+    }
 }
 
-use Stage::Day2;
+/// The chapter that holds `stage`'s steps (`day2`, `final-connections`):
+/// the final server's chapters are several, and only the one on
+/// connections is cut into steps.
+pub fn chapter_with_steps(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Final => "final-connections",
+        other => other.name(),
+    }
+}
+
+use Stage::{Day2, Final};
 
 pub static STEPS: &[Step] = &[
     Step {
@@ -77,6 +120,7 @@ pub static STEPS: &[Step] = &[
             "day2-missing-version",
             "day2-invalid-utf8",
         ],
+        and_every_other_check: false,
     },
     Step {
         stage: Day2,
@@ -88,6 +132,7 @@ pub static STEPS: &[Step] = &[
             "day2-header-without-colon",
             "day2-http-version",
         ],
+        and_every_other_check: false,
     },
     Step {
         stage: Day2,
@@ -101,6 +146,7 @@ pub static STEPS: &[Step] = &[
             "day2-body-64k",
             "day2-body-late",
         ],
+        and_every_other_check: false,
     },
     Step {
         stage: Day2,
@@ -114,6 +160,7 @@ pub static STEPS: &[Step] = &[
             "day2-repeated-content-length",
             "day2-chunked",
         ],
+        and_every_other_check: false,
     },
     Step {
         stage: Day2,
@@ -121,6 +168,7 @@ pub static STEPS: &[Step] = &[
         slug: "size-limits",
         title: "Limits on size",
         checks: &["day2-headers-too-large", "day2-body-too-large"],
+        and_every_other_check: false,
     },
     Step {
         stage: Day2,
@@ -128,6 +176,7 @@ pub static STEPS: &[Step] = &[
         slug: "a-deadline",
         title: "A deadline for the whole request",
         checks: &["day2-deadline-whole-request"],
+        and_every_other_check: false,
     },
     Step {
         stage: Day2,
@@ -135,6 +184,7 @@ pub static STEPS: &[Step] = &[
         slug: "a-timeout-on-every-read",
         title: "A timeout on every read",
         checks: &["day2-partial-request-timeout", "day2-silent-client"],
+        and_every_other_check: false,
     },
     Step {
         stage: Day2,
@@ -142,6 +192,55 @@ pub static STEPS: &[Step] = &[
         slug: "hang-up-gently",
         title: "Hang up gently",
         checks: &[],
+        and_every_other_check: false,
+    },
+    Step {
+        stage: Final,
+        number: 1,
+        slug: "serve-on-an-event-loop",
+        title: "One request per connection, on an event loop",
+        checks: &[],
+        and_every_other_check: true,
+    },
+    Step {
+        stage: Final,
+        number: 2,
+        slug: "keep-the-connection-open",
+        title: "Keep the connection open",
+        checks: &[
+            "final-keep-alive",
+            "final-pipelining",
+            "final-head-without-body",
+        ],
+        and_every_other_check: false,
+    },
+    Step {
+        stage: Final,
+        number: 3,
+        slug: "send-100-continue",
+        title: "Say 100 Continue",
+        checks: &["final-expect-continue", "final-chunked-expect-continue"],
+        and_every_other_check: false,
+    },
+    Step {
+        stage: Final,
+        number: 4,
+        slug: "deadlines",
+        title: "Deadlines, checked ten times a second",
+        checks: &[
+            "day2-partial-request-timeout",
+            "day2-silent-client",
+            "day2-deadline-whole-request",
+        ],
+        and_every_other_check: false,
+    },
+    Step {
+        stage: Final,
+        number: 5,
+        slug: "hand-waiting-handlers-to-workers",
+        title: "Handlers that wait go to worker threads",
+        checks: &["day4-concurrent-sleeps", "final-sleepers-do-not-block"],
+        and_every_other_check: false,
     },
 ];
 
@@ -153,10 +252,24 @@ pub fn of_stage(stage: Stage) -> Vec<&'static Step> {
 /// The step a learner is on: the first step of `stage` with a check that
 /// `passed` says is not passed yet. `None` when every step's checks pass,
 /// or the stage has no steps.
+///
+/// A step that turns every other check green is never the answer: those
+/// checks are the earlier chapters' too (the final server's API), and a
+/// learner who fails them has a chapter to read first, not a step. Until
+/// they pass, this says `None`.
 pub fn next(stage: Stage, passed: impl Fn(&str) -> bool) -> Option<&'static Step> {
-    of_stage(stage)
+    let steps = of_stage(stage);
+    let rest_failing = steps
+        .iter()
+        .filter(|step| step.and_every_other_check)
+        .flat_map(|step| step.turns_green())
+        .any(|id| !passed(id));
+    if rest_failing {
+        return None;
+    }
+    steps
         .into_iter()
-        .find(|step| !step.checks.iter().all(|id| passed(id)))
+        .find(|step| !step.and_every_other_check && !step.checks.iter().all(|id| passed(id)))
 }
 
 /// The steps of the stage just before `stage` that no check can see. A
@@ -169,7 +282,7 @@ pub fn unseen_before(stage: Stage) -> Vec<&'static Step> {
     };
     of_stage(*previous)
         .into_iter()
-        .filter(|step| step.checks.is_empty())
+        .filter(|step| step.checks.is_empty() && !step.and_every_other_check)
         .collect()
 }
 
@@ -178,7 +291,7 @@ pub fn unseen_before(stage: Stage) -> Vec<&'static Step> {
 pub fn before_the_first_step(stage: Stage) -> Vec<&'static str> {
     let owned: Vec<&str> = of_stage(stage)
         .iter()
-        .flat_map(|step| step.checks.iter().copied())
+        .flat_map(|step| step.turns_green())
         .collect();
     checks::for_stage(stage)
         .into_iter()
@@ -207,8 +320,8 @@ mod tests {
 
     #[test]
     fn steps_are_numbered_in_order_and_own_checks_of_their_stage_once() {
-        let mut owned: Vec<&str> = Vec::new();
         for stage in Stage::ALL {
+            let mut owned: Vec<&str> = Vec::new();
             for (i, step) in of_stage(stage).iter().enumerate() {
                 assert_eq!(step.number, i + 1, "{}", step.heading());
                 for id in step.checks {
@@ -251,6 +364,22 @@ mod tests {
             .flat_map(|s| s.checks.iter().copied())
             .collect();
         assert!(next(Day2, |id| everything.contains(&id)).is_none());
+    }
+
+    #[test]
+    fn on_the_final_server_next_waits_for_the_api_then_names_the_steps() {
+        assert!(
+            next(Final, |_| false).is_none(),
+            "the API chapter comes first"
+        );
+        let first = of_stage(Final)[0];
+        assert!(first.and_every_other_check);
+        let rest = first.turns_green();
+        assert!(rest.contains(&"final-create") && rest.contains(&"day1-answers"));
+        assert!(!rest.contains(&"final-keep-alive"));
+        let step = next(Final, |id| rest.contains(&id));
+        assert_eq!(step.map(|step| step.number), Some(2));
+        assert_eq!(first.chapter(), "final-connections");
     }
 
     #[test]

@@ -26,6 +26,7 @@
 
 pub mod counterexamples;
 pub mod exercises;
+pub mod final_steps;
 pub mod progress;
 pub mod solutions;
 pub mod starter;

@@ -2,9 +2,11 @@
 //! each step of a chapter (the table of steps is [`suite::steps`]).
 //!
 //! Each step is a patch in `tests/workshop/steps/<stage>/NN-<slug>.patch`,
-//! against the learner's crate as the step before left it; the first one
-//! applies to the starter after the day 1 chapter
-//! ([`starter::after_day1`]). Patches, like the exercises' solutions,
+//! against the learner's crate as the step before left it. Day 2's first
+//! one applies to the starter after the day 1 chapter
+//! ([`starter::after_day1`]); the final server's, to the final server
+//! without its connection code ([`final_steps`], which also says how those
+//! patches are cut). Patches, like the exercises' solutions,
 //! because a patch shows exactly what a step adds, and because it stops
 //! applying, loudly, when the stage it was cut from changes.
 //!
@@ -19,7 +21,7 @@ use suite::cargo::{self, ScratchCrate};
 use suite::stage::Stage;
 use suite::steps::{self, Step};
 
-use crate::starter;
+use crate::{final_steps, starter};
 
 /// The name of the learner's crate in the steps' patches.
 pub const LEARNER: &str = "stepper";
@@ -37,6 +39,7 @@ pub fn patch(step: &Step) -> PathBuf {
 pub fn files_after(stage: Stage, done: usize) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
     let start = match stage {
         Stage::Day2 => starter::after_day1(LEARNER)?,
+        Stage::Final => final_steps::cut(0)?,
         other => return Err(format!("{other} has no build-along steps")),
     };
     let patches: Vec<PathBuf> = steps::of_stage(stage)
@@ -67,12 +70,13 @@ pub fn build_steps(stage: Stage) -> Result<PathBuf, String> {
                 continue;
             }
             let manifest = String::from_utf8_lossy(bytes).into_owned();
-            let mut manifest = manifest.replacen(
+            // The package, and the final server's binary, which it names
+            // itself.
+            let mut manifest = manifest.replace(
                 &format!("name = \"{LEARNER}\""),
                 &format!("name = \"{name}\""),
-                1,
             );
-            if has_lib {
+            if has_lib && !manifest.contains("[lib]") {
                 manifest.push_str(&format!("\n[lib]\nname = \"{LEARNER}\"\n"));
             }
             *bytes = manifest.into_bytes();

@@ -1,0 +1,148 @@
+//! Where the final server's connections steps come from: `final/src` itself.
+//!
+//! Day 2's steps were written by hand, one patch at a time. The final
+//! server's are cut from its sources, because its connection code is long
+//! and still changes: each step owns some anchors of `final/src` (the
+//! pieces the chapter shows in that step), and the learner's crate before
+//! step `k` is `final/` without the pieces of steps `k` and later. So the
+//! crate after the last step *is* `final/`, and an edit to the final
+//! server cannot leave the steps behind without a test saying so
+//! (`UPDATE_STEPS=1` then writes the patches again; review them like any
+//! other code).
+//!
+//! Before step 1 the crate has everything the API chapter built (the
+//! store, the router, the handlers, day 4's pool), but no `connection.rs`
+//! and no `event_loop.rs`, and its accept loop hangs up on everyone
+//! (`tests/workshop/steps/final/server.rs`).
+
+use std::path::{Path, PathBuf};
+
+use suite::cargo;
+use suite::stage::Stage;
+
+use crate::steps::LEARNER;
+
+/// A piece of `final/src/<file>` between `// ANCHOR: <anchor>` and its
+/// `// ANCHOR_END`, which step `step` adds. Before that step the crate has
+/// `before` in its place (a line of its own), or nothing.
+struct Piece {
+    step: usize,
+    file: &'static str,
+    anchor: &'static str,
+    before: Option<&'static str>,
+}
+
+const fn piece(step: usize, file: &'static str, anchor: &'static str) -> Piece {
+    Piece {
+        step,
+        file,
+        anchor,
+        before: None,
+    }
+}
+
+const CONNECTION: &str = "connection.rs";
+const EVENT_LOOP: &str = "event_loop.rs";
+
+/// Steps 2 to 5. Step 1 adds the two files as the rest leaves them.
+const PIECES: &[Piece] = &[
+    Piece {
+        step: 2,
+        file: CONNECTION,
+        anchor: "keep_alive",
+        before: Some("let keep_alive = false; // Step 2 keeps connections open."),
+    },
+    piece(3, CONNECTION, "advance_continue"),
+    piece(3, CONNECTION, "send_continue"),
+    piece(4, CONNECTION, "deadline"),
+    piece(4, EVENT_LOOP, "sweep"),
+    piece(5, CONNECTION, "phase_handling"),
+    piece(5, CONNECTION, "next_handle"),
+    piece(5, CONNECTION, "advance_handling"),
+    piece(5, CONNECTION, "handle_may_wait"),
+    piece(5, EVENT_LOOP, "worker_uses"),
+    piece(5, EVENT_LOOP, "message_answer"),
+    piece(5, EVENT_LOOP, "answer"),
+    piece(5, EVENT_LOOP, "pending"),
+    piece(5, EVENT_LOOP, "pending_drop"),
+    piece(5, EVENT_LOOP, "receive_answer"),
+    piece(5, EVENT_LOOP, "drive_handle"),
+    piece(5, EVENT_LOOP, "hand_over"),
+];
+
+/// The files that step 1 writes from nothing.
+const WRITTEN_IN_STEP_1: &[&str] = &["src/connection.rs", "src/event_loop.rs"];
+
+/// This folder: the steps' patches, and the accept loop before step 1.
+pub fn folder() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("steps/final")
+}
+
+/// The learner's crate after `done` steps, cut from `final/` (see the
+/// module's introduction).
+pub fn cut(done: usize) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
+    let mut files = cargo::stage_files(Stage::Final, LEARNER)?;
+    if done == 0 {
+        files.retain(|(path, _)| !WRITTEN_IN_STEP_1.iter().any(|w| path == Path::new(w)));
+        let server = std::fs::read(folder().join("server.rs"))
+            .map_err(|err| format!("steps/final/server.rs: {err}"))?;
+        for (path, bytes) in &mut files {
+            if path == Path::new("src/server.rs") {
+                *bytes = server.clone();
+            } else if path == Path::new("src/lib.rs") {
+                let text = String::from_utf8_lossy(bytes)
+                    .replace("pub mod connection;\n", "")
+                    .replace("pub mod event_loop;\n", "");
+                *bytes = text.into_bytes();
+            }
+        }
+        return Ok(files);
+    }
+    for piece in PIECES.iter().filter(|piece| piece.step > done) {
+        let path = PathBuf::from("src").join(piece.file);
+        let (_, bytes) = files
+            .iter_mut()
+            .find(|(p, _)| *p == path)
+            .ok_or_else(|| format!("final has no {}", path.display()))?;
+        let text = String::from_utf8_lossy(bytes).into_owned();
+        *bytes = without_anchor(&text, piece)
+            .map_err(|err| format!("{}: {err}", path.display()))?
+            .into_bytes();
+    }
+    Ok(files)
+}
+
+/// `text` without the lines of `piece`'s anchor, markers included, and with
+/// `piece.before` in their place.
+fn without_anchor(text: &str, piece: &Piece) -> Result<String, String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let marker = |word: &str| {
+        let wanted = format!("// {word}: {}", piece.anchor);
+        let found: Vec<usize> = (0..lines.len())
+            .filter(|&i| lines[i].trim() == wanted)
+            .collect();
+        match found[..] {
+            [i] => Ok(i),
+            _ => Err(format!("`{wanted}` is there {} times", found.len())),
+        }
+    };
+    let (start, end) = (marker("ANCHOR")?, marker("ANCHOR_END")?);
+    let mut kept: Vec<String> = lines[..start].iter().map(|l| l.to_string()).collect();
+    if let Some(line) = piece.before {
+        let indent = &lines[start][..lines[start].len() - lines[start].trim_start().len()];
+        kept.push(format!("{indent}{line}"));
+    }
+    let mut rest = &lines[end + 1..];
+    // A piece between two blank lines leaves one, not two.
+    if kept.last().is_some_and(|l| l.is_empty()) && rest.first().is_some_and(|l| l.is_empty()) {
+        rest = &rest[1..];
+    }
+    kept.extend(rest.iter().map(|l| l.to_string()));
+    Ok(format!("{}\n", kept.join("\n")))
+}
+
+/// The patch of step `number`: from the crate after the step before to the
+/// crate after this one.
+pub fn patch_text(number: usize) -> Result<String, String> {
+    cargo::diff_files(&cut(number - 1)?, &cut(number)?)
+}
