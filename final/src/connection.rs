@@ -13,6 +13,7 @@
 //! Nothing here knows about `epoll` or tokens: the event loop owns the
 //! waiting, and this file owns what one connection does next.
 
+// ANCHOR: uses
 use std::cell::RefCell;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
@@ -27,6 +28,7 @@ use crate::request::{Request, RequestError};
 use crate::response::Response;
 use crate::router::{self, App};
 use crate::shutdown::Shutdown as ShutdownFlag;
+// ANCHOR_END: uses
 
 // ANCHOR: timeouts
 /// How long a kept-open connection may wait for its next request.
@@ -137,6 +139,7 @@ pub struct Connection {
 }
 // ANCHOR_END: connection
 
+// ANCHOR: new
 impl Connection {
     /// A connection just accepted, waiting for its first request.
     pub fn new(stream: TcpStream, peer: SocketAddr, now: Instant) -> Connection {
@@ -168,6 +171,7 @@ impl Connection {
         self.readable = true;
         self.peer_closed |= closed;
     }
+    // ANCHOR_END: new
 
     // ANCHOR: advance
     /// Goes as far as the bytes at hand allow: writes what is owed, reads
@@ -344,6 +348,7 @@ impl Connection {
     }
     // ANCHOR_END: answer_end
 
+    // ANCHOR: refuse
     /// Answers a request that could not be read (or served), then closes:
     /// after a broken request we cannot know where the next would start.
     pub fn refuse(&mut self, err: &RequestError, shared: &Shared) {
@@ -354,6 +359,9 @@ impl Connection {
         self.queue(&response, false, false, "-", shared);
     }
 
+    // ANCHOR_END: refuse
+
+    // ANCHOR: queue
     /// Puts `response` (only its head, with `head_only`) in the outgoing
     /// buffer, and logs it.
     fn queue(
@@ -387,6 +395,7 @@ impl Connection {
             close: !keep_alive,
         };
     }
+    // ANCHOR_END: queue
 
     // ANCHOR: deadline
     /// Called by the event loop every so often: whatever phase has
@@ -409,6 +418,7 @@ impl Connection {
     }
     // ANCHOR_END: deadline
 
+    // ANCHOR: flush
     /// Writes as much of `out` as the socket takes. Returns `false` if the
     /// connection failed.
     fn flush(&mut self) -> bool {
@@ -423,6 +433,7 @@ impl Connection {
         }
         true
     }
+    // ANCHOR_END: flush
 
     // ANCHOR: read_some
     /// One read, handed to the reader. A read that does not fill the
@@ -479,6 +490,7 @@ impl Connection {
     // ANCHOR_END: linger
 }
 
+// ANCHOR: chunk
 thread_local! {
     /// Where reads land before the reader takes them: one per event loop
     /// thread, zeroed once. A fresh `[0u8; 16 * 1024]` on the stack for
@@ -487,8 +499,12 @@ thread_local! {
     static CHUNK: RefCell<Vec<u8>> = RefCell::new(vec![0; 16 * 1024]);
 }
 
+// ANCHOR_END: chunk
+
+// ANCHOR: route_or_500
 /// Runs the router, turning a panic into a 500, as on day 4.
 pub fn route_or_500(request: &Request, app: &App) -> Response {
     panic::catch_unwind(AssertUnwindSafe(|| router::route(request, app)))
         .unwrap_or_else(|_| Response::error(500, "the handler panicked; see the server log"))
 }
+// ANCHOR_END: route_or_500

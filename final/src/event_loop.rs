@@ -24,6 +24,7 @@
 //!                       └───────────────┘
 //! ```
 
+// ANCHOR: uses
 use std::io;
 use std::mem;
 use std::net::TcpStream as StdTcpStream;
@@ -37,16 +38,19 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::connection::{Connection, Next, Shared};
 use crate::thread_pool::ThreadPool;
+// ANCHOR_END: uses
 // ANCHOR: worker_uses
 use crate::connection::route_or_500;
 use crate::request::Request;
 use crate::response::Response;
 // ANCHOR_END: worker_uses
 
+// ANCHOR: sweep_every
 /// How often a loop looks for connections past their deadlines. The
 /// deadlines are seconds long, so a tenth of a second late is close
 /// enough, and a loop with nothing to do wakes ten times a second.
 pub const SWEEP_EVERY: Duration = Duration::from_millis(100);
+// ANCHOR_END: sweep_every
 
 // ANCHOR: yield_after
 /// After a batch of at least this many events, a loop hands its core over
@@ -65,9 +69,11 @@ pub const SWEEP_EVERY: Duration = Duration::from_millis(100);
 pub const YIELD_AFTER: usize = 16;
 // ANCHOR_END: yield_after
 
+// ANCHOR: waker
 /// The token the [`Waker`] reports with; connections use their slot
 /// numbers, which never get this large.
 const WAKER: Token = Token(usize::MAX);
+// ANCHOR_END: waker
 
 // ANCHOR: message
 /// What other threads tell an event loop.
@@ -166,12 +172,15 @@ impl Inbox {
 }
 // ANCHOR_END: inbox
 
+// ANCHOR: loop_handle
 /// A running event loop, as the accept loop sees it.
 pub struct LoopHandle {
     inbox: Arc<Inbox>,
     thread: Option<JoinHandle<()>>,
 }
+// ANCHOR_END: loop_handle
 
+// ANCHOR: loop_start
 impl LoopHandle {
     /// Starts loop number `id`. Requests that may wait go to `workers`;
     /// `open` counts the connections of all loops together.
@@ -210,6 +219,7 @@ impl LoopHandle {
         self.inbox.send(message);
     }
 }
+// ANCHOR_END: loop_start
 
 // ANCHOR: loop_drop
 impl Drop for LoopHandle {
@@ -421,6 +431,7 @@ impl EventLoop {
     }
     // ANCHOR_END: hand_over
 
+    // ANCHOR: close
     fn close(&mut self, key: usize) {
         if let Some(mut connection) = self.slots.get_mut(key).and_then(Option::take) {
             // Closing the socket would stop its events anyway; saying so
@@ -430,4 +441,5 @@ impl EventLoop {
             self.open.fetch_sub(1, Ordering::SeqCst);
         }
     }
+    // ANCHOR_END: close
 }

@@ -1,6 +1,7 @@
 //! The accept loop: hand each connection to an event loop, or refuse it
 //! with 503 when the server is full, until shutdown.
 
+// ANCHOR: uses
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::num::NonZeroUsize;
@@ -16,6 +17,7 @@ use crate::response::Response;
 use crate::router::App;
 use crate::shutdown::Shutdown;
 use crate::thread_pool::ThreadPool;
+// ANCHOR_END: uses
 
 // ANCHOR: listen
 /// How many connections the system may hold for us, accepted by the

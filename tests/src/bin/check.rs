@@ -426,7 +426,12 @@ fn print_next_step(name: &str, step: &Step, check: &str) {
         step.html_id()
     );
     println!("Check: {check}");
-    println!("\nIt turns these green: {}.", step.checks.join(", "));
+    let rest = if step.and_every_other_check {
+        ", and every other check of the stage but the later steps'"
+    } else {
+        ""
+    };
+    println!("\nIt turns these green: {}{rest}.", step.checks.join(", "));
 }
 
 /// The exercises of the stages passed so far that are still open.
