@@ -266,13 +266,7 @@ pub fn patched_files(
     files: &[(PathBuf, Vec<u8>)],
     patches: &[PathBuf],
 ) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
-    static SCRATCH: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let number = SCRATCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let scratch = std::env::temp_dir().join(format!("patched-{}-{number}", std::process::id()));
-    let _ = fs::remove_dir_all(&scratch);
-    let result = apply_in(&scratch, files, patches);
-    let _ = fs::remove_dir_all(&scratch);
-    result
+    in_scratch("patched", |scratch| apply_in(scratch, files, patches))
 }
 
 /// A patch that turns `old` into `new` (paths relative to a crate's
@@ -283,11 +277,19 @@ pub fn diff_files(
     old: &[(PathBuf, Vec<u8>)],
     new: &[(PathBuf, Vec<u8>)],
 ) -> Result<String, String> {
+    in_scratch("diff", |scratch| diff_in(scratch, old, new))
+}
+
+/// Runs `work` in a new, empty temporary folder, and removes the folder
+/// afterwards, whatever `work` returned. Each call gets a folder of its
+/// own (the process id and a counter), so tests running at once never
+/// share one.
+fn in_scratch<T>(prefix: &str, work: impl FnOnce(&Path) -> T) -> T {
     static SCRATCH: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let number = SCRATCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let scratch = std::env::temp_dir().join(format!("diff-{}-{number}", std::process::id()));
+    let scratch = std::env::temp_dir().join(format!("{prefix}-{}-{number}", std::process::id()));
     let _ = fs::remove_dir_all(&scratch);
-    let result = diff_in(&scratch, old, new);
+    let result = work(&scratch);
     let _ = fs::remove_dir_all(&scratch);
     result
 }

@@ -11,9 +11,10 @@
 //! other code).
 //!
 //! Before step 1 the crate has everything the API chapter built (the
-//! store, the router, the handlers, day 4's pool), but no `connection.rs`
-//! and no `event_loop.rs`, and its accept loop hangs up on everyone
-//! (`tests/workshop/steps/final/server.rs`).
+//! store, the router, the handlers, the pool), but no `connection.rs` and
+//! no `event_loop.rs`, and its accept loop hangs up on everyone: its
+//! `server.rs` is the final server's with [`START_HEAD`] for the lines
+//! before `listen`, and [`START_RUN`] for everything from `run` on.
 
 use std::path::{Path, PathBuf};
 
@@ -70,10 +71,41 @@ const PIECES: &[Piece] = &[
     piece(5, EVENT_LOOP, "hand_over"),
 ];
 
+/// The start of `server.rs` before step 1, up to `listen`: what the
+/// accept loop that hangs up needs.
+pub const START_HEAD: &str = "\
+//! The accept loop: for now, it takes each connection and hangs up. The
+//! chapter on connections makes it serve them (its step 1).
+
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+use std::num::NonZeroUsize;
+use std::thread;
+
+use crate::router::App;
+use crate::shutdown::Shutdown;
+
+";
+
+/// `server::run` before step 1.
+pub const START_RUN: &str = "\
+/// Takes connections until `shutdown` is requested, and hangs up on each:
+/// the API is ready, and nothing reads a request yet.
+pub fn run(listener: TcpListener, app: App, limits: Limits, shutdown: Shutdown) {
+    let _ = (app, limits);
+    for stream in listener.incoming() {
+        if shutdown.requested() {
+            break;
+        }
+        drop(stream);
+    }
+}
+";
+
 /// The files that step 1 writes from nothing.
 const WRITTEN_IN_STEP_1: &[&str] = &["src/connection.rs", "src/event_loop.rs"];
 
-/// This folder: the steps' patches, and the accept loop before step 1.
+/// This folder: the steps' patches.
 pub fn folder() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("steps/final")
 }
@@ -84,11 +116,9 @@ pub fn cut(done: usize) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
     let mut files = cargo::stage_files(Stage::Final, LEARNER)?;
     if done == 0 {
         files.retain(|(path, _)| !WRITTEN_IN_STEP_1.iter().any(|w| path == Path::new(w)));
-        let server = std::fs::read(folder().join("server.rs"))
-            .map_err(|err| format!("steps/final/server.rs: {err}"))?;
         for (path, bytes) in &mut files {
             if path == Path::new("src/server.rs") {
-                *bytes = server.clone();
+                *bytes = hanging_up(&String::from_utf8_lossy(bytes))?.into_bytes();
             } else if path == Path::new("src/lib.rs") {
                 let text = String::from_utf8_lossy(bytes)
                     .replace("pub mod connection;\n", "")
@@ -110,6 +140,18 @@ pub fn cut(done: usize) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
             .into_bytes();
     }
     Ok(files)
+}
+
+/// The final server's `server.rs` (`text`), with an accept loop that
+/// hangs up on everyone: [`START_HEAD`], the final server's from `listen`
+/// up to `run`, and [`START_RUN`].
+fn hanging_up(text: &str) -> Result<String, String> {
+    let find = |marker: &str| {
+        text.find(marker)
+            .ok_or_else(|| format!("final/src/server.rs has no `{marker}`"))
+    };
+    let (listen, run) = (find("// ANCHOR: listen\n")?, find("// ANCHOR: run\n")?);
+    Ok(format!("{START_HEAD}{}{START_RUN}", &text[listen..run]))
 }
 
 /// `text` without the lines of `piece`'s anchor, markers included, and with
