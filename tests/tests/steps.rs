@@ -19,6 +19,9 @@
 //!   anchors the book uses and the unit tests, which the book does not
 //!   show), and the final server's every file;
 //! - the final server's patches are the ones its sources cut today;
+//! - the compiler warns, step by step, about exactly what the chapters
+//!   say it will (an unused `deadline`, a `send_continue`…), until the
+//!   step that puts it to work;
 //! - each code block of a step in the chapter (its includes, put together
 //!   the way mdBook does) is in the learner's files after that step, word
 //!   for word: what the book shows is what the proof built.
@@ -373,6 +376,65 @@ fn every_step_shows_code_the_learner_has_after_it() {
                         "{page}: {}: the learner has no {in_crate} yet",
                         step.heading()
                     )),
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// What the chapters say the compiler warns about while the steps are
+/// under way: a word the warning names, and the step that puts it to
+/// work, after which the warning is gone. No other warning may show.
+fn warnings_the_book_names(stage: Stage) -> &'static [(&'static str, usize)] {
+    match stage {
+        // day2.md, "How to follow this chapter": "a `deadline` nobody
+        // reads, a `version` nobody checks, two `mut`s that never mutate.
+        // Steps 2, 3 and 6 put each of them to work".
+        Stage::Day2 => &[
+            ("`version`", 2),
+            ("let mut headers", 2),
+            ("let mut body", 3),
+            ("`deadline`", 6),
+        ],
+        // final-connections.md, "How to follow this chapter".
+        Stage::Final => &[
+            ("`send_continue`", 3),
+            ("let mut next_sweep", 4),
+            ("`workers`", 5),
+        ],
+        _ => &[],
+    }
+}
+
+#[test]
+fn the_compiler_warns_about_what_the_book_says_until_the_step_that_uses_it() {
+    let _one = ONE_PROOF_AT_A_TIME
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    let mut problems = Vec::new();
+    for stage in [Stage::Day2, Stage::Final] {
+        build_steps(stage).unwrap_or_else(|err| panic!("{err}"));
+        let named = warnings_the_book_names(stage);
+        for done in 0..=steps::of_stage(stage).len() {
+            let name = crate_name(stage, done);
+            let warnings = cargo::scratch_warnings(&format!("{stage}-steps"), &name)
+                .unwrap_or_else(|err| panic!("{err}"));
+            let expected: Vec<&str> = named
+                .iter()
+                .filter(|(_, used_in)| done >= 1 && done < *used_in)
+                .map(|(word, _)| *word)
+                .collect();
+            for word in &expected {
+                if !warnings.iter().any(|warning| warning.contains(word)) {
+                    problems.push(format!("{name}: no warning about {word}"));
+                }
+            }
+            for warning in &warnings {
+                if !expected.iter().any(|word| warning.contains(word)) {
+                    problems.push(format!(
+                        "{name}: a warning the book does not name:\n{warning}"
+                    ));
                 }
             }
         }

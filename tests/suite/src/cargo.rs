@@ -190,6 +190,49 @@ pub fn build_scratch(name: &str, crates: &[ScratchCrate]) -> Result<PathBuf, Str
     Ok(workspace.join("target").join(profile()))
 }
 
+/// The compiler's warnings for `package` in the scratch workspace `name`,
+/// which [`build_scratch`] has built: each as the compiler shows it, with
+/// its place in the code and the lines it points at. Cargo keeps the
+/// warnings of a crate it does not rebuild and shows them again, so this
+/// costs no compiling.
+pub fn scratch_warnings(name: &str, package: &str) -> Result<Vec<String>, String> {
+    let workspace = target_dir()?.join(name);
+    let _lock = lock_scratch(&workspace.join(".lock"), SCRATCH_LOCK_WAIT)?;
+    let target = workspace.join("target");
+    let target = target
+        .to_str()
+        .ok_or("the target folder's path is not UTF-8")?;
+    let mut command = cargo_command();
+    command
+        .current_dir(&workspace)
+        .args(["build", "--target-dir", target, "-p", package]);
+    if profile() == "release" {
+        command.arg("--release");
+    }
+    let finished = process::run(&mut command, CARGO_LIMIT)?;
+    let stderr = String::from_utf8_lossy(&finished.stderr);
+    if !finished.status.success() {
+        return Err(format!("building {package} failed:\n{stderr}"));
+    }
+    // Each warning starts with a `warning: ` line and runs to the next;
+    // Cargo's own count (`warning: `x` (lib) generated 3 warnings`) is not
+    // one.
+    let mut warnings: Vec<String> = Vec::new();
+    for line in stderr.lines() {
+        let starts = line.starts_with("warning: ") || line.starts_with("error");
+        if starts && !line.contains("generated") && line.starts_with("warning: ") {
+            warnings.push(format!("{line}\n"));
+        } else if starts || line.trim_start().starts_with("Finished") {
+            warnings.push(String::new()); // the end of the last warning
+        } else if let Some(last) = warnings.last_mut().filter(|last| !last.is_empty()) {
+            last.push_str(line);
+            last.push('\n');
+        }
+    }
+    warnings.retain(|warning| !warning.is_empty());
+    Ok(warnings)
+}
+
 /// How long to wait for another process's build of the same scratch
 /// workspace: as long as one build may take.
 const SCRATCH_LOCK_WAIT: Duration = Duration::from_secs(10 * 60);
