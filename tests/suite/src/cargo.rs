@@ -376,7 +376,16 @@ fn diff_in(
     Ok(text
         .lines()
         .filter(|line| !line.starts_with("index "))
-        .map(|line| format!("{line}\n"))
+        .map(|line| match line.strip_prefix("diff --git ") {
+            // A new file is named after its `b` side twice; say `a/` first,
+            // as git does in a repository.
+            Some(names) => {
+                let path = names.split_once(' ').map_or(names, |(first, _)| first);
+                let path = path.get(2..).unwrap_or(path);
+                format!("diff --git a/{path} b/{path}\n")
+            }
+            None => format!("{line}\n"),
+        })
         .collect())
 }
 

@@ -14,7 +14,7 @@
 //! A check of the stage that is in no step is one the learner's crate
 //! already passed before the first step (day 1's checks, on day 2), unless
 //! the chapter has a step that makes the server serve at all: then that
-//! step turns all of them green ([`Step::and_every_other_check`]: step 1
+//! step turns all of them green ([`Step::and_every_other_check`]: step 2
 //! of the final server's connections, which starts from a crate whose
 //! accept loop hangs up on everyone).
 
@@ -36,7 +36,7 @@ pub struct Step {
     pub checks: &'static [&'static str],
     /// Whether this step also turns green every check of the stage that no
     /// step names. Only a chapter whose starting crate serves nobody has
-    /// such a step, as its first.
+    /// such a step: the one that makes it serve.
     pub and_every_other_check: bool,
 }
 
@@ -197,6 +197,16 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         number: 1,
+        slug: "a-connection-as-a-state-machine",
+        title: "A connection, as a state machine",
+        // Nothing calls the connection yet: the compiler is this step's
+        // judge, and the chapter says so.
+        checks: &[],
+        and_every_other_check: false,
+    },
+    Step {
+        stage: Final,
+        number: 2,
         slug: "serve-on-an-event-loop",
         title: "One request per connection, on an event loop",
         // The one check the chapter's subject decides: a server that gives
@@ -206,7 +216,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Final,
-        number: 2,
+        number: 3,
         slug: "keep-the-connection-open",
         title: "Keep the connection open",
         checks: &[
@@ -218,7 +228,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Final,
-        number: 3,
+        number: 4,
         slug: "send-100-continue",
         title: "Say 100 Continue",
         checks: &["final-expect-continue", "final-chunked-expect-continue"],
@@ -226,7 +236,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Final,
-        number: 4,
+        number: 5,
         slug: "deadlines",
         title: "Deadlines, checked ten times a second",
         checks: &[
@@ -238,7 +248,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Final,
-        number: 5,
+        number: 6,
         slug: "hand-waiting-handlers-to-workers",
         title: "Handlers that wait go to worker threads",
         checks: &["day4-concurrent-sleeps", "final-sleepers-do-not-block"],
@@ -380,7 +390,7 @@ mod tests {
             next(Final, |_| false).is_none(),
             "the API chapter comes first"
         );
-        let first = of_stage(Final)[0];
+        let first = of_stage(Final)[1];
         assert!(first.and_every_other_check);
         let rest = first.turns_green();
         assert!(rest.contains(&"final-create") && rest.contains(&"day1-answers"));
@@ -389,9 +399,9 @@ mod tests {
         // step 1 is the one to do.
         let starving = "final-idle-clients-do-not-starve";
         let step = next(Final, |id| rest.contains(&id) && id != starving);
-        assert_eq!(step.map(|step| step.number), Some(1));
-        let step = next(Final, |id| rest.contains(&id));
         assert_eq!(step.map(|step| step.number), Some(2));
+        let step = next(Final, |id| rest.contains(&id));
+        assert_eq!(step.map(|step| step.number), Some(3));
         assert_eq!(first.chapter(), "final-connections");
     }
 

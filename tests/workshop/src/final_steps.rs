@@ -11,10 +11,11 @@
 //! other code).
 //!
 //! Before step 1 the crate has everything the API chapter built (the
-//! store, the router, the handlers, the pool), but no `connection.rs` and
-//! no `event_loop.rs`, and its accept loop hangs up on everyone: its
-//! `server.rs` is the final server's with [`START_HEAD`] for the lines
-//! before `listen`, and [`START_RUN`] for everything from `run` on.
+//! store, the router, the handlers, the pool), but no `connection.rs`
+//! (step 1 writes it) and no `event_loop.rs` (step 2), and until step 2
+//! its accept loop hangs up on everyone: its `server.rs` is the final
+//! server's with [`START_HEAD`] for the lines before `listen`, and
+//! [`START_RUN`] for everything from `run` on.
 
 use std::path::{Path, PathBuf};
 
@@ -45,37 +46,38 @@ const fn piece(step: usize, file: &'static str, anchor: &'static str) -> Piece {
 const CONNECTION: &str = "connection.rs";
 const EVENT_LOOP: &str = "event_loop.rs";
 
-/// Steps 2 to 5. Step 1 adds the two files as the rest leaves them.
+/// Steps 3 to 6. Steps 1 and 2 add the two files (see [`WRITTEN`]) as
+/// these pieces leave them.
 const PIECES: &[Piece] = &[
     Piece {
-        step: 2,
+        step: 3,
         file: CONNECTION,
         anchor: "keep_alive",
-        before: Some("let keep_alive = false; // Step 2 keeps connections open."),
+        before: Some("let keep_alive = false; // Step 3 keeps connections open."),
     },
-    piece(3, CONNECTION, "advance_continue"),
-    piece(3, CONNECTION, "send_continue"),
-    piece(4, CONNECTION, "deadline"),
-    piece(4, EVENT_LOOP, "sweep"),
-    piece(5, CONNECTION, "phase_handling"),
-    piece(5, CONNECTION, "next_handle"),
-    piece(5, CONNECTION, "advance_handling"),
-    piece(5, CONNECTION, "handle_may_wait"),
-    piece(5, EVENT_LOOP, "worker_uses"),
-    piece(5, EVENT_LOOP, "message_answer"),
-    piece(5, EVENT_LOOP, "answer"),
-    piece(5, EVENT_LOOP, "pending"),
-    piece(5, EVENT_LOOP, "pending_drop"),
-    piece(5, EVENT_LOOP, "receive_answer"),
-    piece(5, EVENT_LOOP, "drive_handle"),
-    piece(5, EVENT_LOOP, "hand_over"),
+    piece(4, CONNECTION, "advance_continue"),
+    piece(4, CONNECTION, "send_continue"),
+    piece(5, CONNECTION, "deadline"),
+    piece(5, EVENT_LOOP, "sweep"),
+    piece(6, CONNECTION, "phase_handling"),
+    piece(6, CONNECTION, "next_handle"),
+    piece(6, CONNECTION, "advance_handling"),
+    piece(6, CONNECTION, "handle_may_wait"),
+    piece(6, EVENT_LOOP, "worker_uses"),
+    piece(6, EVENT_LOOP, "message_answer"),
+    piece(6, EVENT_LOOP, "answer"),
+    piece(6, EVENT_LOOP, "pending"),
+    piece(6, EVENT_LOOP, "pending_drop"),
+    piece(6, EVENT_LOOP, "receive_answer"),
+    piece(6, EVENT_LOOP, "drive_handle"),
+    piece(6, EVENT_LOOP, "hand_over"),
 ];
 
-/// The start of `server.rs` before step 1, up to `listen`: what the
+/// The start of `server.rs` before step 2, up to `listen`: what the
 /// accept loop that hangs up needs.
 pub const START_HEAD: &str = "\
 //! The accept loop: for now, it takes each connection and hangs up. The
-//! chapter on connections makes it serve them (its step 1).
+//! chapter on connections makes it serve them (its step 2).
 
 use std::io;
 use std::net::{SocketAddr, TcpListener};
@@ -87,7 +89,7 @@ use crate::shutdown::Shutdown;
 
 ";
 
-/// `server::run` before step 1.
+/// `server::run` before step 2.
 pub const START_RUN: &str = "\
 /// Takes connections until `shutdown` is requested, and hangs up on each:
 /// the API is ready, and nothing reads a request yet.
@@ -102,8 +104,11 @@ pub fn run(listener: TcpListener, app: App, limits: Limits, shutdown: Shutdown) 
 }
 ";
 
-/// The files that step 1 writes from nothing.
-const WRITTEN_IN_STEP_1: &[&str] = &["src/connection.rs", "src/event_loop.rs"];
+/// The files that steps 1 and 2 write from nothing, each with its step.
+const WRITTEN: &[(&str, usize)] = &[("connection.rs", 1), ("event_loop.rs", 2)];
+
+/// The step that makes the accept loop serve.
+const SERVING: usize = 2;
 
 /// This folder: the steps' patches.
 pub fn folder() -> PathBuf {
@@ -114,32 +119,44 @@ pub fn folder() -> PathBuf {
 /// module's introduction).
 pub fn cut(done: usize) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
     let mut files = cargo::stage_files(Stage::Final, LEARNER)?;
-    if done == 0 {
-        files.retain(|(path, _)| !WRITTEN_IN_STEP_1.iter().any(|w| path == Path::new(w)));
-        for (path, bytes) in &mut files {
-            if path == Path::new("src/server.rs") {
-                *bytes = hanging_up(&String::from_utf8_lossy(bytes))?.into_bytes();
-            } else if path == Path::new("src/lib.rs") {
-                let text = String::from_utf8_lossy(bytes)
-                    .replace("pub mod connection;\n", "")
-                    .replace("pub mod event_loop;\n", "");
-                *bytes = text.into_bytes();
-            }
+    for (file, step) in WRITTEN {
+        if done >= *step {
+            continue;
         }
-        return Ok(files);
+        let path = Path::new("src").join(file);
+        files.retain(|(p, _)| *p != path);
+        let module = format!("pub mod {};\n", file.trim_end_matches(".rs"));
+        edit(&mut files, "src/lib.rs", |text| {
+            Ok(text.replace(&module, ""))
+        })?;
+    }
+    if done < SERVING {
+        edit(&mut files, "src/server.rs", hanging_up)?;
     }
     for piece in PIECES.iter().filter(|piece| piece.step > done) {
-        let path = PathBuf::from("src").join(piece.file);
-        let (_, bytes) = files
-            .iter_mut()
-            .find(|(p, _)| *p == path)
-            .ok_or_else(|| format!("final has no {}", path.display()))?;
-        let text = String::from_utf8_lossy(bytes).into_owned();
-        *bytes = without_anchor(&text, piece)
-            .map_err(|err| format!("{}: {err}", path.display()))?
-            .into_bytes();
+        let path = format!("src/{}", piece.file);
+        if files.iter().any(|(p, _)| *p == Path::new(&path)) {
+            edit(&mut files, &path, |text| without_anchor(text, piece))?;
+        }
     }
     Ok(files)
+}
+
+/// Replaces the text of the file at `path` with what `change` makes of it.
+fn edit(
+    files: &mut [(PathBuf, Vec<u8>)],
+    path: &str,
+    change: impl FnOnce(&str) -> Result<String, String>,
+) -> Result<(), String> {
+    let (_, bytes) = files
+        .iter_mut()
+        .find(|(p, _)| *p == Path::new(path))
+        .ok_or_else(|| format!("final has no {path}"))?;
+    let text = String::from_utf8_lossy(bytes).into_owned();
+    *bytes = change(&text)
+        .map_err(|err| format!("{path}: {err}"))?
+        .into_bytes();
+    Ok(())
 }
 
 /// The final server's `server.rs` (`text`), with an accept loop that
