@@ -900,20 +900,31 @@ fn continue_then_body(
 }
 
 fn idle_clients_do_not_starve(addr: SocketAddr) -> Result<(), Failure> {
-    const HELLO: &[u8] = b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     // Sixteen clients connect and say nothing: four times day 4's pool.
     let silent: Vec<TcpStream> = (0..16)
         .filter_map(|_| TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok())
         .collect();
-    let wait = Duration::from_secs(2);
-    let reply = Exchange::new(HELLO).waiting(wait).run(addr);
+    let answered = hello_within(
+        addr,
+        Duration::from_secs(2),
+        "16 other connections sit idle",
+    );
     drop(silent);
+    answered
+}
+
+/// Asks for `/hello` and wants a 200 within `wait`, while `meanwhile` (the
+/// check's other connections, which the caller keeps open until this
+/// returns).
+fn hello_within(addr: SocketAddr, wait: Duration, meanwhile: &str) -> Result<(), Failure> {
+    const HELLO: &[u8] = b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    let reply = Exchange::new(HELLO).waiting(wait).run(addr);
     match &reply {
         Reply::Response(response) if response.status == 200 => Ok(()),
         _ => Err(failed_reply(
             format!(
-                "an answer within {} s while 16 other connections sit idle",
-                wait.as_secs()
+                "an answer within {} s while {meanwhile}",
+                wait.as_secs_f64()
             ),
             HELLO,
             &reply,
@@ -929,7 +940,6 @@ const SLEEPERS: usize = 16;
 
 fn sleepers_do_not_block(addr: SocketAddr) -> Result<(), Failure> {
     const SLEEP: &[u8] = b"GET /sleep?ms=2000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-    const HELLO: &[u8] = b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     let sleepers: Vec<TcpStream> = (0..SLEEPERS)
         .filter_map(|_| TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok())
         .filter_map(|mut stream| stream.write_all(SLEEP).is_ok().then_some(stream))
@@ -947,17 +957,10 @@ fn sleepers_do_not_block(addr: SocketAddr) -> Result<(), Failure> {
     // Less than one sleep: a server that sleeps where it answers /hello
     // cannot make it, however its sleepers and the greeting line up, and
     // a busy test machine has room to spare.
-    let wait = Duration::from_millis(1500);
-    let reply = Exchange::new(HELLO).waiting(wait).run(addr);
+    let meanwhile = format!("{SLEEPERS} requests sleep");
+    let answered = hello_within(addr, Duration::from_millis(1500), &meanwhile);
     drop(sleepers);
-    match &reply {
-        Reply::Response(response) if response.status == 200 => Ok(()),
-        _ => Err(failed_reply(
-            format!("an answer within 1.5 s while {SLEEPERS} requests sleep"),
-            HELLO,
-            &reply,
-        )),
-    }
+    answered
 }
 // ANCHOR_END: sleepers_do_not_block
 
