@@ -214,22 +214,27 @@ pub fn scratch_warnings(name: &str, package: &str) -> Result<Vec<String>, String
     if !finished.status.success() {
         return Err(format!("building {package} failed:\n{stderr}"));
     }
-    // Each warning starts with a `warning: ` line and runs to the next;
-    // Cargo's own count (`warning: `x` (lib) generated 3 warnings`) is not
-    // one.
+    // Each warning starts with a `warning: ` line and runs until the next
+    // line that is not indented: another warning, Cargo's count of them
+    // (`warning: `x` (lib) generated 3 warnings`), or `Finished`.
     let mut warnings: Vec<String> = Vec::new();
+    let mut current: Option<String> = None;
     for line in stderr.lines() {
-        let starts = line.starts_with("warning: ") || line.starts_with("error");
-        if starts && !line.contains("generated") && line.starts_with("warning: ") {
-            warnings.push(format!("{line}\n"));
-        } else if starts || line.trim_start().starts_with("Finished") {
-            warnings.push(String::new()); // the end of the last warning
-        } else if let Some(last) = warnings.last_mut().filter(|last| !last.is_empty()) {
-            last.push_str(line);
-            last.push('\n');
+        let indented = line.starts_with(' ') || line.starts_with(char::is_numeric);
+        match &mut current {
+            Some(warning) if indented || line.is_empty() => {
+                warning.push_str(line);
+                warning.push('\n');
+            }
+            _ => {
+                warnings.extend(current.take());
+                if line.starts_with("warning: ") && !line.contains(" generated ") {
+                    current = Some(format!("{line}\n"));
+                }
+            }
         }
     }
-    warnings.retain(|warning| !warning.is_empty());
+    warnings.extend(current);
     Ok(warnings)
 }
 
