@@ -41,9 +41,9 @@ fn main() {
     println!("Listening on http://{address}");
 
     for stream in listener.incoming() {
-        // `incoming` yields an error when accepting one connection fails (the
-        // client hung up during the handshake, say). That is that client's
-        // problem, not the server's: log it and wait for the next one.
+        // `incoming` yields an error when accepting one connection fails:
+        // the process is out of file descriptors or memory, say. That costs
+        // one client, not the server: log it and wait for the next one.
         let stream = match stream {
             Ok(stream) => stream,
             Err(err) => {

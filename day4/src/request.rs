@@ -126,7 +126,6 @@ impl RequestError {
 // ANCHOR_END: request_error
 
 impl Request {
-    // ANCHOR: new
     /// Reads one request from `stream`.
     ///
     /// This never panics: every way the bytes can be wrong is a
@@ -161,7 +160,6 @@ impl Request {
             body,
         })
     }
-    // ANCHOR_END: new
 }
 
 // ANCHOR: read_head

@@ -6,7 +6,7 @@
 //! ```text
 //! HTTP/1.1 404 Not Found\r\n               <- status line
 //! Content-Type: application/json\r\n       <- headers
-//! Content-Length: 31\r\n
+//! Content-Length: 30\r\n
 //! Connection: close\r\n
 //! \r\n                                     <- the empty line
 //! {"error":"no route for /nope"}           <- body

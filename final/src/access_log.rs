@@ -67,7 +67,7 @@ struct State {
     pending: String,
     /// Lines dropped because `pending` was full.
     dropped: u64,
-    /// Set by `AccessLog::drop`; the logger writes what is left and stops.
+    /// Set by [`AccessLog::drop`]; the logger writes what is left and stops.
     closed: bool,
 }
 
@@ -128,7 +128,6 @@ impl Drop for AccessLog {
     }
 }
 
-// ANCHOR: record
 impl LogHandle {
     /// Logs one answer: who asked, the request line, the status, how many
     /// bytes went out, and how long it took.
@@ -165,7 +164,6 @@ impl LogHandle {
         });
     }
 }
-// ANCHOR_END: record
 
 /// The logger thread: wait for a first line, let the batch gather for
 /// [`FLUSH_EVERY`], write it out, until closed.

@@ -78,7 +78,6 @@ impl ChunkedDecoder {
         self.body
     }
 
-    // ANCHOR: decode
     /// Decodes as much of `input` as it can, and returns how many bytes of
     /// it were used. The caller drops those, and calls again with them gone
     /// and more appended. A line cut in two is left unused until its end
@@ -150,7 +149,6 @@ impl ChunkedDecoder {
             }
         }
     }
-    // ANCHOR_END: decode
 }
 
 /// The first line of `bytes`, its `\n` included, once it is all there;

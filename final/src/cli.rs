@@ -6,7 +6,6 @@
 
 use std::path::PathBuf;
 
-// ANCHOR: default_threads
 /// The default number of worker threads: how many requests that may wait
 /// (changes to the to-dos, which wait for the disk, and `/sleep`) are
 /// answered at once. As many more may queue; beyond that, 503.
@@ -14,7 +13,7 @@ use std::path::PathBuf;
 /// Connections no longer need a thread each (the event loops serve them
 /// all), so this is not a limit on clients. 512 is generous for a disk
 /// that syncs in milliseconds, and with 256 KiB stacks (see
-/// `thread_pool::WORKER_STACK`) reserves 128 MiB of address space, most
+/// [`WORKER_STACK`](crate::thread_pool::WORKER_STACK)) reserves 128 MiB of address space, most
 /// of it never touched.
 pub const DEFAULT_THREADS: usize = 512;
 
@@ -25,7 +24,6 @@ pub const DEFAULT_THREADS: usize = 512;
 /// `ulimit -n`); the server then waits for a connection to close before
 /// it accepts the next.
 pub const DEFAULT_CONNECTIONS: usize = 10_000;
-// ANCHOR_END: default_threads
 
 pub const USAGE: &str = "\
 usage: final [--port PORT] [--threads N] [--connections N] [--loops N]

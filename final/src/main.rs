@@ -10,7 +10,6 @@ use todo_server::server;
 use todo_server::shutdown::{self, Shutdown};
 use todo_server::store::Store;
 
-// ANCHOR: main
 fn main() -> ExitCode {
     let config = match cli::parse(std::env::args().skip(1), std::env::var("PORT").ok()) {
         Ok(Command::Run(config)) => config,
@@ -83,4 +82,3 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
     // ANCHOR_END: signals
 }
-// ANCHOR_END: main

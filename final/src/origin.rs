@@ -33,7 +33,6 @@ use crate::response::Response;
 /// The methods this API has, for CORS preflights and `Allow`.
 pub const CORS_METHODS: &str = "GET, HEAD, POST, PATCH, DELETE, OPTIONS";
 
-// ANCHOR: policy
 /// Which hosts and origins the server answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
@@ -43,7 +42,6 @@ pub struct Policy {
     /// sends no CORS headers at all.
     cors: Option<String>,
 }
-// ANCHOR_END: policy
 
 impl Policy {
     /// The listening address's IP and `localhost`, plus `extra_hosts`;

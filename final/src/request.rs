@@ -304,7 +304,6 @@ pub fn leading_empty_lines(buffer: &[u8]) -> usize {
     }
 }
 
-// ANCHOR: parse_head
 /// Parses the request line and headers: `bytes` is the head up to and
 /// including the end of its last line, without the empty line.
 pub fn parse_head(bytes: &[u8]) -> Result<Head, RequestError> {
@@ -374,7 +373,6 @@ pub fn parse_head(bytes: &[u8]) -> Result<Head, RequestError> {
             })
             .or_insert_with(|| value.to_string());
     }
-    // ANCHOR: host_rules
     // RFC 9112, section 3.2: an HTTP/1.1 request without a Host, or any
     // request with two, gets a 400. With two, which one is right? A proxy
     // in front of us might have checked the other.
@@ -387,7 +385,6 @@ pub fn parse_head(bytes: &[u8]) -> Result<Head, RequestError> {
         (_, 2..) => return Err(RequestError::Malformed("Host must be given only once")),
         _ => {}
     }
-    // ANCHOR_END: host_rules
     Ok(Head {
         method: method.to_string(),
         target: target.to_string(),
@@ -395,7 +392,6 @@ pub fn parse_head(bytes: &[u8]) -> Result<Head, RequestError> {
         headers,
     })
 }
-// ANCHOR_END: parse_head
 
 /// Whether `text` is a token (RFC 9110, section 5.6.2): the characters
 /// allowed in a method or a header name.

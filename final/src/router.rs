@@ -86,8 +86,9 @@ pub fn route(request: &Request, app: &App) -> Response {
         return Response::error(404, &format!("no route for {}", request.path));
     };
     // HEAD is GET without the body (RFC 9110, section 9.3.2): route it as
-    // GET; `connection::serve` leaves the body out when it writes the
-    // answer, and keeps the headers, `Content-Length` included.
+    // GET; the connection leaves the body out when it queues the answer
+    // (`Connection::queue`), and keeps the headers, `Content-Length`
+    // included.
     let method = match request.method.as_str() {
         "HEAD" => "GET",
         method => method,

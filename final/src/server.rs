@@ -49,7 +49,7 @@ pub fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
 /// How much the server takes on at once.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Worker threads for requests that may wait (see `router::may_wait`).
+    /// Worker threads for requests that may wait (see [`may_wait`](crate::router::may_wait)).
     pub threads: usize,
     /// Connections open at once; the next client gets 503.
     pub connections: usize,
@@ -72,7 +72,7 @@ pub fn one_loop_per_core() -> usize {
 /// `limits.loops` event loops (one per processor core, unless asked
 /// otherwise) do the reading and writing for every connection;
 /// `limits.threads` worker threads answer the requests that may wait (see
-/// `router::may_wait`).
+/// [`may_wait`](crate::router::may_wait)).
 ///
 /// Taking a listener that is already bound (rather than an address) lets
 /// `main` print the real port before serving, and lets tests bind port 0.

@@ -242,8 +242,8 @@ impl Store {
     /// Makes one change, and returns once it is saved.
     ///
     /// In memory, that is at once. On disk, the change joins the group
-    /// commit, and the batch that carries it is saved by [`save_batch`]
-    /// (Self::save_batch). Afterwards, if the log has grown too long, this
+    /// commit, and the batch that carries it is saved by
+    /// [`save_batch`](Self::save_batch). Afterwards, if the log has grown too long, this
     /// writer folds it into a new snapshot; its own change is already
     /// saved and answered for everyone else.
     fn write(&self, op: Op) -> Result<Outcome, SaveError> {
@@ -310,7 +310,7 @@ impl Store {
 
     // ANCHOR: lock
     /// The state, even if a thread panicked while holding the lock: a
-    /// change is drafted aside and published by `State::apply`, whose
+    /// change is drafted aside and published by [`State::apply`](state::State::apply), whose
     /// steps cannot panic, so the state behind the lock is never
     /// half-changed.
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -321,7 +321,7 @@ impl Store {
 
 impl Durable {
     /// The log, even after a panic while it was held: a panic cannot
-    /// leave it half-appended, since `Log::append` only counts bytes once
+    /// leave it half-appended, since [`Log::append`](log::Log::append) only counts bytes once
     /// they are synced.
     fn log(&self) -> MutexGuard<'_, Log> {
         self.log.lock().unwrap_or_else(PoisonError::into_inner)

@@ -25,7 +25,6 @@ use std::thread;
 /// A job: here, always "answer this request, and post the answer back".
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
-// ANCHOR: stack_size
 /// The stack each worker reserves: 256 KiB instead of Rust's default of
 /// 2 MiB.
 ///
@@ -37,7 +36,6 @@ type Job = Box<dyn FnOnce() + Send + 'static>;
 /// levels): `tests/tests/final_server.rs` sends that, and deeper. A stack
 /// overflow would abort the whole server, so that test guards this number.
 pub const WORKER_STACK: usize = 256 * 1024;
-// ANCHOR_END: stack_size
 
 // ANCHOR: load
 /// How busy the pool is, shared with the workers.
@@ -61,7 +59,6 @@ pub struct ThreadPool {
 }
 
 impl ThreadPool {
-    // ANCHOR: new
     /// A pool that starts threads as needed, up to `max_threads`, and lets
     /// at most `max_queued` jobs wait when they are all busy. No thread
     /// starts until the first job arrives.
@@ -84,7 +81,6 @@ impl ThreadPool {
             max_queued,
         }
     }
-    // ANCHOR_END: new
 
     // ANCHOR: has_room
     /// Whether [`execute`](Self::execute) would find a worker, start one, or
@@ -184,7 +180,6 @@ impl Worker {
             .name(format!("worker-{id}"))
             .stack_size(WORKER_STACK)
             .spawn(move || {
-                // ANCHOR: worker_loop
                 loop {
                     load.idle.fetch_add(1, Ordering::SeqCst);
                     // As on day 4: the guard is dropped at the end of this
@@ -206,7 +201,6 @@ impl Worker {
                         eprintln!("worker {id}: a job panicked; the worker carries on");
                     }
                 }
-                // ANCHOR_END: worker_loop
             })?;
         Ok(Worker {
             id,

@@ -5,7 +5,13 @@
 //! test reads every page of `book/src` and checks what mdbook does not:
 //! - every include names a file that exists and, if it names an anchor, an
 //!   anchor that the file opens and closes;
-//! - every link to another page points at a page that exists;
+//! - every link to another page points at a page that exists, and a link
+//!   to a heading (`page.md#heading`) at a heading that page has, by
+//!   mdBook's rule for heading ids;
+//! - every anchor in the stages' code is included by some page, or
+//!   `ANCHORS_NOT_INCLUDED` says why not;
+//! - the book's and the README's lists of `final`'s crates are the crates
+//!   in its `Cargo.toml`;
 //! - every page in SUMMARY.md exists;
 //! - no Rust code is pasted: a `rust` code block holds only includes;
 //! - no HTTP response is typed by hand: a block showing a status line is an
@@ -756,4 +762,280 @@ fn glossary_words_are_defined_and_linked_where_first_used() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The id mdBook gives a heading: its text without markup, lower-cased,
+/// each space a `-`, and every other character that is not a letter, a
+/// digit, `_` or `-` left out (mdBook's `normalize_id`).
+fn heading_id(heading: &str) -> String {
+    // Markup is not part of the text: `code`, **bold**, and [links](…),
+    // whose text stays and whose target goes.
+    let mut text = String::new();
+    let mut rest = heading;
+    while let Some(open) = rest.find('[') {
+        text.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find("](").zip(after.find(')')) {
+            Some((middle, close)) if middle < close => {
+                text.push_str(&after[..middle]);
+                rest = &after[close + 1..];
+            }
+            _ => {
+                text.push('[');
+                rest = after;
+            }
+        }
+    }
+    text.push_str(rest);
+    text.chars()
+        .filter_map(|c| {
+            if c.is_alphanumeric() || c == '_' || c == '-' {
+                Some(c.to_ascii_lowercase())
+            } else if c.is_whitespace() {
+                Some('-')
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// The ids of a page's headings, as mdBook makes them: a second heading
+/// with the same id gets `-1`, a third `-2`. Lines inside code blocks are
+/// not headings, whatever they start with.
+fn heading_ids(text: &str) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    let mut in_code = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        let title = line.trim_start_matches('#');
+        if in_code || title.len() == line.len() || !title.starts_with(' ') {
+            continue;
+        }
+        let id = heading_id(title.trim());
+        let twins = ids
+            .iter()
+            .filter(|seen| **seen == id || seen.starts_with(&format!("{id}-")))
+            .count();
+        ids.push(if twins == 0 {
+            id
+        } else {
+            format!("{id}-{twins}")
+        });
+    }
+    ids
+}
+
+#[test]
+fn heading_ids_follow_mdbooks_rule() {
+    let page = "# Day 1\n## Step 6: Handlers that wait go to `worker` threads\n\
+                ```sh\n# not a heading\n```\n## [Fetch](https://x.example) and CORS\n## Day 1\n";
+    assert_eq!(
+        heading_ids(page),
+        [
+            "day-1",
+            "step-6-handlers-that-wait-go-to-worker-threads",
+            "fetch-and-cors",
+            "day-1-1",
+        ]
+    );
+}
+
+#[test]
+fn links_to_a_heading_name_one_that_exists() {
+    let pages = pages();
+    let ids = |name: &str| {
+        pages
+            .iter()
+            .find(|(path, _)| path.file_name().is_some_and(|file| file == name))
+            .map(|(_, text)| heading_ids(text))
+    };
+    let mut problems = Vec::new();
+    for (page, text) in &pages {
+        let here = page.file_name().unwrap_or_default().to_string_lossy();
+        for (i, _) in text.match_indices("](") {
+            let target = &text[i + 2..];
+            let Some(end) = target.find(')') else {
+                continue;
+            };
+            let target = &target[..end];
+            let Some((file, fragment)) = target.split_once('#') else {
+                continue;
+            };
+            if target.contains("://") {
+                continue;
+            }
+            let file = if file.is_empty() { &*here } else { file };
+            match ids(file) {
+                Some(ids) if ids.iter().any(|id| id == fragment) => {}
+                Some(_) => problems.push(format!("{here}: {target}: no such heading in {file}")),
+                // A link to a missing page is links_between_pages_resolve's
+                // to report.
+                None => {}
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "links to headings that do not exist:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// Anchors that no page includes, and why each stays.
+const ANCHORS_NOT_INCLUDED: &[(&str, &str, &str)] = &[];
+
+/// Every `ANCHOR: name` in the code the book is made of: (file, name),
+/// the file as a page names it (`../../final/src/cli.rs`).
+fn source_anchors() -> Vec<(String, String)> {
+    let root = book_src().join("../..");
+    let mut files = Vec::new();
+    for folder in [
+        "day1/src",
+        "day2/src",
+        "day3/src",
+        "day4/src",
+        "final/src",
+        "final/static",
+    ] {
+        let mut todo = vec![root.join(folder)];
+        while let Some(dir) = todo.pop() {
+            for entry in fs::read_dir(&dir).expect("the stages' folders exist") {
+                let path = entry.expect("readable directory entry").path();
+                if path.is_dir() {
+                    todo.push(path);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
+    }
+    let mut anchors = Vec::new();
+    for path in files {
+        let Ok(source) = fs::read_to_string(&path) else {
+            continue;
+        };
+        let name = path
+            .strip_prefix(&root)
+            .expect("found under the root")
+            .to_string_lossy()
+            .replace('\\', "/");
+        for line in source.lines() {
+            if let Some((_, anchor)) = line.split_once("ANCHOR: ") {
+                anchors.push((format!("../../{name}"), anchor.trim().to_string()));
+            }
+        }
+    }
+    anchors.sort();
+    anchors
+}
+
+#[test]
+fn every_anchor_is_included_or_says_why_not() {
+    let included: Vec<String> = pages()
+        .iter()
+        .flat_map(|(_, text)| includes(text))
+        .collect();
+    let mut problems = Vec::new();
+    let anchors = source_anchors();
+    for (file, anchor) in &anchors {
+        // A day repeats the days before it, and the book shows that as a
+        // diff: an anchor it kept from an earlier day was shown there.
+        let shown = (1..=4)
+            .map(|day| match file.split_once("/day") {
+                Some((head, tail)) if tail.starts_with(|c: char| c.is_ascii_digit()) => {
+                    format!("{head}/day{day}{}", &tail[1..])
+                }
+                _ => file.clone(),
+            })
+            .take_while(|earlier| earlier <= file)
+            .any(|earlier| included.contains(&format!("{earlier}:{anchor}")));
+        let excused = ANCHORS_NOT_INCLUDED
+            .iter()
+            .any(|(f, a, _)| file.ends_with(f) && a == anchor);
+        match (shown, excused) {
+            (false, false) => problems.push(format!(
+                "{file}: anchor {anchor} is included by no page (include it, remove it, or say why in ANCHORS_NOT_INCLUDED)"
+            )),
+            (true, true) => problems.push(format!(
+                "{file}: anchor {anchor} is included, so ANCHORS_NOT_INCLUDED need not excuse it"
+            )),
+            _ => {}
+        }
+    }
+    for (file, anchor, _) in ANCHORS_NOT_INCLUDED {
+        if !anchors
+            .iter()
+            .any(|(f, a)| f.ends_with(file) && a == anchor)
+        {
+            problems.push(format!(
+                "ANCHORS_NOT_INCLUDED names {file}:{anchor}, which does not exist"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The crates a manifest's `[dependencies]` table names.
+fn dependencies(manifest: &str) -> Vec<String> {
+    let text =
+        fs::read_to_string(book_src().join("../..").join(manifest)).expect("the manifest exists");
+    let mut names: Vec<String> = text
+        .lines()
+        .skip_while(|line| line.trim() != "[dependencies]")
+        .skip(1)
+        .take_while(|line| !line.starts_with('['))
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| {
+            line.split_once('=')
+                .map(|(name, _)| name.trim().to_string())
+        })
+        .filter(|name| !name.is_empty())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The crates named in backticks in the first column of the Markdown
+/// table that follows `heading` in `text`, keeping only the rows whose
+/// other columns say `keep` (a row's "used by", say).
+fn crates_in_table(text: &str, heading: &str, keep: &str) -> Vec<String> {
+    let mut names: Vec<String> = text
+        .lines()
+        .skip_while(|line| line.trim() != heading)
+        .skip_while(|line| !line.starts_with('|'))
+        .take_while(|line| line.starts_with('|'))
+        .skip(2)
+        .filter_map(|row| {
+            let mut cells = row.split('|').skip(1);
+            let first = cells.next()?;
+            let rest: Vec<&str> = cells.collect();
+            rest.iter().any(|cell| cell.contains(keep)).then_some(first)
+        })
+        // What follows in brackets is not a crate: "`mio` (features `net`)".
+        .map(|cell| cell.split('(').next().unwrap_or_default())
+        .flat_map(|cell| cell.split('`').skip(1).step_by(2).map(str::to_string))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_books_and_readmes_lists_of_finals_crates_are_its_manifests() {
+    let manifest = dependencies("final/Cargo.toml");
+    let chapter = fs::read_to_string(book_src().join("final-api.md")).expect("the chapter exists");
+    assert_eq!(
+        crates_in_table(&chapter, "### The crates it uses", ""),
+        manifest,
+        "final-api.md's table of crates against final/Cargo.toml"
+    );
+    let readme = fs::read_to_string(book_src().join("../../README.md")).expect("the README exists");
+    assert_eq!(
+        crates_in_table(&readme, "## Dependencies, and why", "`final`"),
+        manifest,
+        "the README's rows for `final` against final/Cargo.toml"
+    );
 }

@@ -272,8 +272,9 @@ fn a_corrupt_data_file_is_refused_and_left_untouched() {
 #[test]
 fn sigterm_finishes_the_request_in_flight_then_exits_0() {
     let mut server = start(&[]);
-    // A first request proves a worker is serving this connection; the
-    // second, slow one is then read at once, well before the signal lands.
+    // A first answer proves an event loop has taken this connection; the
+    // second, slow request is then read at once and handed to a worker,
+    // well before the signal lands.
     let mut stream = TcpStream::connect(server.addr()).expect("final accepts");
     let deadline = || Instant::now() + Duration::from_secs(10);
     stream

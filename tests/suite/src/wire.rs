@@ -20,7 +20,7 @@ pub const DEFAULT_WAIT: Duration = Duration::from_secs(10);
 
 /// The pause between two pieces of a request sent in several writes. Where
 /// the platform shows it, the client also waits until the server has read
-/// the piece (see [`receive_queue`](crate::receive_queue)), so that its
+/// the piece (see [`receive_queue`]), so that its
 /// `read` really returns in between.
 pub const SEGMENT_PAUSE: Duration = Duration::from_millis(50);
 

@@ -2,7 +2,7 @@
 //! on localhost, keep-alive, and serving everyone.
 //!
 //! Most API checks need a few requests in a row (create a to-do, then read
-//! it back), so they are functions built from [`call`](crate::client::call). Each starts by
+//! it back), so they are functions built from [`call`]. Each starts by
 //! creating what it needs, so it also works against a server that already
 //! holds to-dos.
 
