@@ -136,7 +136,7 @@ impl RequestError {
 }
 // ANCHOR_END: status
 
-// ANCHOR: new_head
+// ANCHOR: new
 impl Request {
     /// Reads one request from `stream`.
     ///
@@ -153,7 +153,6 @@ impl Request {
         let head = std::str::from_utf8(&received[..head_end])
             .map_err(|_| RequestError::Malformed("the request line and headers must be UTF-8"))?;
         let (method, target, headers) = parse_head(head)?;
-        // ANCHOR_END: new_head
 
         // ANCHOR: new_body
         // Phase 2: read exactly as many body bytes as the headers announced.
@@ -164,7 +163,6 @@ impl Request {
         body.truncate(length);
         // ANCHOR_END: new_body
 
-        // ANCHOR: new_tail
         let body = String::from_utf8(body)
             .map_err(|_| RequestError::Malformed("the body must be UTF-8"))?;
 
@@ -178,7 +176,7 @@ impl Request {
         })
     }
 }
-// ANCHOR_END: new_tail
+// ANCHOR_END: new
 
 // ANCHOR: read_head
 /// Reads until the empty line after the headers.
@@ -199,29 +197,25 @@ fn read_head(
         if let Some(found) = find_head_end(received) {
             return Ok(found);
         }
-        // ANCHOR_END: read_head
         // ANCHOR: head_limit
         if received.len() > MAX_HEAD_SIZE {
             return Err(RequestError::HeadTooLarge);
         }
         // ANCHOR_END: head_limit
-        // ANCHOR: read_head_match
         match read_some(stream, received, deadline) {
             Ok(0) if received.is_empty() => return Err(RequestError::NoRequest),
             Ok(0) => return Err(RequestError::Incomplete),
             Ok(_) => {}
-            // ANCHOR_END: read_head_match
             // ANCHOR: silent_client
             Err(RequestError::TimedOut) if received.is_empty() => {
                 return Err(RequestError::NoRequest);
             }
             // ANCHOR_END: silent_client
-            // ANCHOR: read_head_end
             Err(err) => return Err(err),
         }
     }
 }
-// ANCHOR_END: read_head_end
+// ANCHOR_END: read_head
 
 // ANCHOR: find_head_end
 /// Finds the empty line that ends the head.
@@ -281,7 +275,6 @@ fn read_some(
 ) -> Result<usize, RequestError> {
     let mut chunk = [0u8; CHUNK_SIZE];
     loop {
-        // ANCHOR_END: read_some
         // ANCHOR: time_left
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -293,7 +286,6 @@ fn read_some(
             .set_read_timeout(Some(left))
             .map_err(|err| RequestError::Io(err.kind()))?;
         // ANCHOR_END: read_timeout
-        // ANCHOR: read_some_match
         match stream.read(&mut chunk) {
             Ok(n) => {
                 buffer.extend_from_slice(&chunk[..n]);
@@ -301,7 +293,6 @@ fn read_some(
             }
             // A signal interrupted the call before any byte arrived: retry.
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            // ANCHOR_END: read_some_match
             // ANCHOR: timeout_arm
             // What a read timeout looks like: `WouldBlock` on Unix,
             // `TimedOut` on Windows.
@@ -314,12 +305,11 @@ fn read_some(
                 return Err(RequestError::TimedOut);
             }
             // ANCHOR_END: timeout_arm
-            // ANCHOR: read_some_end
             Err(err) => return Err(RequestError::Io(err.kind())),
         }
     }
 }
-// ANCHOR_END: read_some_end
+// ANCHOR_END: read_some
 
 // ANCHOR: parse_head
 /// Splits the head into the method, the request target and the headers.
@@ -340,7 +330,6 @@ fn parse_head(head: &str) -> Result<(&str, &str, HashMap<String, String>), Reque
             "the request line must be: METHOD /path HTTP/1.1",
         ));
     };
-    // ANCHOR_END: parse_head
     // ANCHOR: request_line_rules
     if !is_token(method) {
         return Err(RequestError::Malformed("the method is not a valid token"));
@@ -361,9 +350,7 @@ fn parse_head(head: &str) -> Result<(&str, &str, HashMap<String, String>), Reque
     }
     // ANCHOR_END: request_line_rules
 
-    // ANCHOR: headers_map
     let mut headers: HashMap<String, String> = HashMap::new();
-    // ANCHOR_END: headers_map
     // ANCHOR: header_lines
     for line in lines {
         // "Name: value". No space is allowed before the colon (RFC 9112,
@@ -393,10 +380,9 @@ fn parse_head(head: &str) -> Result<(&str, &str, HashMap<String, String>), Reque
             .or_insert_with(|| value.to_string());
     }
     // ANCHOR_END: header_lines
-    // ANCHOR: parse_head_end
     Ok((method, target, headers))
 }
-// ANCHOR_END: parse_head_end
+// ANCHOR_END: parse_head
 
 // ANCHOR: is_token
 /// A "token" is what HTTP allows in methods and header names: letters,
@@ -417,17 +403,14 @@ fn is_token(text: &str) -> bool {
 /// `"5, 6"` and is refused, since two lengths mean two ways to read the
 /// message (the trick behind "request smuggling").
 fn body_length(headers: &HashMap<String, String>) -> Result<usize, RequestError> {
-    // ANCHOR_END: body_length
     // ANCHOR: transfer_encoding
     if headers.contains_key("transfer-encoding") {
         return Err(RequestError::TransferEncoding);
     }
     // ANCHOR_END: transfer_encoding
-    // ANCHOR: content_length
     let Some(text) = headers.get("content-length") else {
         return Ok(0);
     };
-    // ANCHOR_END: content_length
     // ANCHOR: digits_only
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(RequestError::Malformed(
@@ -435,21 +418,18 @@ fn body_length(headers: &HashMap<String, String>) -> Result<usize, RequestError>
         ));
     }
     // ANCHOR_END: digits_only
-    // ANCHOR: parse_length
     // Only digits, so parsing can fail for one reason: too many of them.
     let length = text
         .parse::<usize>()
         .map_err(|_| RequestError::BodyTooLarge)?;
-    // ANCHOR_END: parse_length
     // ANCHOR: body_limit
     if length > MAX_BODY_SIZE {
         return Err(RequestError::BodyTooLarge);
     }
     // ANCHOR_END: body_limit
-    // ANCHOR: body_length_end
     Ok(length)
 }
-// ANCHOR_END: body_length_end
+// ANCHOR_END: body_length
 
 // ANCHOR: split_target
 /// Splits `/path?a=1&b=2` into the path and the query pairs.

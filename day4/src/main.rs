@@ -30,6 +30,9 @@ fn main() {
             std::process::exit(2);
         }
     };
+
+    // Binding fails when the port is taken. Nothing can be served without a
+    // listener, so stopping here with a clear message is the right answer.
     let listener = match TcpListener::bind(("127.0.0.1", port)) {
         Ok(listener) => listener,
         Err(err) => {
@@ -57,7 +60,9 @@ fn main() {
 // ANCHOR_END: main
 
 /// Reads the port from the `PORT` environment variable, or picks 5000.
-/// `PORT=0` lets the operating system choose a free port.
+///
+/// `PORT=0` asks the operating system for any free port; the real one is
+/// printed in the `Listening on` line, which is how the test suite finds it.
 fn port_from_env() -> Result<u16, String> {
     match std::env::var("PORT") {
         Ok(text) => text

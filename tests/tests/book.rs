@@ -29,6 +29,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use suite::anchors;
 use suite::checks;
 use suite::devlog::{BUGS, Pin};
 use suite::stage::Stage;
@@ -91,10 +92,12 @@ fn includes_name_existing_files_and_anchors() {
             else {
                 continue;
             };
-            let opens = source.contains(&format!("ANCHOR: {anchor}\n"));
-            let closes = source.contains(&format!("ANCHOR_END: {anchor}\n"));
-            if !(opens && closes) {
-                problems.push(format!("{}: {file} has no anchor {anchor}", page.display()));
+            match anchors::anchors(&source) {
+                Ok(found) if found.iter().any(|a| a.name == anchor) => {}
+                Ok(_) => {
+                    problems.push(format!("{}: {file} has no anchor {anchor}", page.display()))
+                }
+                Err(err) => problems.push(format!("{}: {file}: {err}", page.display())),
             }
         }
     }
@@ -431,7 +434,7 @@ fn copy_without_anchors(from: &Path, to: &Path) {
         let text = fs::read_to_string(&path).expect("sources are UTF-8");
         let kept: String = text
             .lines()
-            .filter(|line| !line.trim_start().starts_with("// ANCHOR"))
+            .filter(|line| !anchors::is_marker(line))
             .map(|line| format!("{line}\n"))
             .collect();
         fs::write(target, kept).expect("can write a temporary file");
@@ -517,23 +520,20 @@ fn every_step_has_its_heading_names_its_checks_and_ends_with_the_check_command()
 
 /// How many lines an include shows, for a code include; `None` for what
 /// is not code (snapshots, recorded logs, stage diffs), which may be long.
-fn code_lines_shown(page: &Path, argument: &str) -> Option<usize> {
-    let mut parts = argument.splitn(2, ':');
-    let file = parts.next().unwrap_or_default();
+/// The anchors the page `text` shows elsewhere are left out, as the
+/// book's preprocessor leaves them out (`suite::anchors::expand_page`).
+fn code_lines_shown(page: &Path, text: &str, argument: &str) -> Option<usize> {
+    let (file, anchor) = argument.split_once(':').unwrap_or((argument, ""));
     if !file.ends_with(".rs") && !file.ends_with(".js") {
         return None;
     }
     let source = fs::read_to_string(page.parent()?.join(file)).ok()?;
-    let lines: Vec<&str> = match parts.next() {
-        Some(anchor) if !anchor.starts_with(|c: char| c.is_ascii_digit()) => source
-            .lines()
-            .skip_while(|line| !line.trim_end().ends_with(&format!("ANCHOR: {anchor}")))
-            .skip(1)
-            .take_while(|line| !line.trim_end().ends_with(&format!("ANCHOR_END: {anchor}")))
-            .collect(),
-        _ => source.lines().collect(),
-    };
-    Some(lines.iter().filter(|line| !line.contains("ANCHOR")).count())
+    if anchor.starts_with(|c: char| c.is_ascii_digit()) {
+        return Some(anchors::without_markers(&source).lines().count());
+    }
+    let hidden = anchors::hidden_on_page(text, file, anchor);
+    let shown = anchors::shown_hiding(&source, anchor, &hidden).ok()?;
+    Some(shown.lines().count())
 }
 
 /// The most lines of code one include may show. Past it, a reader loses
@@ -545,7 +545,7 @@ fn no_code_include_is_longer_than_the_limit() {
     let mut problems = Vec::new();
     for (page, text) in pages() {
         for argument in includes(&text) {
-            if let Some(lines) = code_lines_shown(&page, &argument)
+            if let Some(lines) = code_lines_shown(&page, &text, &argument)
                 && lines > LONGEST_INCLUDE
             {
                 problems.push(format!(
@@ -573,7 +573,7 @@ fn no_code_is_included_twice() {
             .to_string_lossy()
             .into_owned();
         for argument in includes(&text) {
-            if code_lines_shown(&page, &argument).is_none() {
+            if code_lines_shown(&page, &text, &argument).is_none() {
                 continue;
             }
             match seen.iter().find(|(_, earlier)| *earlier == argument) {
@@ -913,7 +913,7 @@ fn source_anchors() -> Vec<(String, String)> {
             }
         }
     }
-    let mut anchors = Vec::new();
+    let mut found = Vec::new();
     for path in files {
         let Ok(source) = fs::read_to_string(&path) else {
             continue;
@@ -923,14 +923,12 @@ fn source_anchors() -> Vec<(String, String)> {
             .expect("found under the root")
             .to_string_lossy()
             .replace('\\', "/");
-        for line in source.lines() {
-            if let Some((_, anchor)) = line.split_once("ANCHOR: ") {
-                anchors.push((format!("../../{name}"), anchor.trim().to_string()));
-            }
+        for anchor in anchors::anchors(&source).unwrap_or_default() {
+            found.push((format!("../../{name}"), anchor.name));
         }
     }
-    anchors.sort();
-    anchors
+    found.sort();
+    found
 }
 
 #[test]
@@ -1038,4 +1036,147 @@ fn the_books_and_readmes_lists_of_finals_crates_are_its_manifests() {
         manifest,
         "the README's rows for `final` against final/Cargo.toml"
     );
+}
+
+/// The most of a day's source file that anchor markers may take. Past it
+/// the file reads as the book's scaffolding rather than as a program.
+const MOST_MARKER_LINES_PERCENT: usize = 10;
+
+#[test]
+fn marker_lines_are_at_most_a_tenth_of_any_days_file() {
+    let mut problems = Vec::new();
+    let mut largest = (0.0, String::new());
+    for stage in ["day1", "day2", "day3", "day4"] {
+        let folder = book_src().join("../..").join(stage).join("src");
+        for entry in fs::read_dir(&folder).expect("the stage has a src folder") {
+            let path = entry.expect("a readable entry").path();
+            let text = fs::read_to_string(&path).expect("sources are UTF-8");
+            let lines = text.lines().count();
+            let markers = text.lines().filter(|line| anchors::is_marker(line)).count();
+            let share = 100.0 * markers as f64 / lines.max(1) as f64;
+            let name = format!(
+                "{stage}/src/{}",
+                path.file_name().unwrap_or_default().to_string_lossy()
+            );
+            if share > largest.0 {
+                largest = (share, name.clone());
+            }
+            if markers * 100 > lines * MOST_MARKER_LINES_PERCENT {
+                problems.push(format!(
+                    "{name}: {markers} marker lines of {lines} ({share:.1}%)"
+                ));
+            }
+        }
+    }
+    println!(
+        "the largest share of marker lines: {:.1}% in {}",
+        largest.0, largest.1
+    );
+    assert!(
+        problems.is_empty(),
+        "more than {MOST_MARKER_LINES_PERCENT}% marker lines; nest an anchor inside another instead of cutting a function in pieces:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn every_line_a_day_adds_is_shown_by_one_of_its_steps() {
+    // The learner's crate is made from what the steps show, and making it
+    // fails on a line that no step shows (`workshop::build_along`).
+    let days = [Stage::Day1, Stage::Day2, Stage::Day3, Stage::Day4];
+    for stage in days
+        .into_iter()
+        .filter(|day| !steps::of_stage(*day).is_empty())
+    {
+        let last = steps::of_stage(stage).len();
+        let files = workshop::build_along::files_after(stage, last)
+            .unwrap_or_else(|err| panic!("{stage}: {err}"));
+        assert!(!files.is_empty(), "{stage}");
+    }
+}
+
+/// The function that holds line `line` of `source`: the nearest `fn`
+/// above it that is indented less.
+fn enclosing_function(source: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = source.lines().collect();
+    let indent = |text: &str| text.len() - text.trim_start().len();
+    let own = indent(lines.get(line)?);
+    lines[..line].iter().rev().find_map(|text| {
+        let (_, rest) = text.split_once("fn ")?;
+        (indent(text) < own && !text.trim_start().starts_with("//")).then(|| {
+            rest.split(['(', '<'])
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        })
+    })
+}
+
+#[test]
+fn every_step_says_where_its_code_goes() {
+    // Before its first code block from a file, a step names the file
+    // (`request.rs`); before a piece that goes inside a function, the
+    // paragraph just above names the function.
+    let mut problems = Vec::new();
+    for stage in Stage::ALL {
+        let step_list = steps::of_stage(stage);
+        if step_list.is_empty() || stage == Stage::Final {
+            continue;
+        }
+        let page = chapter_of(stage);
+        let text = fs::read_to_string(&page).expect("the chapter exists");
+        for step in step_list {
+            let heading = format!("\n## {}\n", step.heading());
+            let Some(at) = text.find(&heading) else {
+                continue;
+            };
+            let start = at + heading.len();
+            let end = text[start..]
+                .find("\n## ")
+                .map_or(text.len(), |i| start + i);
+            let section = &text[start..end];
+            for (offset, _) in section.match_indices("{{#include ../../") {
+                let line_end = section[offset..]
+                    .find('\n')
+                    .map_or(section.len(), |i| offset + i);
+                let argument = &section[offset + "{{#include ".len()..line_end - 2];
+                let (path, anchor) = argument.split_once(':').unwrap_or((argument, ""));
+                if !path.ends_with(".rs") {
+                    continue;
+                }
+                let before = &section[..offset];
+                let file = path.rsplit('/').next().unwrap_or_default();
+                if !before.contains(&format!("`{file}`"))
+                    && !before.contains(&format!("`src/{file}`"))
+                {
+                    problems.push(format!(
+                        "{}: {argument}: the step does not name `{file}` before it",
+                        step.heading()
+                    ));
+                }
+                let source = fs::read_to_string(page.parent().expect("a folder").join(path))
+                    .expect("the included file exists");
+                let Some(found) = anchors::anchors(&source)
+                    .ok()
+                    .and_then(|all| all.into_iter().find(|a| a.name == anchor))
+                else {
+                    continue;
+                };
+                if let Some(function) = enclosing_function(&source, found.start) {
+                    let prose = before.trim_end();
+                    let prose = prose.strip_suffix("```rust,ignore").unwrap_or(prose);
+                    let paragraph = prose.trim_end().rsplit("\n\n").next().unwrap_or_default();
+                    let named = paragraph.contains(&format!("`{function}`"))
+                        || paragraph.contains(&format!("::{function}`"));
+                    if !named {
+                        problems.push(format!(
+                            "{}: {argument} goes inside `{function}`, and the paragraph above does not say so",
+                            step.heading()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -426,6 +426,17 @@ fn print_next_step(name: &str, step: &Step, check: &str) {
         step.html_id()
     );
     println!("Check: {check}");
+    if step.checks.is_empty() && !step.and_every_other_check {
+        match steps::seen_after(step) {
+            Some(later) => println!(
+                "\nNo check can see this step; the chapter says what can. Step {} after it turns these green: {}.",
+                later.number,
+                later.checks.join(", ")
+            ),
+            None => println!("\nNo check can see this step; the chapter says what can."),
+        }
+        return;
+    }
     let rest = if step.and_every_other_check {
         ", and every other check of the stage but the later steps'"
     } else {

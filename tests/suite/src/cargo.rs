@@ -194,7 +194,8 @@ pub fn build_scratch(name: &str, crates: &[ScratchCrate]) -> Result<PathBuf, Str
 /// which [`build_scratch`] has built: each as the compiler shows it, with
 /// its place in the code and the lines it points at. Cargo keeps the
 /// warnings of a crate it does not rebuild and shows them again, so this
-/// costs no compiling.
+/// costs no compiling. They are read from Cargo's JSON messages, which
+/// are made for programs, rather than from the text meant for people.
 pub fn scratch_warnings(name: &str, package: &str) -> Result<Vec<String>, String> {
     let workspace = target_dir()?.join(name);
     let _lock = lock_scratch(&workspace.join(".lock"), SCRATCH_LOCK_WAIT)?;
@@ -203,39 +204,34 @@ pub fn scratch_warnings(name: &str, package: &str) -> Result<Vec<String>, String
         .to_str()
         .ok_or("the target folder's path is not UTF-8")?;
     let mut command = cargo_command();
-    command
-        .current_dir(&workspace)
-        .args(["build", "--target-dir", target, "-p", package]);
+    command.current_dir(&workspace).args([
+        "build",
+        "--message-format=json",
+        "--target-dir",
+        target,
+        "-p",
+        package,
+    ]);
     if profile() == "release" {
         command.arg("--release");
     }
     let finished = process::run(&mut command, CARGO_LIMIT)?;
-    let stderr = String::from_utf8_lossy(&finished.stderr);
     if !finished.status.success() {
+        let stderr = String::from_utf8_lossy(&finished.stderr);
         return Err(format!("building {package} failed:\n{stderr}"));
     }
-    // Each warning starts with a `warning: ` line and runs until the next
-    // line that is not indented: another warning, Cargo's count of them
-    // (`warning: `x` (lib) generated 3 warnings`), or `Finished`.
-    let mut warnings: Vec<String> = Vec::new();
-    let mut current: Option<String> = None;
-    for line in stderr.lines() {
-        let indented = line.starts_with(' ') || line.starts_with(char::is_numeric);
-        match &mut current {
-            Some(warning) if indented || line.is_empty() => {
-                warning.push_str(line);
-                warning.push('\n');
-            }
-            _ => {
-                warnings.extend(current.take());
-                if line.starts_with("warning: ") && !line.contains(" generated ") {
-                    current = Some(format!("{line}\n"));
-                }
-            }
-        }
-    }
-    warnings.extend(current);
-    Ok(warnings)
+    let stdout = String::from_utf8_lossy(&finished.stdout);
+    Ok(stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| message["reason"] == "compiler-message")
+        .filter(|message| message["message"]["level"] == "warning")
+        .filter_map(|message| message["message"]["rendered"].as_str().map(str::to_string))
+        // The count at the end (`3 warnings emitted`) is a warning too.
+        .filter(|rendered| {
+            !rendered.contains(" warning emitted") && !rendered.contains(" warnings emitted")
+        })
+        .collect())
 }
 
 /// How long to wait for another process's build of the same scratch

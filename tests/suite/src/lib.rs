@@ -18,6 +18,8 @@
 //! Inside this crate, from the bottom up:
 //!
 //! - [`stage`]: the stages, in order.
+//! - [`anchors`]: the marks in the stages' sources that the book includes
+//!   code by, read the one way mdBook reads them.
 //! - [`process`]: running programs and joining threads, always with a
 //!   bound on the wait.
 //! - [`cargo`]: building the stages and other crates, and finding where
@@ -40,6 +42,7 @@
 //! - [`devlog`]: the devlog's bugs, each with the checks that fail on the
 //!   devlog fixture (`tests/devlog`) and pass on the stage that fixes it.
 
+pub mod anchors;
 pub mod cargo;
 pub mod checks;
 pub mod client;

@@ -33,6 +33,13 @@ const POLL: Duration = Duration::from_millis(2);
 /// at most [`TAKE_LIMIT`]. Says whether it could tell: `false` on platforms
 /// without the table, and when the limit ran out.
 pub fn wait_until_read(stream: &TcpStream) -> bool {
+    wait_until_read_before(stream, Instant::now() + TAKE_LIMIT)
+}
+
+/// [`wait_until_read`], with a deadline of the caller's: several streams
+/// can then share one bound, however many of them the server leaves
+/// unread.
+pub fn wait_until_read_before(stream: &TcpStream, deadline: Instant) -> bool {
     let (Ok(client), Ok(server)) = (stream.local_addr(), stream.peer_addr()) else {
         return false;
     };
@@ -41,7 +48,6 @@ pub fn wait_until_read(stream: &TcpStream) -> bool {
     if !cfg!(target_os = "linux") || !server.is_ipv4() {
         return false;
     }
-    let deadline = Instant::now() + TAKE_LIMIT;
     loop {
         match unread_by(server, client) {
             // Read, or the server's end is gone: it answered and closed.

@@ -101,9 +101,34 @@ pub fn chapter_with_steps(stage: Stage) -> &'static str {
     }
 }
 
-use Stage::{Day2, Final};
+use Stage::{Day1, Day2, Final};
 
 pub static STEPS: &[Step] = &[
+    Step {
+        stage: Day1,
+        number: 1,
+        slug: "write-the-answer-down",
+        title: "Write the answer down",
+        // Nothing sends the answer yet: the compiler is this step's
+        // judge, and the chapter says so.
+        checks: &[],
+        and_every_other_check: false,
+    },
+    Step {
+        stage: Day1,
+        number: 2,
+        slug: "read-the-request-and-answer",
+        title: "Read the request, and answer",
+        checks: &[
+            "day1-answers",
+            "day1-valid-json",
+            "day1-hello-world",
+            "day1-post-with-body",
+            "day1-survives-bad-bytes",
+            "day1-empty-connection",
+        ],
+        and_every_other_check: false,
+    },
     Step {
         stage: Day2,
         number: 1,
@@ -285,14 +310,32 @@ pub fn next(stage: Stage, passed: impl Fn(&str) -> bool) -> Option<&'static Step
     if rest_failing {
         return None;
     }
-    steps
-        .into_iter()
-        .find(|step| !step.checks.iter().all(|id| passed(id)))
+    let at = steps
+        .iter()
+        .position(|step| !step.checks.iter().all(|id| passed(id)))?;
+    // The steps just before it that no check can see may not be done
+    // either: start at the first of them.
+    let first = (0..at)
+        .rev()
+        .take_while(|&k| steps[k].checks.is_empty() && !steps[k].and_every_other_check)
+        .last()
+        .unwrap_or(at);
+    Some(steps[first])
 }
 
-/// The steps of the stage just before `stage` that no check can see. A
-/// learner who passed that stage may have skipped them without any sign,
-/// so `check next` mentions them on the way to `stage`.
+/// The first step after `step` that a check can see: the one that shows
+/// whether `step` was done.
+pub fn seen_after(step: &Step) -> Option<&'static Step> {
+    of_stage(step.stage)
+        .into_iter()
+        .filter(|later| later.number > step.number)
+        .find(|later| !later.checks.is_empty() || later.and_every_other_check)
+}
+
+/// The last steps of the stage just before `stage` that no check can see
+/// (no later step's checks show them either). A learner who passed that
+/// stage may have skipped them without any sign, so `check next` mentions
+/// them on the way to `stage`.
 pub fn unseen_before(stage: Stage) -> Vec<&'static Step> {
     let earlier = Stage::ALL.iter().take_while(|earlier| **earlier != stage);
     let Some(previous) = earlier.last() else {
@@ -301,6 +344,7 @@ pub fn unseen_before(stage: Stage) -> Vec<&'static Step> {
     of_stage(*previous)
         .into_iter()
         .filter(|step| step.checks.is_empty() && !step.and_every_other_check)
+        .filter(|step| seen_after(step).is_none())
         .collect()
 }
 
@@ -370,13 +414,20 @@ mod tests {
         let rows: &[(&[&str], Option<usize>)] = &[
             (&[], Some(1)),
             (&["day2-query"], Some(1)),
-            (STEPS[0].checks, Some(2)),
+            (of_stage(Day2)[0].checks, Some(2)),
             (&["day2-header-names", "day2-http-version"], Some(1)),
         ];
         for (passed, expected) in rows {
             let step = next(Day2, |id| passed.contains(&id));
             assert_eq!(step.map(|step| step.number), *expected, "{passed:?}");
         }
+        // Day 1's first step has no check: a learner whose crate fails
+        // step 2's checks starts at step 1, which step 2's checks show.
+        assert_eq!(next(Day1, |_| false).map(|step| step.number), Some(1));
+        assert_eq!(
+            seen_after(of_stage(Day1)[0]).map(|step| step.number),
+            Some(2)
+        );
         let everything: Vec<&str> = STEPS
             .iter()
             .flat_map(|s| s.checks.iter().copied())
@@ -396,10 +447,11 @@ mod tests {
         assert!(rest.contains(&"final-create") && rest.contains(&"day1-answers"));
         assert!(!rest.contains(&"final-keep-alive"));
         // The API passes, on a server whose idle clients starve others:
-        // step 2 is the one to do (step 1 has no check to point at).
+        // step 2's check fails, and step 1 before it has none, so the
+        // learner starts at step 1.
         let starving = "final-idle-clients-do-not-starve";
         let step = next(Final, |id| rest.contains(&id) && id != starving);
-        assert_eq!(step.map(|step| step.number), Some(2));
+        assert_eq!(step.map(|step| step.number), Some(1));
         let step = next(Final, |id| rest.contains(&id));
         assert_eq!(step.map(|step| step.number), Some(3));
         assert_eq!(serving.chapter(), "final-connections");
@@ -408,9 +460,9 @@ mod tests {
     #[test]
     fn html_ids_are_what_mdbook_makes() {
         assert_eq!(
-            STEPS[0].html_id(),
+            of_stage(Day2)[0].html_id(),
             "step-1-read-the-head-and-echo-the-request-line"
         );
-        assert_eq!(STEPS[2].patch_name(), "03-read-the-body.patch");
+        assert_eq!(of_stage(Day2)[2].patch_name(), "03-read-the-body.patch");
     }
 }

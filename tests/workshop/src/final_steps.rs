@@ -19,6 +19,7 @@
 
 use std::path::{Path, PathBuf};
 
+use suite::anchors;
 use suite::cargo;
 use suite::stage::Stage;
 
@@ -163,29 +164,33 @@ fn edit(
 /// hangs up on everyone: [`START_HEAD`], the final server's from `listen`
 /// up to `run`, and [`START_RUN`].
 fn hanging_up(text: &str) -> Result<String, String> {
-    let find = |marker: &str| {
-        text.find(marker)
-            .ok_or_else(|| format!("final/src/server.rs has no `{marker}`"))
+    let found = anchors::anchors(text).map_err(|err| format!("final/src/server.rs: {err}"))?;
+    let line_of = |name: &str| {
+        found
+            .iter()
+            .find(|anchor| anchor.name == name)
+            .map(|anchor| anchor.start)
+            .ok_or_else(|| format!("final/src/server.rs has no anchor {name}"))
     };
-    let (listen, run) = (find("// ANCHOR: listen\n")?, find("// ANCHOR: run\n")?);
-    Ok(format!("{START_HEAD}{}{START_RUN}", &text[listen..run]))
+    let (listen, run) = (line_of("listen")?, line_of("run")?);
+    let between: String = text
+        .lines()
+        .skip(listen)
+        .take(run - listen)
+        .map(|line| format!("{line}\n"))
+        .collect();
+    Ok(format!("{START_HEAD}{between}{START_RUN}"))
 }
 
 /// `text` without the lines of `piece`'s anchor, markers included, and with
 /// `piece.before` in their place.
 fn without_anchor(text: &str, piece: &Piece) -> Result<String, String> {
     let lines: Vec<&str> = text.lines().collect();
-    let marker = |word: &str| {
-        let wanted = format!("// {word}: {}", piece.anchor);
-        let found: Vec<usize> = (0..lines.len())
-            .filter(|&i| lines[i].trim() == wanted)
-            .collect();
-        match found[..] {
-            [i] => Ok(i),
-            _ => Err(format!("`{wanted}` is there {} times", found.len())),
-        }
+    let found = anchors::anchors(text)?;
+    let Some(anchor) = found.iter().find(|anchor| anchor.name == piece.anchor) else {
+        return Err(format!("no anchor {}", piece.anchor));
     };
-    let (start, end) = (marker("ANCHOR")?, marker("ANCHOR_END")?);
+    let (start, end) = (anchor.start, anchor.end);
     let mut kept: Vec<String> = lines[..start].iter().map(|l| l.to_string()).collect();
     if let Some(line) = piece.before {
         let indent = &lines[start][..lines[start].len() - lines[start].trim_start().len()];

@@ -16,14 +16,17 @@
 //!   built.
 //! - [`counterexamples`]: designs the book turns down, as patches, each
 //!   with the check that catches it; built with the solutions.
-//! - [`steps`]: the learner's code after each build-along step, patches
-//!   in `tests/workshop/steps/`, applied one after another to the starter.
+//! - [`build_along`]: the learner's crate after any build-along step,
+//!   made from a stage's code and the includes of its chapter's steps.
+//! - [`steps`]: the learner's code after each build-along step of every
+//!   chapter that has them.
 //!
 //! A learner's crate lives in `workshop/<name>/`: a member of the
 //! repository's workspace (so rust-analyzer and `cargo run -p <name>`
 //! work), but not a default member (so `cargo test` at the root leaves it
 //! alone), and ignored by git (so it stays out of the project's CI).
 
+pub mod build_along;
 pub mod counterexamples;
 pub mod exercises;
 pub mod final_steps;

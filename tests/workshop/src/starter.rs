@@ -3,6 +3,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use suite::anchors;
 use suite::cargo;
 use suite::stage::Stage;
 
@@ -84,65 +85,28 @@ pub fn starter_files(name: &str) -> Vec<(PathBuf, Vec<u8>)> {
 }
 
 /// The starter's files after the day 1 chapter, for a crate called
-/// `name`: what the chapter tells a learner to do is replace the starter's
-/// `use` lines, and its `handle_connection`, with the chapter's code.
+/// `name`: its last step, as [`build_along`](crate::build_along) makes
+/// it.
 ///
-/// `tests/tests/workshop.rs` proves this passes day 1, and the build-along
-/// steps of day 2 start from it.
+/// `tests/tests/workshop.rs` proves this passes day 1.
 pub fn after_day1(name: &str) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
-    let starter = STARTER_MAIN.replace("NAME", name);
-    let find = |what: &str| {
-        starter
-            .find(what)
-            .ok_or_else(|| format!("the starter has no {what:?}"))
-    };
-    let uses_start = find("use std::")?;
-    let uses_end = find("\n\nfn main")?;
-    let handler = find("/// Day 1 starts here")?;
-    let day1 = "day1/src/main.rs";
-    let main_rs = format!(
-        "{}{}{}{}\n{}",
-        &starter[..uses_start],
-        anchor(day1, "uses")?.trim_end(),
-        &starter[uses_end..handler],
-        anchor(day1, "handle_connection")?,
-        anchor(day1, "response")?,
-    );
-    let mut files = starter_files(name);
-    files.retain(|(path, _)| !path.ends_with("main.rs"));
-    files.push(("src/main.rs".into(), main_rs.into_bytes()));
-    Ok(files)
-}
-
-/// The text between `// ANCHOR: name` and `// ANCHOR_END: name` in `file`
-/// (relative to the repository's root), as the book includes it: without
-/// the marker lines of anchors inside it.
-pub fn anchor(file: &str, name: &str) -> Result<String, String> {
-    let text =
-        fs::read_to_string(cargo::root().join(file)).map_err(|err| format!("{file}: {err}"))?;
-    let start = format!("// ANCHOR: {name}\n");
-    let from = text
-        .find(&start)
-        .ok_or_else(|| format!("{file} has no anchor {name}"))?
-        + start.len();
-    let to = text[from..]
-        .find(&format!("// ANCHOR_END: {name}\n"))
-        .ok_or_else(|| format!("{file} has no end for {name}"))?
-        + from;
-    // From the start of the marker's line, so that its indent is left out.
-    let to = text[..to].rfind('\n').map_or(from, |i| i + 1).max(from);
-    Ok(text[from..to]
-        .lines()
-        .filter(|line| !is_anchor_marker(line))
-        .map(|line| format!("{line}\n"))
+    let last = suite::steps::of_stage(Stage::Day1).len();
+    let files = crate::build_along::files_after(Stage::Day1, last)?;
+    Ok(files
+        .into_iter()
+        .map(|(path, bytes)| {
+            let text = String::from_utf8_lossy(&bytes).replace(crate::steps::LEARNER, name);
+            (path, text.into_bytes())
+        })
         .collect())
 }
 
-/// Whether `line` is an `// ANCHOR: …` or `// ANCHOR_END: …` marker, which
-/// mdBook leaves out of what it includes.
-pub fn is_anchor_marker(line: &str) -> bool {
-    let line = line.trim_start();
-    line.starts_with("// ANCHOR: ") || line.starts_with("// ANCHOR_END: ")
+/// The code of anchor `name` in `file` (relative to the repository's
+/// root), as the book includes it.
+pub fn anchor(file: &str, name: &str) -> Result<String, String> {
+    let text =
+        fs::read_to_string(cargo::root().join(file)).map_err(|err| format!("{file}: {err}"))?;
+    anchors::shown(&text, name).map_err(|err| format!("{file}: {err}"))
 }
 
 #[cfg(test)]

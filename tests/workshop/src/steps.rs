@@ -1,16 +1,14 @@
 //! The code of the build-along steps: what a learner's crate holds after
 //! each step of a chapter (the table of steps is [`suite::steps`]).
 //!
-//! Each step is a patch in `tests/workshop/steps/<stage>/NN-<slug>.patch`,
-//! against the learner's crate as the step before left it. Day 2's first
-//! one applies to the starter after the day 1 chapter
-//! ([`starter::after_day1`]); the final server's, to the final server
-//! without its connection code ([`final_steps`], which also says how those
-//! patches are cut). Patches, like the exercises' solutions,
-//! because a patch shows exactly what a step adds, and because it stops
-//! applying, loudly, when the stage it was cut from changes.
+//! Day 2's steps are made from day 2's own code and its chapter
+//! ([`build_along`]). The final server's connection steps are still
+//! patches in `tests/workshop/steps/final/NN-<slug>.patch`, cut from
+//! `final/src` by [`final_steps`], against the final server without its
+//! connection code; they move to [`build_along`] when the final server's
+//! chapters become steps.
 //!
-//! The learner's crate is called [`LEARNER`] in the patches (`use
+//! The learner's crate is called [`LEARNER`] (`use
 //! stepper::request::Request;`). To build every step side by side, each
 //! gets a package name of its own and keeps `stepper` as its library's
 //! name.
@@ -21,7 +19,7 @@ use suite::cargo::{self, ScratchCrate};
 use suite::stage::Stage;
 use suite::steps::{self, Step};
 
-use crate::{final_steps, starter};
+use crate::{build_along, final_steps};
 
 /// The name of the learner's crate in the steps' patches.
 pub const LEARNER: &str = "stepper";
@@ -38,9 +36,8 @@ pub fn patch(step: &Step) -> PathBuf {
 /// the first step).
 pub fn files_after(stage: Stage, done: usize) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
     let start = match stage {
-        Stage::Day2 => starter::after_day1(LEARNER)?,
         Stage::Final => final_steps::cut(0)?,
-        other => return Err(format!("{other} has no build-along steps")),
+        days => return build_along::files_after(days, done),
     };
     let patches: Vec<PathBuf> = steps::of_stage(stage)
         .into_iter()

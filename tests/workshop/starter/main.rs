@@ -25,6 +25,9 @@ fn main() {
             std::process::exit(2);
         }
     };
+
+    // Binding fails when the port is taken. Nothing can be served without a
+    // listener, so stopping here with a clear message is the right answer.
     let listener = match TcpListener::bind(("127.0.0.1", port)) {
         Ok(listener) => listener,
         Err(err) => {
@@ -38,6 +41,9 @@ fn main() {
     println!("Listening on http://{address}");
 
     for stream in listener.incoming() {
+        // `incoming` yields an error when accepting one connection fails:
+        // the process is out of file descriptors or memory, say. That costs
+        // one client, not the server: log it and wait for the next one.
         let stream = match stream {
             Ok(stream) => stream,
             Err(err) => {
@@ -51,7 +57,10 @@ fn main() {
     }
 }
 
-/// The port from the `PORT` environment variable, or 5000.
+/// Reads the port from the `PORT` environment variable, or picks 5000.
+///
+/// `PORT=0` asks the operating system for any free port; the real one is
+/// printed in the `Listening on` line, which is how the test suite finds it.
 fn port_from_env() -> Result<u16, String> {
     match std::env::var("PORT") {
         Ok(text) => text

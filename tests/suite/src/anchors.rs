@@ -1,0 +1,281 @@
+//! The one reader of the anchors the book includes code by.
+//!
+//! A stage's source marks the pieces the book shows with mdBook's anchor
+//! comments, each on a line of its own:
+//!
+//! ```text
+//! // ANCHOR: read_body
+//! fn read_body(…) { … }
+//! // ANCHOR_END: read_body
+//! ```
+//!
+//! `{{#include ../../day2/src/request.rs:read_body}}` then shows the lines
+//! between the two markers, and mdBook leaves out every marker line inside
+//! them. The book test, the build-along steps and the starter all read
+//! anchors through this module, so that they cannot disagree about what a
+//! marker is or what an include shows.
+
+/// One anchor: its name and the lines of its two markers (0-based), so
+/// its code is the lines strictly between them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    pub name: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// What a marker line says.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Marker<'a> {
+    Start(&'a str),
+    End(&'a str),
+}
+
+/// The marker on `line`, if it is one: `// ANCHOR: name` or
+/// `// ANCHOR_END: name`, indented or not.
+pub fn marker(line: &str) -> Option<Marker<'_>> {
+    let line = line.trim();
+    if let Some(name) = line.strip_prefix("// ANCHOR: ") {
+        Some(Marker::Start(name.trim()))
+    } else {
+        line.strip_prefix("// ANCHOR_END: ")
+            .map(|name| Marker::End(name.trim()))
+    }
+}
+
+/// Whether `line` is a marker, which mdBook leaves out of what it shows.
+pub fn is_marker(line: &str) -> bool {
+    marker(line).is_some()
+}
+
+/// Every anchor in `text`, in the order they open. An anchor that opens
+/// twice, closes without opening, or never closes is an error: mdBook
+/// would quietly show the wrong lines.
+pub fn anchors(text: &str) -> Result<Vec<Anchor>, String> {
+    let mut open: Vec<(String, usize)> = Vec::new();
+    let mut done: Vec<Anchor> = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        match marker(line) {
+            Some(Marker::Start(name)) => {
+                if open.iter().any(|(n, _)| n == name) || done.iter().any(|a| a.name == name) {
+                    return Err(format!("line {}: anchor {name} opens twice", number + 1));
+                }
+                open.push((name.to_string(), number));
+            }
+            Some(Marker::End(name)) => {
+                let Some(at) = open.iter().position(|(n, _)| n == name) else {
+                    return Err(format!(
+                        "line {}: anchor {name} ends without starting",
+                        number + 1
+                    ));
+                };
+                let (name, start) = open.remove(at);
+                done.push(Anchor {
+                    name,
+                    start,
+                    end: number,
+                });
+            }
+            None => {}
+        }
+    }
+    if let Some((name, start)) = open.first() {
+        return Err(format!("line {}: anchor {name} never ends", start + 1));
+    }
+    done.sort_by_key(|anchor| anchor.start);
+    Ok(done)
+}
+
+/// The code of anchor `name` in `text`, as mdBook shows it: the lines
+/// between its markers, without the marker lines of anchors inside it.
+pub fn shown(text: &str, name: &str) -> Result<String, String> {
+    let anchor = anchors(text)?
+        .into_iter()
+        .find(|anchor| anchor.name == name)
+        .ok_or_else(|| format!("no anchor {name}"))?;
+    Ok(text
+        .lines()
+        .skip(anchor.start + 1)
+        .take(anchor.end - anchor.start - 1)
+        .filter(|line| !is_marker(line))
+        .map(|line| format!("{line}\n"))
+        .collect())
+}
+
+/// The code of anchor `name` in `text` as the book shows it: as
+/// [`shown`] does, and without the lines of the anchors in `hidden` that
+/// lie inside it. A step shows a function, and a later step shows the
+/// lines it adds in the middle: the first step must not show them yet.
+/// `name` empty means the whole file.
+pub fn shown_hiding(text: &str, name: &str, hidden: &[&str]) -> Result<String, String> {
+    let found = anchors(text)?;
+    let (from, to) = if name.is_empty() {
+        (0, text.lines().count())
+    } else {
+        let anchor = found
+            .iter()
+            .find(|anchor| anchor.name == name)
+            .ok_or_else(|| format!("no anchor {name}"))?;
+        (anchor.start + 1, anchor.end)
+    };
+    let inside: Vec<&Anchor> = found
+        .iter()
+        .filter(|anchor| hidden.contains(&anchor.name.as_str()))
+        .filter(|anchor| anchor.start >= from && anchor.end < to)
+        .collect();
+    Ok(text
+        .lines()
+        .enumerate()
+        .skip(from)
+        .take(to - from)
+        .filter(|(number, line)| {
+            !is_marker(line) && !inside.iter().any(|a| (a.start..=a.end).contains(number))
+        })
+        .map(|(_, line)| format!("{line}\n"))
+        .collect())
+}
+
+/// The includes of code on a page (`{{#include ../../day1/src/main.rs:write}}`
+/// on a line of its own), each as (the path as written, the anchor or
+/// `""` for the whole file).
+pub fn code_includes(page: &str) -> Vec<(&str, &str)> {
+    page.lines()
+        .filter_map(|line| {
+            let argument = line
+                .trim()
+                .strip_prefix("{{#include ")?
+                .strip_suffix("}}")?
+                .trim();
+            let (path, name) = argument.split_once(':').unwrap_or((argument, ""));
+            let code = path.ends_with(".rs") || path.ends_with(".js");
+            let lines = name.starts_with(|c: char| c.is_ascii_digit());
+            (code && !lines).then_some((path, name))
+        })
+        .collect()
+}
+
+/// The anchors of `path` that `page` includes inside `name`'s: shown in
+/// a step of their own, so hidden where `name` is shown.
+pub fn hidden_on_page<'a>(page: &'a str, path: &str, name: &str) -> Vec<&'a str> {
+    code_includes(page)
+        .into_iter()
+        .filter(|(other, inner)| *other == path && *inner != name && !inner.is_empty())
+        .map(|(_, inner)| inner)
+        .collect()
+}
+
+/// `page` with every include of code that holds anchors the page shows
+/// elsewhere written out, without those anchors' lines (see
+/// [`shown_hiding`]); `read` gives a file's text by the path the page
+/// names it by. Every other include is left for mdBook.
+///
+/// This is what the book's preprocessor (`book/include`) does to each
+/// page before mdBook sees it, and what the tests read pages through.
+pub fn expand_page(
+    page: &str,
+    read: impl Fn(&str) -> Result<String, String>,
+) -> Result<String, String> {
+    let mut out = String::new();
+    for line in page.lines() {
+        let include = code_includes(line).into_iter().next();
+        let Some((path, name)) = include else {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        };
+        let hidden = hidden_on_page(page, path, name);
+        let text = read(path)?;
+        let whole = shown_hiding(&text, name, &[]).map_err(|err| format!("{path}: {err}"))?;
+        let code = shown_hiding(&text, name, &hidden).map_err(|err| format!("{path}: {err}"))?;
+        if code == whole {
+            out.push_str(line);
+            out.push('\n');
+        } else {
+            out.push_str(&code);
+        }
+    }
+    Ok(out)
+}
+
+/// `text` without its marker lines.
+pub fn without_markers(text: &str) -> String {
+    text.lines()
+        .filter(|line| !is_marker(line))
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SOURCE: &str = "\
+// ANCHOR: outer
+fn a() {
+    // ANCHOR: inner
+    let x = 1;
+    // ANCHOR_END: inner
+}
+// ANCHOR_END: outer
+fn b() {}
+";
+
+    #[test]
+    fn markers_table() {
+        let rows = [
+            ("// ANCHOR: read_body", Some(Marker::Start("read_body"))),
+            (
+                "    // ANCHOR_END: read_body",
+                Some(Marker::End("read_body")),
+            ),
+            ("// ANCHOR:", None),
+            ("let anchor = \"// ANCHOR: x\";", None),
+            ("/// ANCHOR: doc", None),
+        ];
+        for (line, expected) in rows {
+            assert_eq!(marker(line), expected, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn anchors_nest_and_are_shown_as_mdbook_shows_them() {
+        let found = anchors(SOURCE).expect("well formed");
+        let names: Vec<(&str, usize, usize)> = found
+            .iter()
+            .map(|a| (a.name.as_str(), a.start, a.end))
+            .collect();
+        assert_eq!(names, [("outer", 0, 6), ("inner", 2, 4)]);
+        assert_eq!(
+            shown(SOURCE, "outer").as_deref(),
+            Ok("fn a() {\n    let x = 1;\n}\n")
+        );
+        assert_eq!(shown(SOURCE, "inner").as_deref(), Ok("    let x = 1;\n"));
+        assert!(shown(SOURCE, "missing").is_err());
+    }
+
+    #[test]
+    fn an_anchor_a_page_shows_elsewhere_is_hidden_inside_another() {
+        assert_eq!(
+            shown_hiding(SOURCE, "outer", &["inner"]).as_deref(),
+            Ok("fn a() {\n}\n")
+        );
+        let page =
+            "```rust\n{{#include a.rs:outer}}\n```\n\n```rust\n{{#include a.rs:inner}}\n```\n";
+        let expanded = expand_page(page, |_| Ok(SOURCE.to_string())).expect("expands");
+        assert_eq!(
+            expanded,
+            "```rust\nfn a() {\n}\n```\n\n```rust\n{{#include a.rs:inner}}\n```\n"
+        );
+    }
+
+    #[test]
+    fn broken_anchors_are_errors() {
+        for text in [
+            "// ANCHOR: a\n",
+            "// ANCHOR_END: a\n",
+            "// ANCHOR: a\n// ANCHOR_END: a\n// ANCHOR: a\n// ANCHOR_END: a\n",
+        ] {
+            assert!(anchors(text).is_err(), "{text:?}");
+        }
+    }
+}
