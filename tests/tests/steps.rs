@@ -440,14 +440,18 @@ fn warnings_the_book_names(stage: Stage) -> &'static [(&'static str, usize, usiz
         // day1.md, step 1: "warns that `HELLO_RESPONSE` is never used.
         // Step 2 uses it."
         Stage::Day1 => &[("`HELLO_RESPONSE`", 1, 2)],
-        // day2.md, "How to follow this chapter": "a `deadline` nobody
-        // reads, a `version` nobody checks, two `mut`s that never mutate.
-        // Steps 2, 3 and 6 put each of them to work".
+        // day2.md: "imports and functions that nothing uses yet (until
+        // step 5 wires them up), a `deadline` nobody reads, a `version`
+        // nobody checks, two `mut`s that never mutate"; steps 1, 3 and 4
+        // say which arrive with them.
         Stage::Day2 => &[
-            ("`version`", 1, 2),
-            ("let mut headers", 1, 2),
-            ("let mut body", 1, 3),
-            ("`deadline`", 1, 6),
+            ("unused import", 1, 3),
+            ("`CHUNK_SIZE`", 1, 4),
+            ("`read_head`", 3, 4),
+            ("`deadline`", 3, 10),
+            ("`version`", 4, 6),
+            ("let mut headers", 4, 6),
+            ("let mut body", 4, 7),
         ],
         // final-connections.md, "How to follow this chapter".
         Stage::Final => &[

@@ -1,8 +1,9 @@
 //! Where the final server's connections steps come from: `final/src` itself.
 //!
-//! Day 2's steps were written by hand, one patch at a time. The final
-//! server's are cut from its sources, because its connection code is long
-//! and still changes: each step owns some anchors of `final/src` (the
+//! The days' steps are made by [`build_along`](crate::build_along) from
+//! the days' code and their chapters. The final server's connections
+//! chapter, written before that, is still cut this way until the final
+//! server's chapters move onto the same mechanism: each step owns some anchors of `final/src` (the
 //! pieces the chapter shows in that step), and the learner's crate before
 //! step `k` is `final/` without the pieces of steps `k` and later. So the
 //! crate after the last step *is* `final/`, and an edit to the final

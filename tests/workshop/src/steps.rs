@@ -1,7 +1,7 @@
 //! The code of the build-along steps: what a learner's crate holds after
 //! each step of a chapter (the table of steps is [`suite::steps`]).
 //!
-//! Day 2's steps are made from day 2's own code and its chapter
+//! The days' steps are made from each day's own code and its chapter
 //! ([`build_along`]). The final server's connection steps are still
 //! patches in `tests/workshop/steps/final/NN-<slug>.patch`, cut from
 //! `final/src` by [`final_steps`], against the final server without its
