@@ -160,6 +160,23 @@ impl Peer {
 /// and its name in the CSV files.
 pub const KEEP_ALIVE_POOL: &str = "day4-keep-alive";
 
+/// Where a long run is: `[12/45, about 8 min left]`, the time left
+/// estimated from the time the runs so far took on average.
+pub fn progress(done: usize, total: usize, elapsed: Duration) -> String {
+    let left = if done == 0 {
+        Duration::ZERO
+    } else {
+        elapsed.mul_f64((total.saturating_sub(done)) as f64 / done as f64)
+    };
+    let minutes = left.as_secs().div_ceil(60);
+    let left = match (done >= total, minutes) {
+        (true, _) => "done".to_string(),
+        (false, 0 | 1) => "under a minute left".to_string(),
+        (false, minutes) => format!("about {minutes} min left"),
+    };
+    format!("[{done}/{total}, {left}]")
+}
+
 /// One point of the benchmark: a server, a scenario, a number of
 /// connections.
 #[derive(Debug, Clone, Copy)]
@@ -701,6 +718,24 @@ fn fields(run: &str, measure: &Measure) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn progress_counts_and_estimates_the_rest() {
+        let rows = [
+            (0, 45, 0, "[0/45, under a minute left]"),
+            (15, 45, 300, "[15/45, about 10 min left]"),
+            (44, 45, 880, "[44/45, under a minute left]"),
+            (45, 45, 900, "[45/45, done]"),
+        ];
+        for (done, total, seconds, expected) in rows {
+            assert_eq!(
+                progress(done, total, Duration::from_secs(seconds)),
+                expected,
+                "{done}/{total}"
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

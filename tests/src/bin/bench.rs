@@ -35,6 +35,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
 use benchmark::storage::{self, Contender, StoragePlan};
 use benchmark::{self as bench, Plan, Row, plot};
@@ -252,12 +253,17 @@ fn run(
         // Round after round over every point, rather than a point's runs
         // back to back: a shared machine has slow minutes, and they should
         // spoil one run of several points, not every run of one point.
+        let total = plan.repeats * rows.len();
+        let started = Instant::now();
+        let mut done = 0;
         for repeat in 1..=plan.repeats {
             for row in &mut rows {
                 let point = row.point;
                 let measure = bench::run(point, plan)?;
+                done += 1;
                 println!(
-                    "{:<6} {:<12} {:>4} conns  run {repeat}: {measure}",
+                    "{} {:<6} {:<12} {:>4} conns  run {repeat}: {measure}",
+                    bench::progress(done, total, started.elapsed()),
                     point.contender,
                     point.scenario.name(),
                     point.connections,
