@@ -428,12 +428,19 @@ fn print_next_step(name: &str, step: &Step, check: &str) {
     println!("Check: {check}");
     if step.checks.is_empty() && !step.and_every_other_check {
         match steps::seen_after(step) {
-            Some(later) => println!(
-                "\nNo check can see this step; the chapter says what can. Step {} after it turns these green: {}.",
+            Some(later) if later.number > step.number + 1 => println!(
+                "\nNo check can see steps {} to {}: the chapter says what judges them. If you have done them and `cargo build -p {name}` succeeds, go on to step {}, which turns these green: {}.",
+                step.number,
+                later.number - 1,
                 later.number,
                 later.checks.join(", ")
             ),
-            None => println!("\nNo check can see this step; the chapter says what can."),
+            Some(later) => println!(
+                "\nNo check can see this step: the chapter says what judges it. Step {} after it turns these green: {}.",
+                later.number,
+                later.checks.join(", ")
+            ),
+            None => println!("\nNo check can see this step: the chapter says what judges it."),
         }
         return;
     }

@@ -123,7 +123,7 @@ pub fn shown_hiding(text: &str, name: &str, hidden: &[&str]) -> Result<String, S
         .filter(|anchor| hidden.contains(&anchor.name.as_str()))
         .filter(|anchor| anchor.start >= from && anchor.end < to)
         .collect();
-    Ok(text
+    let kept = text
         .lines()
         .enumerate()
         .skip(from)
@@ -131,8 +131,24 @@ pub fn shown_hiding(text: &str, name: &str, hidden: &[&str]) -> Result<String, S
         .filter(|(number, line)| {
             !is_marker(line) && !inside.iter().any(|a| (a.start..=a.end).contains(number))
         })
-        .map(|(_, line)| format!("{line}\n"))
-        .collect())
+        .map(|(_, line)| line);
+    Ok(one_blank_at_most(kept))
+}
+
+/// `lines` joined, with no two blank lines in a row: where a hidden piece
+/// stood between two blank lines, one is enough.
+pub fn one_blank_at_most<'a>(lines: impl Iterator<Item = &'a str>) -> String {
+    let mut out = String::new();
+    let mut blank_before = false;
+    for line in lines {
+        let blank = line.trim().is_empty();
+        if !(blank && blank_before) {
+            out.push_str(line);
+            out.push('\n');
+        }
+        blank_before = blank;
+    }
+    out
 }
 
 /// The includes of code on a page (`{{#include ../../day1/src/main.rs:write}}`
@@ -258,6 +274,12 @@ fn b() {}
         assert_eq!(
             shown_hiding(SOURCE, "outer", &["inner"]).as_deref(),
             Ok("fn a() {\n}\n")
+        );
+        let spaced = "fn a() {\n    one();\n\n    // ANCHOR: later\n    two();\n    // ANCHOR_END: later\n\n    three();\n}\n";
+        assert_eq!(
+            shown_hiding(spaced, "", &["later"]).as_deref(),
+            Ok("fn a() {\n    one();\n\n    three();\n}\n"),
+            "one blank line where the hidden piece stood, not two"
         );
         let page =
             "```rust\n{{#include a.rs:outer}}\n```\n\n```rust\n{{#include a.rs:inner}}\n```\n";

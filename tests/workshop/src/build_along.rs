@@ -346,7 +346,8 @@ fn file_after(file: &str, old: &str, new: &[Line], done: usize) -> Result<String
     }
     hunk.after = None;
     hunk.write(file, done, &mut out)?;
-    Ok(out)
+    // A piece a later step adds, between two blank lines, leaves one.
+    Ok(anchors::one_blank_at_most(out.lines()))
 }
 
 /// A run of old lines taken out and new lines put in, between two lines
