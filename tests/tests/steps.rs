@@ -449,6 +449,9 @@ fn warnings_the_book_names(stage: Stage) -> &'static [(&'static str, usize, usiz
             ("let mut body", 1, 3),
             ("`deadline`", 1, 6),
         ],
+        // day3.md, "How to follow this chapter" and step 3: the import of
+        // `std::time::Duration` in `router.rs` waits for step 5's `/sleep`.
+        Stage::Day3 => &[("`std::time::Duration`", 3, 5)],
         // final-connections.md, "How to follow this chapter".
         Stage::Final => &[
             ("`send_continue`", 1, 4),

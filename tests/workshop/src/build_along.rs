@@ -300,15 +300,23 @@ fn loosen(edits: Vec<Edit>, new: &[Line]) -> Vec<Edit> {
 
 /// The learner's `file` after `done` steps: `old` (before the stage)
 /// changed into `new` as far as the steps up to `done` go. The learner's
-/// own introduction at the top of `old` (its `//!` lines) stays theirs.
+/// own introduction at the top of `old` (its `//!` lines) stays theirs,
+/// unless a step shows the stage's whole file, introduction and all: the
+/// learner replaces the file then, and the stage's introduction replaces
+/// theirs.
 fn file_after(file: &str, old: &str, new: &[Line], done: usize) -> Result<String, String> {
     let introduction = old
         .lines()
         .take_while(|line| line.starts_with("//!") || line.trim().is_empty())
         .count();
+    let replaced = new
+        .first()
+        .filter(|line| line.text.starts_with("//!"))
+        .and_then(|line| line.step)
+        .is_some_and(|step| step <= done);
     let mut out: String = old
         .lines()
-        .take(introduction)
+        .take(if replaced { 0 } else { introduction })
         .map(|line| format!("{line}\n"))
         .collect();
     let old: Vec<&str> = old.lines().skip(introduction).collect();
@@ -485,6 +493,25 @@ mod tests {
         assert_eq!(
             file_after("main.rs", old, &new, 1).as_deref(),
             Ok("fn a() { new(); }\n")
+        );
+    }
+
+    #[test]
+    fn a_whole_file_shown_brings_its_introduction_instead_of_the_learners() {
+        let old = "//! Mine.\n\npub mod a;\n";
+        let new = lines(&[
+            ("//! The stage's.", Some(2)),
+            ("", Some(2)),
+            ("pub mod a;", Some(2)),
+            ("pub mod b;", Some(2)),
+        ]);
+        assert_eq!(
+            file_after("lib.rs", old, &new, 1).as_deref(),
+            Ok("//! Mine.\n\npub mod a;\n")
+        );
+        assert_eq!(
+            file_after("lib.rs", old, &new, 2).as_deref(),
+            Ok("//! The stage's.\n\npub mod a;\npub mod b;\n")
         );
     }
 
