@@ -320,6 +320,23 @@ fn file_after(file: &str, old: &str, new: &[Line], done: usize) -> Result<String
         .map(|line| format!("{line}\n"))
         .collect();
     let old: Vec<&str> = old.lines().skip(introduction).collect();
+    // Unit tests a step showed on an earlier day are the learner's too:
+    // they stay at the end of the file, unless a step of this stage shows
+    // the stage's own.
+    let tests_shown = new.iter().any(|line| line.text == "#[cfg(test)]");
+    let own_tests = old
+        .iter()
+        .position(|line| *line == "#[cfg(test)]")
+        .filter(|_| !tests_shown)
+        .unwrap_or(old.len());
+    let (mut old, kept_tests) = old.split_at(own_tests);
+    if !kept_tests.is_empty() {
+        while let Some((last, rest)) = old.split_last()
+            && last.trim().is_empty()
+        {
+            old = rest;
+        }
+    }
     let new_text: Vec<&str> = new.iter().map(|line| line.text.as_str()).collect();
     let mut hunk = Hunk::default();
     // The step of the last shared line that is not blank: a blank line
@@ -354,6 +371,13 @@ fn file_after(file: &str, old: &str, new: &[Line], done: usize) -> Result<String
     }
     hunk.after = None;
     hunk.write(file, done, &mut out)?;
+    if !kept_tests.is_empty() {
+        out.push('\n');
+        for line in kept_tests {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
     Ok(out)
 }
 
@@ -512,6 +536,16 @@ mod tests {
         assert_eq!(
             file_after("lib.rs", old, &new, 2).as_deref(),
             Ok("//! The stage's.\n\npub mod a;\npub mod b;\n")
+        );
+    }
+
+    #[test]
+    fn unit_tests_an_earlier_stage_showed_stay_the_learners() {
+        let old = "fn a() {}\n\n#[cfg(test)]\nmod tests {}\n";
+        let new = lines(&[("fn a() {}", None), ("fn b() {}", Some(1))]);
+        assert_eq!(
+            file_after("lib.rs", old, &new, 1).as_deref(),
+            Ok("fn a() {}\nfn b() {}\n\n#[cfg(test)]\nmod tests {}\n")
         );
     }
 
