@@ -343,7 +343,7 @@ fn file_after(file: &str, old: &str, new: &[Line], done: usize) -> Result<String
     // goes with the code after it, so it says nothing about the code
     // around a hunk.
     let mut before = None;
-    for edit in edits(&old, new) {
+    for edit in edits(old, new) {
         match edit {
             Edit::Keep(_, j) if new_text[j].trim().is_empty() => {
                 hunk.write(file, done, &mut out)?;
