@@ -8,7 +8,6 @@
 //!
 //! The final server uses `serde_json` instead; this file is what it replaces.
 
-// ANCHOR: string
 /// Encodes `text` as a JSON string literal, quotes included.
 ///
 /// RFC 8259 (section 7) requires escaping `"`, `\` and the control
@@ -31,9 +30,7 @@ pub fn string(text: &str) -> String {
     out.push('"');
     out
 }
-// ANCHOR_END: string
 
-// ANCHOR: object
 /// Builds a JSON object from `(key, value)` pairs, in the order given.
 ///
 /// Each value must already be JSON (from [`string`], another [`object`],
@@ -51,7 +48,6 @@ pub fn object<'a>(fields: impl IntoIterator<Item = (&'a str, String)>) -> String
     out.push('}');
     out
 }
-// ANCHOR_END: object
 
 #[cfg(test)]
 mod tests {

@@ -7,9 +7,15 @@
 //! - [`router`]: `GET /hello`, `GET /sleep`, and the 404 and 405 answers.
 //! - [`json`]: escaping strings by hand (from day 2).
 //!
+//! The answer and the choice of answer live apart: `router` decides *what*
+//! to say, `response` knows *how* it is written on the wire, and neither
+//! touches a socket.
+//!
 //! `main.rs` still serves one connection at a time.
 
 pub mod json;
 pub mod request;
 pub mod response;
+// ANCHOR: router_mod
 pub mod router;
+// ANCHOR_END: router_mod

@@ -3,6 +3,7 @@
 //! Still one thread, one connection at a time: try `/sleep?ms=5000` in one
 //! terminal and `/hello` in another, and watch the second one wait.
 
+// ANCHOR: uses
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
@@ -10,6 +11,7 @@ use std::time::{Duration, Instant};
 use day3::request::Request;
 use day3::response::Response;
 use day3::router;
+// ANCHOR_END: uses
 
 fn main() {
     let port = match port_from_env() {
@@ -82,8 +84,14 @@ fn handle_connection(mut stream: TcpStream) {
 }
 // ANCHOR_END: handle_connection
 
-/// Hangs up without destroying the answer we just sent: see day 2's
-/// `close_gracefully` for why we read what the client still sends first.
+/// Hangs up without destroying the answer we just sent.
+///
+/// If we close a socket while the client's bytes are still unread in it (the
+/// rest of a body we refused with 413, say), the operating system resets the
+/// connection, and the client may lose our answer before reading it. So we
+/// first say "no more from us" (`shutdown(Write)`), then read and discard
+/// what the client still sends, for a short while, until it hangs up too.
+/// Web servers call this a "lingering close".
 fn close_gracefully(mut stream: TcpStream) {
     const LINGER: Duration = Duration::from_secs(1);
     const MAX_DISCARD: usize = 2 * 1024 * 1024;

@@ -27,13 +27,6 @@ use std::time::{Duration, Instant};
 /// that we never assume one read is one request.
 const CHUNK_SIZE: usize = 1024;
 
-/// The request line and headers may not be longer than this. Without a
-/// limit, a client could send headers forever and fill our memory.
-pub const MAX_HEAD_SIZE: usize = 8 * 1024;
-
-/// The largest body we accept. Our JSON bodies are small; 1 MiB is generous.
-pub const MAX_BODY_SIZE: usize = 1024 * 1024;
-
 /// How long a client has to send one whole request.
 ///
 /// This is a deadline for the whole request, not a timeout per `read`. A
@@ -41,7 +34,13 @@ pub const MAX_BODY_SIZE: usize = 1024 * 1024;
 /// the connection for ever (the "slowloris" attack).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
-// ANCHOR: request
+/// The request line and headers may not be longer than this. Without a
+/// limit, a client could send headers forever and fill our memory.
+pub const MAX_HEAD_SIZE: usize = 8 * 1024;
+
+/// The largest body we accept. Our JSON bodies are small; 1 MiB is generous.
+pub const MAX_BODY_SIZE: usize = 1024 * 1024;
+
 /// One parsed HTTP request.
 #[derive(Debug)]
 pub struct Request {
@@ -49,8 +48,10 @@ pub struct Request {
     pub method: String,
     /// The path without the query string, such as `/hello`.
     pub path: String,
+    // ANCHOR: query_doc
     /// The query string split into pairs, percent-decoded: `?name=J%C3%BCrgen+X`
     /// gives `name` = `Jürgen X`. A repeated key keeps its last value.
+    // ANCHOR_END: query_doc
     pub query: HashMap<String, String>,
     /// Header names in lower case, because names are case-insensitive
     /// ([RFC 9110, section 5.1]): `content-length` finds `Content-Length`.
@@ -61,9 +62,7 @@ pub struct Request {
     /// The body, exactly `Content-Length` bytes of it (empty without one).
     pub body: String,
 }
-// ANCHOR_END: request
 
-// ANCHOR: request_error
 /// Why no request could be read. [`RequestError::status`] maps each one to
 /// the status code the client gets, in one place.
 #[derive(Debug, PartialEq, Eq)]
@@ -123,7 +122,6 @@ impl RequestError {
         }
     }
 }
-// ANCHOR_END: request_error
 
 impl Request {
     /// Reads one request from `stream`.
@@ -148,6 +146,7 @@ impl Request {
         // Anything past `length` belongs to a next request. We close the
         // connection after answering, so it is simply dropped.
         body.truncate(length);
+
         let body = String::from_utf8(body)
             .map_err(|_| RequestError::Malformed("the body must be UTF-8"))?;
 
@@ -162,7 +161,6 @@ impl Request {
     }
 }
 
-// ANCHOR: read_head
 /// Reads until the empty line after the headers.
 ///
 /// Returns where the head ends (just after its last line's `\n`) and where
@@ -217,9 +215,7 @@ fn find_head_end(received: &[u8]) -> Option<(usize, usize)> {
     }
     None
 }
-// ANCHOR_END: read_head
 
-// ANCHOR: read_body
 /// Reads until `body` holds at least `length` bytes.
 fn read_body(
     stream: &TcpStream,
@@ -279,9 +275,7 @@ fn read_some(
         }
     }
 }
-// ANCHOR_END: read_body
 
-// ANCHOR: parse_head
 /// Splits the head into the method, the request target and the headers.
 fn parse_head(head: &str) -> Result<(&str, &str, HashMap<String, String>), RequestError> {
     // `lines` splits on `\n` and drops a `\r` before it, so both line
@@ -358,9 +352,7 @@ fn is_token(text: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
-// ANCHOR_END: parse_head
 
-// ANCHOR: body_length
 /// How many body bytes follow the head.
 ///
 /// `Content-Length` must be plain digits. A repeated header arrives here as
@@ -379,14 +371,15 @@ fn body_length(headers: &HashMap<String, String>) -> Result<usize, RequestError>
         ));
     }
     // Only digits, so parsing can fail for one reason: too many of them.
-    match text.parse::<usize>() {
-        Ok(length) if length <= MAX_BODY_SIZE => Ok(length),
-        _ => Err(RequestError::BodyTooLarge),
+    let length = text
+        .parse::<usize>()
+        .map_err(|_| RequestError::BodyTooLarge)?;
+    if length > MAX_BODY_SIZE {
+        return Err(RequestError::BodyTooLarge);
     }
+    Ok(length)
 }
-// ANCHOR_END: body_length
 
-// ANCHOR: split_target
 /// Splits `/path?a=1&b=2` into the path and the query pairs.
 ///
 /// Only the first `?` separates the path from the query: a `?` inside a
@@ -400,11 +393,12 @@ fn split_target(target: &str) -> (&str, HashMap<String, String>) {
     for pair in query_string.split('&').filter(|pair| !pair.is_empty()) {
         // `?flag` with no `=` is a key with an empty value.
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        // ANCHOR: decode_pair
         query.insert(percent_decode(key), percent_decode(value));
+        // ANCHOR_END: decode_pair
     }
     (path, query)
 }
-// ANCHOR_END: split_target
 
 // ANCHOR: percent_decode
 /// Undoes the encoding that browsers and `curl --data-urlencode` apply to

@@ -14,9 +14,9 @@
 //!
 //! [RFC 9112, section 4]: https://www.rfc-editor.org/rfc/rfc9112#section-4
 
+// ANCHOR: response
 use crate::json;
 
-// ANCHOR: response
 /// Header names and values, in the order they will be sent. A list rather
 /// than a map: the order is kept, and a name may appear twice.
 pub type Headers = Vec<(String, String)>;
@@ -33,8 +33,8 @@ pub struct Response {
 }
 // ANCHOR_END: response
 
+// ANCHOR: impl_response
 impl Response {
-    // ANCHOR: json
     /// A response with a JSON body.
     ///
     /// `Content-Type` and `Content-Length` are filled in here, so no handler
@@ -54,9 +54,7 @@ impl Response {
             body: body.to_string(),
         }
     }
-    // ANCHOR_END: json
 
-    // ANCHOR: error
     /// A JSON error, `{"error": "…"}`, the shape every error in this project
     /// has, so that clients need only one way to read them.
     pub fn error(status: u16, message: &str) -> Response {
@@ -66,7 +64,6 @@ impl Response {
             None,
         )
     }
-    // ANCHOR_END: error
 
     // ANCHOR: resolve
     /// The response as the text that goes on the wire.
@@ -88,6 +85,7 @@ impl Response {
     }
     // ANCHOR_END: resolve
 }
+// ANCHOR_END: impl_response
 
 // ANCHOR: reason_phrase
 /// The reason phrase for each status code this server sends (RFC 9110,
@@ -114,6 +112,7 @@ pub fn reason_phrase(status: u16) -> &'static str {
 }
 // ANCHOR_END: reason_phrase
 
+// ANCHOR: tests
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,3 +146,4 @@ mod tests {
         );
     }
 }
+// ANCHOR_END: tests

@@ -12,23 +12,18 @@ use crate::json;
 use crate::request::Request;
 use crate::response::Response;
 
-/// The longest `/sleep` we agree to, so one request cannot hold the server
-/// for as long as it likes.
-pub const MAX_SLEEP_MS: u64 = 10_000;
-
-// ANCHOR: route
 /// Picks the handler for `request` and returns its response.
 pub fn route(request: &Request) -> Response {
     match (request.method.as_str(), request.path.as_str()) {
         ("GET", "/hello") => hello(request),
+        // ANCHOR: more_arms
         ("GET", "/sleep") => sleep(request),
         (_, "/hello" | "/sleep") => method_not_allowed("GET"),
+        // ANCHOR_END: more_arms
         (_, path) => Response::error(404, &format!("no route for {path}")),
     }
 }
-// ANCHOR_END: route
 
-// ANCHOR: hello
 /// `GET /hello?name=Ferris` answers `{"message":"Hello, Ferris!"}`.
 ///
 /// The name comes from the client, so it goes through [`json::string`],
@@ -46,9 +41,12 @@ fn hello(request: &Request) -> Response {
         None,
     )
 }
-// ANCHOR_END: hello
 
-// ANCHOR: sleep
+// ANCHOR: more_handlers
+/// The longest `/sleep` we agree to, so one request cannot hold the server
+/// for as long as it likes.
+pub const MAX_SLEEP_MS: u64 = 10_000;
+
 /// `GET /sleep?ms=500` waits half a second, then answers.
 ///
 /// It stands in for any slow work (a database query, a call to another
@@ -65,7 +63,6 @@ fn sleep(request: &Request) -> Response {
     std::thread::sleep(Duration::from_millis(ms));
     Response::json(200, &json::object([("slept_ms", ms.to_string())]), None)
 }
-// ANCHOR_END: sleep
 
 /// 405, listing the methods the path does accept.
 fn method_not_allowed(allow: &str) -> Response {
@@ -75,3 +72,4 @@ fn method_not_allowed(allow: &str) -> Response {
         .push(("Allow".to_string(), allow.to_string()));
     response
 }
+// ANCHOR_END: more_handlers

@@ -3,6 +3,7 @@
 //! The accept loop only accepts; each connection becomes a job for the
 //! [`ThreadPool`], so a slow request no longer holds up the others.
 
+// ANCHOR: uses
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::panic::{self, AssertUnwindSafe};
@@ -12,6 +13,7 @@ use day4::request::Request;
 use day4::response::Response;
 use day4::router;
 use day4::thread_pool::ThreadPool;
+// ANCHOR_END: uses
 
 // ANCHOR: pool_size
 /// How many requests are served at the same time.
@@ -21,7 +23,6 @@ use day4::thread_pool::ThreadPool;
 const POOL_SIZE: usize = 4;
 // ANCHOR_END: pool_size
 
-// ANCHOR: main
 fn main() {
     let port = match port_from_env() {
         Ok(port) => port,
@@ -45,19 +46,22 @@ fn main() {
         .expect("a bound listener always has a local address");
     println!("Listening on http://{address}");
 
+    // ANCHOR: make_pool
     // The pool lives as long as `main`. Its `Drop` (closing the queue and
     // joining the workers) would run when `main` returns, but this loop never
     // ends, and Ctrl-C kills the process without running destructors at all.
     // The final server stops the loop on Ctrl-C, so that `Drop` really runs.
     let pool = ThreadPool::new(POOL_SIZE);
+    // ANCHOR_END: make_pool
     for stream in listener.incoming() {
         match stream {
+            // ANCHOR: hand_over
             Ok(stream) => pool.execute(move || handle_connection(stream)),
+            // ANCHOR_END: hand_over
             Err(err) => eprintln!("accept failed: {err}"),
         }
     }
 }
-// ANCHOR_END: main
 
 /// Reads the port from the `PORT` environment variable, or picks 5000.
 ///
@@ -105,8 +109,14 @@ fn route_or_500(request: &Request) -> Response {
 }
 // ANCHOR_END: handle_connection
 
-/// Hangs up without destroying the answer we just sent: see day 2's
-/// `close_gracefully` for why we read what the client still sends first.
+/// Hangs up without destroying the answer we just sent.
+///
+/// If we close a socket while the client's bytes are still unread in it (the
+/// rest of a body we refused with 413, say), the operating system resets the
+/// connection, and the client may lose our answer before reading it. So we
+/// first say "no more from us" (`shutdown(Write)`), then read and discard
+/// what the client still sends, for a short while, until it hangs up too.
+/// Web servers call this a "lingering close".
 fn close_gracefully(mut stream: TcpStream) {
     const LINGER: Duration = Duration::from_secs(1);
     const MAX_DISCARD: usize = 2 * 1024 * 1024;

@@ -16,7 +16,6 @@
 
 use crate::json;
 
-// ANCHOR: response
 /// Header names and values, in the order they will be sent. A list rather
 /// than a map: the order is kept, and a name may appear twice.
 pub type Headers = Vec<(String, String)>;
@@ -31,10 +30,8 @@ pub struct Response {
     /// The body; always JSON in this project.
     pub body: String,
 }
-// ANCHOR_END: response
 
 impl Response {
-    // ANCHOR: json
     /// A response with a JSON body.
     ///
     /// `Content-Type` and `Content-Length` are filled in here, so no handler
@@ -54,9 +51,7 @@ impl Response {
             body: body.to_string(),
         }
     }
-    // ANCHOR_END: json
 
-    // ANCHOR: error
     /// A JSON error, `{"error": "…"}`, the shape every error in this project
     /// has, so that clients need only one way to read them.
     pub fn error(status: u16, message: &str) -> Response {
@@ -66,9 +61,7 @@ impl Response {
             None,
         )
     }
-    // ANCHOR_END: error
 
-    // ANCHOR: resolve
     /// The response as the text that goes on the wire.
     pub fn resolve(response: &Response) -> String {
         let mut text = format!(
@@ -86,10 +79,8 @@ impl Response {
         text.push_str(&response.body);
         text
     }
-    // ANCHOR_END: resolve
 }
 
-// ANCHOR: reason_phrase
 /// The reason phrase for each status code this server sends (RFC 9110,
 /// section 15).
 ///
@@ -112,7 +103,6 @@ pub fn reason_phrase(status: u16) -> &'static str {
         _ => "",
     }
 }
-// ANCHOR_END: reason_phrase
 
 #[cfg(test)]
 mod tests {

@@ -15,24 +15,19 @@ use crate::json;
 use crate::request::Request;
 use crate::response::Response;
 
-/// The longest `/sleep` we agree to, so one request cannot hold the server
-/// for as long as it likes.
-pub const MAX_SLEEP_MS: u64 = 10_000;
-
-// ANCHOR: route
 /// Picks the handler for `request` and returns its response.
 pub fn route(request: &Request) -> Response {
     match (request.method.as_str(), request.path.as_str()) {
         ("GET", "/hello") => hello(request),
         ("GET", "/sleep") => sleep(request),
+        // ANCHOR: panic_arm
         ("GET", "/panic") => panic!("GET /panic panics on purpose"),
         (_, "/hello" | "/sleep" | "/panic") => method_not_allowed("GET"),
+        // ANCHOR_END: panic_arm
         (_, path) => Response::error(404, &format!("no route for {path}")),
     }
 }
-// ANCHOR_END: route
 
-// ANCHOR: hello
 /// `GET /hello?name=Ferris` answers `{"message":"Hello, Ferris!"}`.
 ///
 /// The name comes from the client, so it goes through [`json::string`],
@@ -50,13 +45,17 @@ fn hello(request: &Request) -> Response {
         None,
     )
 }
-// ANCHOR_END: hello
 
-// ANCHOR: sleep
+/// The longest `/sleep` we agree to, so one request cannot hold the server
+/// for as long as it likes.
+pub const MAX_SLEEP_MS: u64 = 10_000;
+
 /// `GET /sleep?ms=500` waits half a second, then answers.
 ///
 /// It stands in for any slow work (a database query, a call to another
+// ANCHOR: sleep_doc
 /// service). With a pool of four threads, four sleeps run at once.
+// ANCHOR_END: sleep_doc
 fn sleep(request: &Request) -> Response {
     let Some(Ok(ms)) = request.query.get("ms").map(|ms| ms.parse::<u64>()) else {
         return Response::error(
@@ -68,7 +67,6 @@ fn sleep(request: &Request) -> Response {
     std::thread::sleep(Duration::from_millis(ms));
     Response::json(200, &json::object([("slept_ms", ms.to_string())]), None)
 }
-// ANCHOR_END: sleep
 
 /// 405, listing the methods the path does accept.
 fn method_not_allowed(allow: &str) -> Response {

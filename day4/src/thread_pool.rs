@@ -21,9 +21,11 @@
 //! - A job that panics does not kill its worker. In the devlog's pool the
 //!   thread died with the job, and the pool quietly shrank by one.
 
+// ANCHOR: uses
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread;
+// ANCHOR_END: uses
 
 // ANCHOR: queue_per_worker
 /// How many jobs may wait for a free worker, per worker.
@@ -51,8 +53,8 @@ pub struct ThreadPool {
 }
 // ANCHOR_END: thread_pool
 
+// ANCHOR: impl_pool
 impl ThreadPool {
-    // ANCHOR: new
     /// Starts `size` worker threads.
     ///
     /// # Panics
@@ -77,7 +79,6 @@ impl ThreadPool {
             sender: Some(sender),
         }
     }
-    // ANCHOR_END: new
 
     // ANCHOR: execute
     /// Queues `job` to run on the next free worker.
@@ -96,6 +97,7 @@ impl ThreadPool {
     }
     // ANCHOR_END: execute
 }
+// ANCHOR_END: impl_pool
 
 // ANCHOR: drop
 impl Drop for ThreadPool {

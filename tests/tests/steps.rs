@@ -453,13 +453,24 @@ fn warnings_the_book_names(stage: Stage) -> &'static [(&'static str, usize, usiz
             ("let mut headers", 4, 6),
             ("let mut body", 4, 7),
         ],
+        // day3.md, "How to follow this chapter" and step 3: the import of
+        // `std::time::Duration` in `router.rs` waits for step 5's `/sleep`.
+        Stage::Day3 => &[("`std::time::Duration`", 3, 5)],
+        // day4.md, "How to follow this chapter": `Worker` and the two job
+        // types are never used until step 2; `AssertUnwindSafe` is unused
+        // in `main.rs` from step 3 until step 4.
+        Stage::Day4 => &[
+            ("`Job`", 1, 2),
+            ("`SharedReceiver`", 1, 2),
+            ("`Worker`", 1, 2),
+            ("`AssertUnwindSafe`", 3, 4),
+        ],
         // final-connections.md, "How to follow this chapter".
         Stage::Final => &[
             ("`send_continue`", 1, 4),
             ("let mut next_sweep", 2, 5),
             ("`workers`", 2, 6),
         ],
-        _ => &[],
     }
 }
 

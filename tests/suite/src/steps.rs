@@ -101,7 +101,7 @@ pub fn chapter_with_steps(stage: Stage) -> &'static str {
     }
 }
 
-use Stage::{Day1, Day2, Final};
+use Stage::{Day1, Day2, Day3, Day4, Final};
 
 pub static STEPS: &[Step] = &[
     Step {
@@ -251,6 +251,90 @@ pub static STEPS: &[Step] = &[
         slug: "hang-up-gently",
         title: "Hang up gently",
         checks: &[],
+        and_every_other_check: false,
+    },
+    Step {
+        stage: Day3,
+        number: 1,
+        slug: "a-response-as-a-value",
+        title: "A response, as a value",
+        // Nothing builds a response yet: the compiler is this step's
+        // judge, and the chapter says so.
+        checks: &[],
+        and_every_other_check: false,
+    },
+    Step {
+        stage: Day3,
+        number: 2,
+        slug: "a-response-as-bytes",
+        title: "A response, as bytes",
+        // Still not sent: the unit tests the step shows are its judge
+        // (`cargo test`), and the chapter says so.
+        checks: &[],
+        and_every_other_check: false,
+    },
+    Step {
+        stage: Day3,
+        number: 3,
+        slug: "route-and-answer",
+        title: "Route, and answer with a Response",
+        checks: &["day3-hello", "day3-hello-name", "day3-not-found"],
+        and_every_other_check: false,
+    },
+    Step {
+        stage: Day3,
+        number: 4,
+        slug: "decode-the-query",
+        title: "Decode the query",
+        checks: &[
+            "day3-hello-unicode",
+            "day3-hello-plus",
+            "day3-hello-escaping",
+        ],
+        and_every_other_check: false,
+    },
+    Step {
+        stage: Day3,
+        number: 5,
+        slug: "a-slow-route-and-a-405",
+        title: "A slow route, and 405 for the wrong method",
+        checks: &["day3-sleep", "day3-sleep-bad-ms", "day3-method-not-allowed"],
+        and_every_other_check: false,
+    },
+    Step {
+        stage: Day4,
+        number: 1,
+        slug: "workers",
+        title: "Workers that wait for jobs",
+        // Nothing starts a worker yet: the compiler is this step's judge,
+        // and its warnings say what step 2 will use.
+        checks: &[],
+        and_every_other_check: false,
+    },
+    Step {
+        stage: Day4,
+        number: 2,
+        slug: "the-pool",
+        title: "A pool that hands out jobs",
+        // Still unused by main: the judge is the compiler, whose warnings
+        // from step 1 are gone, and the chapter says so.
+        checks: &[],
+        and_every_other_check: false,
+    },
+    Step {
+        stage: Day4,
+        number: 3,
+        slug: "serve-on-the-pool",
+        title: "Hand each connection to the pool",
+        checks: &["day4-concurrent-sleeps", "day4-idle-client-does-not-block"],
+        and_every_other_check: false,
+    },
+    Step {
+        stage: Day4,
+        number: 4,
+        slug: "a-panic-is-a-500",
+        title: "A panic costs one 500",
+        checks: &["day4-panic-is-500"],
         and_every_other_check: false,
     },
     Step {

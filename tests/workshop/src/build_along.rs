@@ -300,25 +300,50 @@ fn loosen(edits: Vec<Edit>, new: &[Line]) -> Vec<Edit> {
 
 /// The learner's `file` after `done` steps: `old` (before the stage)
 /// changed into `new` as far as the steps up to `done` go. The learner's
-/// own introduction at the top of `old` (its `//!` lines) stays theirs.
+/// own introduction at the top of `old` (its `//!` lines) stays theirs,
+/// unless a step shows the stage's whole file, introduction and all: the
+/// learner replaces the file then, and the stage's introduction replaces
+/// theirs.
 fn file_after(file: &str, old: &str, new: &[Line], done: usize) -> Result<String, String> {
     let introduction = old
         .lines()
         .take_while(|line| line.starts_with("//!") || line.trim().is_empty())
         .count();
+    let replaced = new
+        .first()
+        .filter(|line| line.text.starts_with("//!"))
+        .and_then(|line| line.step)
+        .is_some_and(|step| step <= done);
     let mut out: String = old
         .lines()
-        .take(introduction)
+        .take(if replaced { 0 } else { introduction })
         .map(|line| format!("{line}\n"))
         .collect();
     let old: Vec<&str> = old.lines().skip(introduction).collect();
+    // Unit tests a step showed on an earlier day are the learner's too:
+    // they stay at the end of the file, unless a step of this stage shows
+    // the stage's own.
+    let tests_shown = new.iter().any(|line| line.text == "#[cfg(test)]");
+    let own_tests = old
+        .iter()
+        .position(|line| *line == "#[cfg(test)]")
+        .filter(|_| !tests_shown)
+        .unwrap_or(old.len());
+    let (mut old, kept_tests) = old.split_at(own_tests);
+    if !kept_tests.is_empty() {
+        while let Some((last, rest)) = old.split_last()
+            && last.trim().is_empty()
+        {
+            old = rest;
+        }
+    }
     let new_text: Vec<&str> = new.iter().map(|line| line.text.as_str()).collect();
     let mut hunk = Hunk::default();
     // The step of the last shared line that is not blank: a blank line
     // goes with the code after it, so it says nothing about the code
     // around a hunk.
     let mut before = None;
-    for edit in edits(&old, new) {
+    for edit in edits(old, new) {
         match edit {
             Edit::Keep(_, j) if new_text[j].trim().is_empty() => {
                 hunk.write(file, done, &mut out)?;
@@ -346,6 +371,13 @@ fn file_after(file: &str, old: &str, new: &[Line], done: usize) -> Result<String
     }
     hunk.after = None;
     hunk.write(file, done, &mut out)?;
+    if !kept_tests.is_empty() {
+        out.push('\n');
+        for line in kept_tests {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
     // A piece a later step adds, between two blank lines, leaves one.
     Ok(anchors::one_blank_at_most(out.lines()))
 }
@@ -486,6 +518,35 @@ mod tests {
         assert_eq!(
             file_after("main.rs", old, &new, 1).as_deref(),
             Ok("fn a() { new(); }\n")
+        );
+    }
+
+    #[test]
+    fn a_whole_file_shown_brings_its_introduction_instead_of_the_learners() {
+        let old = "//! Mine.\n\npub mod a;\n";
+        let new = lines(&[
+            ("//! The stage's.", Some(2)),
+            ("", Some(2)),
+            ("pub mod a;", Some(2)),
+            ("pub mod b;", Some(2)),
+        ]);
+        assert_eq!(
+            file_after("lib.rs", old, &new, 1).as_deref(),
+            Ok("//! Mine.\n\npub mod a;\n")
+        );
+        assert_eq!(
+            file_after("lib.rs", old, &new, 2).as_deref(),
+            Ok("//! The stage's.\n\npub mod a;\npub mod b;\n")
+        );
+    }
+
+    #[test]
+    fn unit_tests_an_earlier_stage_showed_stay_the_learners() {
+        let old = "fn a() {}\n\n#[cfg(test)]\nmod tests {}\n";
+        let new = lines(&[("fn a() {}", None), ("fn b() {}", Some(1))]);
+        assert_eq!(
+            file_after("lib.rs", old, &new, 1).as_deref(),
+            Ok("fn a() {}\nfn b() {}\n\n#[cfg(test)]\nmod tests {}\n")
         );
     }
 
