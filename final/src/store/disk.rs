@@ -11,7 +11,7 @@
 //! does it), but it hits the interesting moments by luck; a seam hits
 //! every one of them, in milliseconds, and the same way every run.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::Path;
 
@@ -30,6 +30,10 @@ pub trait Disk: Send + Sync {
     fn sync_dir(&self, dir: &Path) -> io::Result<()>;
     /// Removes `path`; a missing file is not an error.
     fn remove(&self, path: &Path) -> io::Result<()>;
+    /// Takes the exclusive lock on `path`, creating the file if it is
+    /// missing; `Ok(None)` if another process holds it. The lock lasts as
+    /// long as the [`FileLock`], or until the process dies.
+    fn lock(&self, path: &Path) -> io::Result<Option<FileLock>>;
 }
 
 /// An open file that is only ever written at its end.
@@ -41,6 +45,20 @@ pub trait DiskFile: Send {
     fn truncate(&mut self, len: u64) -> io::Result<()>;
 }
 // ANCHOR_END: disk
+
+// ANCHOR: file_lock
+/// An exclusive lock on a file, held until this is dropped, or until the
+/// process dies, `kill -9` included: the operating system releases it
+/// (`flock` on Unix, `LockFileEx` on Windows, behind `File::try_lock`).
+///
+/// The lock is advisory: it stops another server that asks for it, not a
+/// program that writes the file without asking. That is enough here,
+/// since the one thing to prevent is two servers appending to one log.
+#[derive(Debug)]
+pub struct FileLock {
+    _file: File,
+}
+// ANCHOR_END: file_lock
 
 /// The disk the server runs on.
 pub struct RealDisk;
@@ -85,6 +103,21 @@ impl Disk for RealDisk {
         match fs::remove_file(path) {
             Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
             _ => Ok(()),
+        }
+    }
+
+    fn lock(&self, path: &Path) -> io::Result<Option<FileLock>> {
+        // Opened for writing, which Windows asks of a file to lock it;
+        // never truncated, since another server may hold it right now.
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(FileLock { _file: file })),
+            Err(TryLockError::WouldBlock) => Ok(None),
+            Err(TryLockError::Error(err)) => Err(err),
         }
     }
 }
