@@ -229,44 +229,31 @@ fn chunk_size(line: &[u8]) -> Result<(usize, usize), RequestError> {
 
 // ANCHOR: extensions
 /// Checks the extensions after a chunk size against RFC 9112, section
-/// 7.1.1, where `BWS` is optional spaces and tabs:
-///
-/// ```text
-/// chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] )
-/// ```
-///
-/// Skipping everything up to the line end would be simpler, and is what
-/// this decoder did; but a proxy that reads a quoted `"\r\n"` or a bare
-/// `\n` in there differently then ends the line somewhere else. So
-/// anything the grammar does not produce is a 400, trailing spaces
-/// included.
+/// 7.1.1: `*( BWS ";" BWS name [ BWS "=" BWS value ] )`, where a name is
+/// a token, a value a token or a quoted string, and `BWS` optional spaces
+/// and tabs. Skipping everything up to the line end, as this decoder used
+/// to, is simpler; but then a proxy that reads a `\n` in there differently
+/// ends the line somewhere else. So anything else is a 400, trailing
+/// spaces included.
 fn check_extensions(mut rest: &[u8]) -> Result<(), RequestError> {
     let malformed = RequestError::Malformed(
         "a chunk extension must be ;name or ;name=value, the value a token or a quoted string",
     );
-    // Optional spaces and tabs, skipped.
-    let bws = |bytes: &[u8]| -> usize {
-        bytes
-            .iter()
-            .take_while(|&&b| b == b' ' || b == b'\t')
-            .count()
-    };
-    let token = |bytes: &[u8]| bytes.iter().take_while(|&&b| is_tchar(b)).count();
     while !rest.is_empty() {
-        let Some(after) = rest[bws(rest)..].strip_prefix(b";") else {
+        let Some(after) = skip_bws(rest).strip_prefix(b";") else {
             return Err(malformed);
         };
-        let name = &after[bws(after)..];
-        let name_length = token(name);
+        let name = skip_bws(after);
+        let name_length = token_length(name);
         if name_length == 0 {
             return Err(malformed);
         }
         rest = &name[name_length..];
-        if let Some(value) = rest[bws(rest)..].strip_prefix(b"=") {
-            let value = &value[bws(value)..];
+        if let Some(value) = skip_bws(rest).strip_prefix(b"=") {
+            let value = skip_bws(value);
             let length = match value.first() {
                 Some(b'"') => quoted_string(value).ok_or(malformed.clone())?,
-                _ => token(value),
+                _ => token_length(value),
             };
             if length == 0 {
                 return Err(malformed);
@@ -275,6 +262,18 @@ fn check_extensions(mut rest: &[u8]) -> Result<(), RequestError> {
         }
     }
     Ok(())
+}
+// ANCHOR_END: extensions
+
+/// `bytes` without the spaces and tabs it starts with.
+fn skip_bws(bytes: &[u8]) -> &[u8] {
+    let spaces = bytes.iter().take_while(|&&b| b == b' ' || b == b'\t');
+    &bytes[spaces.count()..]
+}
+
+/// How many bytes at the start of `bytes` are token characters.
+fn token_length(bytes: &[u8]) -> usize {
+    bytes.iter().take_while(|&&b| is_tchar(b)).count()
 }
 
 /// The length of the quoted string that starts `bytes` (RFC 9110, section
@@ -294,7 +293,6 @@ fn quoted_string(bytes: &[u8]) -> Option<usize> {
         }
     }
 }
-// ANCHOR_END: extensions
 
 /// A trailer line must look like a header, `Name: value`; then we drop it.
 /// Trailers could carry a checksum, say, but nothing in this API uses one,

@@ -466,13 +466,7 @@ pub fn body_framing(head: &Head) -> Result<Framing, RequestError> {
         ));
     }
     // A repeated header arrives here joined: "gzip, chunked".
-    // Only spaces and tabs are trimmed (RFC 9110's OWS): `str::trim` would
-    // also take a no-break space off `chunked\u{a0}`, which a proxy reads
-    // as a coding it does not know.
-    let codings: Vec<&str> = codings
-        .split(',')
-        .map(|coding| coding.trim_matches([' ', '\t']))
-        .collect();
+    let codings: Vec<&str> = codings.split(',').map(trim_ows).collect();
     let ends_chunked = codings
         .last()
         .is_some_and(|c| c.eq_ignore_ascii_case("chunked"));
@@ -487,6 +481,13 @@ pub fn body_framing(head: &Head) -> Result<Framing, RequestError> {
     Ok(Framing::Chunked)
 }
 // ANCHOR_END: body_framing
+
+/// `text` without the spaces and tabs around it (RFC 9110's OWS), and
+/// nothing else: `str::trim` would also take a no-break space off
+/// `chunked\u{a0}`, which a proxy reads as a coding it does not know.
+fn trim_ows(text: &str) -> &str {
+    text.trim_matches([' ', '\t'])
+}
 
 // ANCHOR: length_framing
 /// The framing a `Content-Length` (or its absence) gives.
@@ -761,7 +762,8 @@ mod tests {
         let bare_lf = Err(RequestError::Malformed(
             "a line in the head ends with a bare LF: end every line with CRLF",
         ));
-        let rows: [(&[u8], Result<Option<(usize, usize)>, RequestError>); 8] = [
+        type Row = (&'static [u8], Result<Option<(usize, usize)>, RequestError>);
+        let rows: [Row; 8] = [
             (b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", Ok(Some((25, 27)))),
             // Days 2 to 4 accept these, as RFC 9112 section 2.2 allows.
             (b"GET / HTTP/1.1\nHost: a\n\n", bare_lf.clone()),

@@ -154,16 +154,11 @@ impl Store {
     /// A store backed by the snapshot at `path` and the log at
     /// `path.log`, on `disk`, compacting by `policy`.
     ///
-    /// A missing snapshot is an empty list, and a missing log is created
-    /// empty, so a data file from before the log opens as it is and is
-    /// only rewritten at the first compaction. A snapshot or a log that
-    /// exists but cannot be read or makes no sense is an error, and
-    /// neither file is touched: starting empty would overwrite them, and
-    /// silently losing someone's data is the worst thing we could do.
-    ///
-    /// Before all that, it locks `path.lock`, so that a second server on
-    /// the same file refuses to start: two servers appending to one log
-    /// would interleave their records and lose acknowledged writes.
+    /// A missing snapshot is an empty list, and a missing log is created empty, so a
+    /// data file from before the log opens as it is and is only rewritten at the first
+    /// compaction. A snapshot or a log that exists but cannot be read or makes no sense
+    /// is an error, and neither file is touched: starting empty would overwrite them,
+    /// and silently losing someone's data is the worst thing we could do.
     pub fn open_with(
         path: &Path,
         disk: Box<dyn Disk>,
@@ -331,7 +326,9 @@ impl Store {
 }
 
 // ANCHOR: lock_file
-/// Locks `path.lock`, beside the snapshot `path`, or says who holds it.
+/// Locks `path.lock`, beside the snapshot `path`, or says who holds it:
+/// two servers appending to one log would interleave their records, and
+/// each would acknowledge changes the other never sees.
 ///
 /// Why not lock the snapshot or the log themselves: a lock belongs to the
 /// file, not to its name, and compaction renames a new snapshot and a new

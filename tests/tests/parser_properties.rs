@@ -514,7 +514,6 @@ fn apply(bytes: &mut Vec<u8>, mutation: &Mutation) {
 // ---------------------------------------------------------------------
 // The differences from httparse
 
-// ANCHOR: differences
 /// Where final's head parser and httparse deliberately disagree. Each row:
 /// an id, what final does, what httparse does, and why.
 ///
@@ -522,6 +521,7 @@ fn apply(bytes: &mut Vec<u8>, mutation: &Mutation) {
 /// their characters, and leaves what the parts mean to its caller. final's
 /// `parse_head` is that caller too, so it refuses some heads that are
 /// well-formed tokens but not requests this server should serve.
+// ANCHOR: differences
 const DIFFERENCES: &[(&str, &str, &str, &str)] = &[
     (
         "host",
