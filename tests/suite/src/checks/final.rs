@@ -246,7 +246,7 @@ pub static CHECKS: &[Check] = &[
         from: Final,
         until: None,
         title: "POST /todos with a chunked body (extensions, trailers, pieces) creates the to-do",
-        hint: "RFC 9112, section 7.1: each chunk is its size in hex, a line end, the data, a line end; a chunk of size 0 ends the body, and trailer lines follow until an empty one. Skip anything after `;` on a size line.",
+        hint: "RFC 9112, section 7.1: each chunk is its size in hex, CRLF, the data, CRLF; a chunk of size 0 ends the body, and trailer lines follow until an empty one. An extension after `;` on a size line may be ignored, once its syntax is checked (see final-chunk-extensions).",
         probe: Probe::Request {
             payload: Payload::Pieces(&[
                 b"POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
