@@ -9,6 +9,8 @@
 //!   same error or the same "need more". The classic bug is a `\r` at the
 //!   end of one read and its `\n` at the start of the next. Valid streams
 //!   must also come out as the requests that were generated;
+//! - **a bare LF is refused**: a valid request with any one line of its
+//!   head or of its chunks ending in `\n` alone is refused, in any pieces;
 //! - **no panics**: arbitrary bytes, and valid requests with a byte
 //!   flipped, inserted or deleted, a header repeated or a length changed,
 //!   give requests or a `RequestError`, never a panic;
