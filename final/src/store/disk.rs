@@ -31,8 +31,10 @@ pub trait Disk: Send + Sync {
     /// Removes `path`; a missing file is not an error.
     fn remove(&self, path: &Path) -> io::Result<()>;
     /// Takes the exclusive lock on `path`, creating the file if it is
-    /// missing; `Ok(None)` if another process holds it. The lock lasts as
-    /// long as the [`FileLock`], or until the process dies.
+    /// missing; `Ok(None)` if someone else holds it: another server, or
+    /// another store in this process (the lock belongs to an open file,
+    /// not to a process). It lasts as long as the [`FileLock`], or until
+    /// the process dies.
     fn lock(&self, path: &Path) -> io::Result<Option<FileLock>>;
 }
 
@@ -46,10 +48,10 @@ pub trait DiskFile: Send {
 }
 // ANCHOR_END: disk
 
-// ANCHOR: file_lock
 /// An exclusive lock on a file, held until this is dropped, or until the
-/// process dies, `kill -9` included: the operating system releases it
-/// (`flock` on Unix, `LockFileEx` on Windows, behind `File::try_lock`).
+/// process dies, `kill -9` included: the operating system releases it.
+/// (`File::try_lock` is `flock` on Linux and macOS today, and `LockFileEx`
+/// on Windows.)
 ///
 /// The lock is advisory: it stops another server that asks for it, not a
 /// program that writes the file without asking. That is enough here,
@@ -58,7 +60,6 @@ pub trait DiskFile: Send {
 pub struct FileLock {
     _file: File,
 }
-// ANCHOR_END: file_lock
 
 /// The disk the server runs on.
 pub struct RealDisk;
@@ -107,8 +108,9 @@ impl Disk for RealDisk {
     }
 
     fn lock(&self, path: &Path) -> io::Result<Option<FileLock>> {
-        // Opened for writing, which Windows asks of a file to lock it;
-        // never truncated, since another server may hold it right now.
+        // Opened for writing: the standard library leaves it unspecified
+        // whether a file opened otherwise can be locked. Never truncated,
+        // though nothing is written to it: another server may hold it.
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
