@@ -21,6 +21,21 @@ pub struct App {
     pub policy: Policy,
 }
 
+// ANCHOR: implemented
+/// Every method some path here answers. Any other gets 501 Not
+/// Implemented, whatever the path: RFC 9110 (section 15.6.2) keeps 501 for
+/// a method the server supports for no resource at all, and 405 (section
+/// 15.5.6) for one it knows but this resource does not take, with `Allow`
+/// saying which would do. `PUT` is a standard method, but no path here
+/// takes it, so it is a 501 too: a client can tell from the status alone
+/// that trying another path would not help.
+///
+/// Answering 405 to everything, as days 3 and 4 do, is simpler; but it
+/// tells a client that `BREW /todos` is a method `/todos` merely turns
+/// down.
+pub const IMPLEMENTED: [&str; 6] = ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"];
+// ANCHOR_END: implemented
+
 /// The longest `/sleep` we agree to.
 const MAX_SLEEP_MS: u64 = 10_000;
 
@@ -76,6 +91,16 @@ impl Resource {
 pub fn route(request: &Request, app: &App) -> Response {
     if let Err(refused) = app.policy.check(request) {
         return refused;
+    }
+    if !IMPLEMENTED.contains(&request.method.as_str()) {
+        return Response::error(
+            501,
+            &format!(
+                "{} is not a method this server implements; it knows {}",
+                request.method,
+                IMPLEMENTED.join(", ")
+            ),
+        );
     }
     // `OPTIONS *` asks about the server as a whole (RFC 9110, section
     // 9.3.7): every method any path takes.
@@ -226,7 +251,7 @@ mod tests {
             ),
             (b"DELETE /todos HTTP/1.1\r\nHost: h\r\n\r\n", true),
             // A method we do not know might change something: count it
-            // as waiting, and let a worker answer 405.
+            // as waiting, and let a worker answer 501.
             (b"BREW /hello HTTP/1.1\r\nHost: h\r\n\r\n", true),
         ];
         for (raw, waits) in table {

@@ -13,6 +13,9 @@
 //! - `FILE.log`, the **log**: one record per change since the snapshot,
 //!   appended, never rewritten.
 //!
+//! and a third, empty one keeps a second server away: `FILE.lock`, which
+//! a running server holds locked (see [`Store::open_with`]).
+//!
 //! The parts, one file each:
 //! - [`state`]: what the store knows, and applying a log record to it;
 //! - [`draft`]: working out a batch of changes before they are saved;
@@ -50,7 +53,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use serde::{Deserialize, Serialize};
 
 pub use compaction::Compaction;
-use disk::{Disk, RealDisk};
+use disk::{Disk, FileLock, RealDisk};
 use draft::{Draft, Op, Outcome};
 use group_commit::GroupCommit;
 use log::Log;
@@ -127,6 +130,8 @@ struct Durable {
     /// After a failed compaction, the log length to wait for before the
     /// next try, so that a full disk is not hammered on every write.
     retry_at: AtomicU64,
+    /// `FILE.lock`, locked for as long as this store lives.
+    _lock: FileLock,
 }
 // ANCHOR_END: store
 
@@ -149,17 +154,17 @@ impl Store {
     /// A store backed by the snapshot at `path` and the log at
     /// `path.log`, on `disk`, compacting by `policy`.
     ///
-    /// A missing snapshot is an empty list, and a missing log is created
-    /// empty, so a data file from before the log opens as it is and is
-    /// only rewritten at the first compaction. A snapshot or a log that
-    /// exists but cannot be read or makes no sense is an error, and
-    /// neither file is touched: starting empty would overwrite them, and
-    /// silently losing someone's data is the worst thing we could do.
+    /// A missing snapshot is an empty list, and a missing log is created empty, so a
+    /// data file from before the log opens as it is and is only rewritten at the first
+    /// compaction. A snapshot or a log that exists but cannot be read or makes no sense
+    /// is an error, and neither file is touched: starting empty would overwrite them,
+    /// and silently losing someone's data is the worst thing we could do.
     pub fn open_with(
         path: &Path,
         disk: Box<dyn Disk>,
         policy: Compaction,
     ) -> Result<Store, String> {
+        let lock = lock_data_file(&*disk, path)?;
         let (mut state, snapshot_size) = snapshot::load(&*disk, path)?;
         let log_path = snapshot::beside(path, ".log");
         let (log, dropped) = Log::open(&*disk, &log_path, &mut state)?;
@@ -182,6 +187,7 @@ impl Store {
                 compaction_due: AtomicBool::new(due),
                 compacting: AtomicBool::new(false),
                 retry_at: AtomicU64::new(0),
+                _lock: lock,
             }),
         })
     }
@@ -318,6 +324,32 @@ impl Store {
     }
     // ANCHOR_END: lock
 }
+
+// ANCHOR: lock_file
+/// Locks `path.lock`, beside the snapshot `path`, or says who holds it:
+/// two servers appending to one log would interleave their records, and
+/// each would acknowledge changes the other never sees.
+///
+/// Why not lock the snapshot or the log themselves: a lock belongs to the
+/// file, not to its name, and compaction renames a new snapshot and a new
+/// log over the old ones. After the first compaction, a second server
+/// would open the new files, which nobody has locked. `path.lock` is
+/// never renamed, and never removed either: removing it on the way out
+/// would let a server that opened it just before lock a file that no
+/// longer has a name, while a third creates a new one and locks that.
+fn lock_data_file(disk: &dyn Disk, path: &Path) -> Result<FileLock, String> {
+    let lock_path = snapshot::beside(path, ".lock");
+    match disk.lock(&lock_path) {
+        Ok(Some(lock)) => Ok(lock),
+        Ok(None) => Err(format!(
+            "{} is in use: another server holds it (it has {} locked). Stop that server, or give this one another --data file.",
+            path.display(),
+            lock_path.display()
+        )),
+        Err(err) => Err(format!("cannot lock {}: {err}", lock_path.display())),
+    }
+}
+// ANCHOR_END: lock_file
 
 impl Durable {
     /// The log, even after a panic while it was held: a panic cannot

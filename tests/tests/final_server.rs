@@ -1,6 +1,8 @@
 //! What the final server does as a process: keeping to-dos across restarts
-//! and crashes, refusing a corrupt file or log, opening older data files, stopping gracefully, refusing work
-//! when saturated, logging, and its command line.
+//! and crashes, refusing a corrupt file or log, opening older data files,
+//! keeping a second server off a data file that one already uses,
+//! stopping gracefully, refusing work when saturated, logging, and its
+//! command line.
 //!
 //! These need control over the process (its arguments, signals, restarts),
 //! so they are tests of this repository's `final` rather than checks that
@@ -40,7 +42,7 @@ fn refused_to_start(path: &str) -> String {
         Duration::from_secs(10),
     )
     .expect("final refuses at once");
-    assert!(!output.status.success(), "final must refuse to start");
+    assert_eq!(output.status.code(), Some(1), "final must refuse to start");
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
@@ -64,6 +66,64 @@ fn titles(addr: SocketAddr) -> Vec<String> {
         .iter()
         .map(|todo| todo["title"].as_str().unwrap_or_default().to_string())
         .collect()
+}
+
+#[test]
+fn a_second_server_on_the_same_data_file_refuses_and_the_first_keeps_every_write() {
+    let file = data_file("two-servers");
+    let path = file.to_str().expect("a UTF-8 path");
+    let first = start(&["--data", path]);
+    assert_eq!(
+        send(first.addr(), "POST", "/todos", r#"{"title":"before"}"#).status,
+        201
+    );
+
+    // The second one says which file, and that another server holds it;
+    // `refused_to_start` checks the exit code, 1.
+    let said = refused_to_start(path);
+    assert!(
+        said.contains(path) && said.contains("another server holds it"),
+        "the refusal names the file and says why: {said}"
+    );
+
+    // The first one was not disturbed: it takes writes, and has them all.
+    assert_eq!(
+        send(first.addr(), "POST", "/todos", r#"{"title":"after"}"#).status,
+        201
+    );
+    assert_eq!(titles(first.addr()), ["before", "after"]);
+    drop(first);
+    let restarted = start(&["--data", path]);
+    assert_eq!(titles(restarted.addr()), ["before", "after"]);
+}
+
+// Sends a signal: Unix only (Windows has no SIGTERM or SIGKILL to send).
+#[cfg(unix)]
+#[test]
+fn the_lock_is_released_when_the_server_exits_even_by_kill_9() {
+    let file = data_file("lock-released");
+    let path = file.to_str().expect("a UTF-8 path");
+    for (signal, title) in [("TERM", "stopped"), ("KILL", "killed")] {
+        let mut server = start(&["--data", path]);
+        assert_eq!(
+            send(
+                server.addr(),
+                "POST",
+                "/todos",
+                &format!(r#"{{"title":"{title}"}}"#)
+            )
+            .status,
+            201
+        );
+        server.signal(signal).expect("kill works");
+        assert!(
+            server.wait_for_exit(Duration::from_secs(10)).is_some(),
+            "the server exits on SIG{signal}"
+        );
+    }
+    // Nobody ever unlocked anything by hand: the system did, twice.
+    let server = start(&["--data", path]);
+    assert_eq!(titles(server.addr()), ["stopped", "killed"]);
 }
 
 // Sends a signal: Unix only (Windows has no SIGTERM or SIGKILL to send).

@@ -9,6 +9,8 @@
 //!   same error or the same "need more". The classic bug is a `\r` at the
 //!   end of one read and its `\n` at the start of the next. Valid streams
 //!   must also come out as the requests that were generated;
+//! - **a bare LF is refused**: a valid request with any one line of its
+//!   head or of its chunks ending in `\n` alone is refused, in any pieces;
 //! - **no panics**: arbitrary bytes, and valid requests with a byte
 //!   flipped, inserted or deleted, a header repeated or a length changed,
 //!   give requests or a `RequestError`, never a panic;
@@ -135,9 +137,9 @@ impl From<Request> for Seen {
 enum Body {
     None,
     Length(Vec<u8>),
-    /// The body, the chunk sizes to cut it into, whether to add an
-    /// extension to each size line, and trailer lines.
-    Chunked(Vec<u8>, Vec<usize>, bool, Vec<String>),
+    /// The body, the chunk sizes to cut it into, extensions to put on
+    /// the size lines in turn (none if empty), and trailer lines.
+    Chunked(Vec<u8>, Vec<usize>, Vec<String>, Vec<String>),
 }
 
 /// A request the generator built, and what the reader must make of it.
@@ -145,19 +147,75 @@ enum Body {
 struct Message {
     bytes: Vec<u8>,
     expected: Seen,
+    /// Whether a line of its head or of its chunks ends in a bare `\n`.
+    bare_lf: bool,
+}
+
+/// The line ends a request is written with: `\r\n`, except for line
+/// number `bare` (counting from 0, head lines first, then chunk lines),
+/// which ends in a bare `\n`.
+struct LineEnds {
+    bare: Option<usize>,
+    written: std::cell::Cell<usize>,
+}
+
+impl LineEnds {
+    fn new(bare: Option<usize>) -> LineEnds {
+        LineEnds {
+            bare,
+            written: std::cell::Cell::new(0),
+        }
+    }
+
+    /// The end of the next line.
+    fn next(&self) -> &'static str {
+        let line = self.written.get();
+        self.written.set(line + 1);
+        if Some(line) == self.bare {
+            "\n"
+        } else {
+            "\r\n"
+        }
+    }
+
+    /// Whether the bare line end was written.
+    fn bare_written(&self) -> bool {
+        self.bare.is_some_and(|bare| bare < self.written.get())
+    }
 }
 
 fn token() -> impl Strategy<Value = String> {
     "[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}"
 }
 
-fn line_end() -> impl Strategy<Value = &'static str> {
-    prop_oneof![4 => Just("\r\n"), 1 => Just("\n")]
+/// One chunk extension, as RFC 9112 (section 7.1.1) writes it: `;name` or
+/// `;name=value`, the value a token or a quoted string (with escapes),
+/// and spaces or tabs around the `;` and the `=`.
+fn extension() -> impl Strategy<Value = String> {
+    let bws = || "[ \t]{0,2}";
+    let quoted = r#""([\t !#-\[\]-~]|\\[\t -~]){0,8}""#;
+    let value = prop_oneof![token(), quoted];
+    (
+        bws(),
+        bws(),
+        token(),
+        proptest::option::of((bws(), bws(), value)),
+    )
+        .prop_map(|(before, after, name, value)| match value {
+            Some((left, right, value)) => format!("{before};{after}{name}{left}={right}{value}"),
+            None => format!("{before};{after}{name}"),
+        })
 }
 
-/// One valid request: method, target in one of its forms, version,
-/// headers (Host where HTTP/1.1 needs it), and a body framed either way.
+/// A valid request, with every line ending in `\r\n`.
 fn message() -> impl Strategy<Value = Message> {
+    message_with(Just(None))
+}
+
+/// One request: method, target in one of its forms, version, headers
+/// (Host where HTTP/1.1 needs it), and a body framed either way; valid,
+/// but for the line that `bare` may make end in a bare `\n`.
+fn message_with(bare: impl Strategy<Value = Option<usize>>) -> impl Strategy<Value = Message> {
     let method = prop_oneof![
         Just("GET".to_string()),
         Just("POST".to_string()),
@@ -183,26 +241,19 @@ fn message() -> impl Strategy<Value = Message> {
         (
             proptest::collection::vec(any::<u8>(), 0..600),
             proptest::collection::vec(1usize..300, 0..6),
-            any::<bool>(),
+            proptest::collection::vec(extension(), 0..3),
             proptest::collection::vec("X-[A-Za-z]{1,6}: [ -~]{0,10}", 0..3),
         )
             .prop_map(|(body, sizes, ext, trailers)| Body::Chunked(body, sizes, ext, trailers)),
     ];
     (
-        method,
-        path,
-        query,
-        absolute,
-        http11,
-        headers,
-        filler,
-        body,
-        line_end(),
+        method, path, query, absolute, http11, headers, filler, body, bare,
     )
         .prop_map(
-            |(method, path, query, absolute, http11, extra, filler, body, eol)| {
+            |(method, path, query, absolute, http11, extra, filler, body, bare)| {
+                let eol = LineEnds::new(bare);
                 build(
-                    method, path, query, absolute, http11, extra, filler, body, eol,
+                    method, path, query, absolute, http11, extra, filler, body, &eol,
                 )
             },
         )
@@ -219,7 +270,7 @@ fn build(
     extra: Vec<(String, String)>,
     filler: usize,
     body: Body,
-    eol: &str,
+    eol: &LineEnds,
 ) -> Message {
     let origin = match &query {
         Some(query) => format!("{path}?{query}"),
@@ -231,10 +282,10 @@ fn build(
         origin.clone()
     };
     let version = if http11 { "HTTP/1.1" } else { "HTTP/1.0" };
-    let mut head = format!("{method} {target} {version}{eol}");
+    let mut head = format!("{method} {target} {version}{}", eol.next());
     let mut headers: BTreeMap<String, String> = BTreeMap::new();
     let mut add = |head: &mut String, name: &str, value: &str| {
-        head.push_str(&format!("{name}: {value}{eol}"));
+        head.push_str(&format!("{name}: {value}{}", eol.next()));
         let value = value.trim_matches([' ', '\t']).to_string();
         headers
             .entry(name.to_ascii_lowercase())
@@ -257,29 +308,37 @@ fn build(
     if filler > 0 {
         add(&mut head, "X-Filler", &"f".repeat(filler));
     }
-    let mut payload = Vec::new();
-    let body_bytes = match &body {
-        Body::None => Vec::new(),
+    // The headers that frame the body, then the empty line, then the
+    // body: in that order, so that `eol` numbers the lines as they go.
+    let chunked = match &body {
+        Body::None => None,
         Body::Length(bytes) => {
             add(&mut head, "Content-Length", &bytes.len().to_string());
-            payload.extend_from_slice(bytes);
-            bytes.clone()
+            None
         }
-        Body::Chunked(bytes, sizes, ext, trailers) => {
-            if !http11 {
-                // HTTP/1.0 has no chunked; send a length instead.
-                add(&mut head, "Content-Length", &bytes.len().to_string());
-                payload.extend_from_slice(bytes);
-            } else {
-                add(&mut head, "Transfer-Encoding", "chunked");
-                payload = encode(bytes, sizes, *ext, trailers, eol);
-            }
-            bytes.clone()
+        // HTTP/1.0 has no chunked; it gets a length instead.
+        Body::Chunked(bytes, ..) if !http11 => {
+            add(&mut head, "Content-Length", &bytes.len().to_string());
+            None
+        }
+        Body::Chunked(..) => {
+            add(&mut head, "Transfer-Encoding", "chunked");
+            Some(())
         }
     };
-    head.push_str(eol);
+    head.push_str(eol.next());
     let mut bytes = head.into_bytes();
-    bytes.extend_from_slice(&payload);
+    let body_bytes = match (&body, chunked) {
+        (Body::None, _) => Vec::new(),
+        (Body::Length(body), _) | (Body::Chunked(body, ..), None) => {
+            bytes.extend_from_slice(body);
+            body.clone()
+        }
+        (Body::Chunked(body, sizes, ext, trailers), Some(())) => {
+            bytes.extend(encode(body, sizes, ext, trailers, eol));
+            body.clone()
+        }
+    };
     let (path, query) = request::split_target(&origin);
     let host = if absolute {
         Some("localhost:5000".to_string())
@@ -301,29 +360,44 @@ fn build(
             host,
             body: body_bytes,
         },
+        bare_lf: eol.bare_written(),
     }
 }
 
-/// Chunked encoding with the given sizes, optional extensions, trailers
-/// and line end; written here rather than with `chunked::encode`, so that
-/// the test does not check the decoder against its own twin.
-fn encode(body: &[u8], sizes: &[usize], ext: bool, trailers: &[String], eol: &str) -> Vec<u8> {
+/// Chunked encoding with the given sizes, extensions (one per size line,
+/// in turn), trailers and line ends; written here rather than with
+/// `chunked::encode`, so that the test does not check the decoder against
+/// its own twin. Extensions stop before they would pass the decoder's
+/// limit for a whole body, [`chunked::MAX_EXTENSION_BYTES`].
+fn encode(
+    body: &[u8],
+    sizes: &[usize],
+    extensions: &[String],
+    trailers: &[String],
+    eol: &LineEnds,
+) -> Vec<u8> {
     let mut out = Vec::new();
     let mut rest = body;
     let mut sizes = sizes.iter().copied().cycle();
+    let mut extensions = extensions.iter().cycle();
+    let mut extension_bytes = 0;
     while !rest.is_empty() {
         let size = sizes.next().unwrap_or(rest.len()).clamp(1, rest.len());
-        let extension = if ext { ";ext=\"v\"" } else { "" };
-        out.extend_from_slice(format!("{size:X}{extension}{eol}").as_bytes());
+        let extension = extensions
+            .next()
+            .filter(|ext| extension_bytes + ext.len() <= chunked::MAX_EXTENSION_BYTES)
+            .map_or("", String::as_str);
+        extension_bytes += extension.len();
+        out.extend_from_slice(format!("{size:X}{extension}{}", eol.next()).as_bytes());
         out.extend_from_slice(&rest[..size]);
-        out.extend_from_slice(eol.as_bytes());
+        out.extend_from_slice(eol.next().as_bytes());
         rest = &rest[size..];
     }
-    out.extend_from_slice(format!("0{eol}").as_bytes());
+    out.extend_from_slice(format!("0{}", eol.next()).as_bytes());
     for trailer in trailers {
-        out.extend_from_slice(format!("{trailer}{eol}").as_bytes());
+        out.extend_from_slice(format!("{trailer}{}", eol.next()).as_bytes());
     }
-    out.extend_from_slice(eol.as_bytes());
+    out.extend_from_slice(eol.next().as_bytes());
     out
 }
 
@@ -442,7 +516,6 @@ fn apply(bytes: &mut Vec<u8>, mutation: &Mutation) {
 // ---------------------------------------------------------------------
 // The differences from httparse
 
-// ANCHOR: differences
 /// Where final's head parser and httparse deliberately disagree. Each row:
 /// an id, what final does, what httparse does, and why.
 ///
@@ -450,6 +523,7 @@ fn apply(bytes: &mut Vec<u8>, mutation: &Mutation) {
 /// their characters, and leaves what the parts mean to its caller. final's
 /// `parse_head` is that caller too, so it refuses some heads that are
 /// well-formed tokens but not requests this server should serve.
+// ANCHOR: differences
 const DIFFERENCES: &[(&str, &str, &str, &str)] = &[
     (
         "host",
@@ -474,6 +548,12 @@ const DIFFERENCES: &[(&str, &str, &str, &str)] = &[
         "waits for the empty line, then parses the head (and refuses it then)",
         "checks each line as it arrives, so it refuses some heads before they are complete",
         "a head is at most 8 KiB and must arrive within 5 s, so waiting for it costs little, and one parse of a whole head is simpler to read",
+    ),
+    (
+        "bare-lf",
+        "400 for a line ending in a bare \\n, at the \\n, before the head is complete",
+        "accepts a bare \\n as a line end, and skips leading empty lines that end in one",
+        "RFC 9112, section 2.2: a recipient MAY read a bare LF as a line end. A proxy that does not, in front of a server that does, disagrees with it about where a header (and so the request) ends",
     ),
     (
         "version",
@@ -560,6 +640,9 @@ fn explained(input: &[u8], err: &RequestError, theirs: &Parsed) -> Option<&'stat
         return None;
     };
     let message = err.message();
+    if message.contains("bare LF") && has_bare_lf(input) {
+        return Some("bare-lf");
+    }
     let host_lines = input
         .split(|&b| b == b'\n')
         .skip(1)
@@ -589,6 +672,14 @@ fn explained(input: &[u8], err: &RequestError, theirs: &Parsed) -> Option<&'stat
     None
 }
 
+/// Whether some `\n` in `input` has no `\r` before it.
+fn has_bare_lf(input: &[u8]) -> bool {
+    input
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\n' && (i == 0 || input[i - 1] != b'\r'))
+}
+
 /// Checks that final and httparse agree on `input`, or differ as a row of
 /// [`DIFFERENCES`] says.
 fn agree(input: &[u8]) -> Result<(), TestCaseError> {
@@ -607,10 +698,20 @@ fn agree(input: &[u8]) -> Result<(), TestCaseError> {
             );
             Ok(())
         }
+        (Parsed::Refused, Parsed::Partial, Some(err)) => {
+            // final refuses a bare LF where it stands; httparse, for which
+            // it ends a line, waits for the rest of the head.
+            prop_assert!(
+                err.message().contains("bare LF") && has_bare_lf(input),
+                "final refuses ({err:?}) what httparse waits on, and no row explains it:\n{}",
+                input.escape_ascii()
+            );
+            Ok(())
+        }
         (Parsed::Partial, Parsed::Refused, None) => {
             // httparse refused a prefix; final must refuse once the head
             // is complete.
-            let completed = [input, b"\n\n"].concat();
+            let completed = [input, b"\r\n\r\n"].concat();
             let (ours, err) = parse_final(&completed);
             prop_assert_eq!(
                 &ours,
@@ -746,6 +847,31 @@ proptest! {
     }
     // ANCHOR_END: split_property
 
+    /// A request with one line that ends in a bare `\n`, in its head or
+    /// among its chunks, is refused, whole and in pieces alike, and
+    /// nothing of it comes out as a request. (When the number is past its
+    /// last line, the request is valid and must come out whole.)
+    #[test]
+    fn a_bare_lf_ending_any_line_is_refused(
+        message in message_with((0usize..24).prop_map(Some)),
+        cuts in cuts(),
+    ) {
+        let whole = read(&message.bytes, &[]);
+        prop_assert_eq!(&whole, &read(&message.bytes, &cuts), "cut at {:?}:\n{}", cuts, message.bytes.escape_ascii());
+        match (&whole.error, message.bare_lf) {
+            (None, false) => prop_assert_eq!(&whole.requests, &vec![message.expected]),
+            (Some(RequestError::HeadTooLarge), _) => prop_assert!(whole.requests.is_empty()),
+            (Some(RequestError::Malformed(why)), true) if why.contains("CRLF") => {
+                prop_assert!(whole.requests.is_empty())
+            }
+            (error, bare) => prop_assert!(
+                false,
+                "{error:?} (a bare LF: {bare}) for\n{}",
+                message.bytes.escape_ascii()
+            ),
+        }
+    }
+
     /// Broken requests never panic, and are read the same in any pieces.
     #[test]
     fn mutated_streams_read_the_same_in_any_pieces(
@@ -792,13 +918,13 @@ proptest! {
     fn chunked_bodies_round_trip(
         body in proptest::collection::vec(any::<u8>(), 0..3000),
         sizes in proptest::collection::vec(1usize..1500, 0..8),
-        ext in any::<bool>(),
+        ext in proptest::collection::vec(extension(), 0..3),
         trailers in proptest::collection::vec("X-[A-Za-z]{1,6}: [ -~]{0,10}", 0..3),
-        eol in line_end(),
         cuts in cuts(),
         after in proptest::collection::vec(any::<u8>(), 0..8),
     ) {
-        let encoded = [encode(&body, &sizes, ext, &trailers, eol), after.clone()].concat();
+        let eol = LineEnds::new(None);
+        let encoded = [encode(&body, &sizes, &ext, &trailers, &eol), after.clone()].concat();
         // The server's own encoder (used by nothing but tests) agrees.
         prop_assert_eq!(
             decode_in_pieces(&chunked::encode(&body, &sizes), &[]),
@@ -864,4 +990,68 @@ fn a_bare_cr_in_a_head_is_refused_at_once() {
             ))
         )
     );
+}
+
+// ---------------------------------------------------------------------
+// Chunk-size lines, against httparse's `parse_chunk_size`
+
+/// Chunk-size lines on which final's decoder and httparse's
+/// `parse_chunk_size` agree, or differ on purpose. Each row: the line,
+/// whether final accepts it, whether httparse does, and why.
+///
+/// httparse skips extensions without reading them ("we gain nothing by
+/// rejecting an otherwise valid chunk size", its source says), which is
+/// right for a client library. A server behind a proxy gains this: the
+/// two agree on where the line ends.
+const CHUNK_LINES: &[(&[u8], bool, bool, &str)] = &[
+    (b"4\r\n", true, true, "the plain case"),
+    (
+        b"4;a=b;c=\"d e\"\r\n",
+        true,
+        true,
+        "extensions by the grammar",
+    ),
+    (
+        b"4\n",
+        false,
+        false,
+        "a bare LF ends no chunk line, for either",
+    ),
+    (
+        b"4 \r\n",
+        false,
+        true,
+        "the grammar has room for spaces before a `;` only",
+    ),
+    (b"4;\r\n", false, true, "an extension needs a name"),
+    (b"4;a=\"b\r\n", false, true, "a quoted value must be closed"),
+    (b"4;a=b/c\r\n", false, true, "a value is a token or quoted"),
+    // To httparse the \n is one more byte of an extension it skips; to a
+    // decoder that takes a bare \n as a line end, the chunk's data starts
+    // right after it: "b\r\n" would be data. final refuses the line.
+    (
+        b"4;a\nb\r\n",
+        false,
+        true,
+        "a bare LF inside a line is where two readers part",
+    ),
+];
+
+#[test]
+fn chunk_size_lines_are_read_as_httparse_reads_them_but_for_the_listed_rows() {
+    for &(line, ours, theirs, why) in CHUNK_LINES {
+        let final_accepts = ChunkedDecoder::new()
+            .decode(line)
+            .is_ok_and(|used| used == line.len());
+        let httparse_accepts = matches!(
+            httparse::parse_chunk_size(line),
+            Ok(httparse::Status::Complete((used, 4))) if used == line.len()
+        );
+        assert_eq!(
+            (final_accepts, httparse_accepts),
+            (ours, theirs),
+            "{} ({why})",
+            line.escape_ascii()
+        );
+    }
 }

@@ -11,7 +11,7 @@
 //! does it), but it hits the interesting moments by luck; a seam hits
 //! every one of them, in milliseconds, and the same way every run.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::Path;
 
@@ -30,6 +30,12 @@ pub trait Disk: Send + Sync {
     fn sync_dir(&self, dir: &Path) -> io::Result<()>;
     /// Removes `path`; a missing file is not an error.
     fn remove(&self, path: &Path) -> io::Result<()>;
+    /// Takes the exclusive lock on `path`, creating the file if it is
+    /// missing; `Ok(None)` if someone else holds it: another server, or
+    /// another store in this process (the lock belongs to an open file,
+    /// not to a process). It lasts as long as the [`FileLock`], or until
+    /// the process dies.
+    fn lock(&self, path: &Path) -> io::Result<Option<FileLock>>;
 }
 
 /// An open file that is only ever written at its end.
@@ -41,6 +47,19 @@ pub trait DiskFile: Send {
     fn truncate(&mut self, len: u64) -> io::Result<()>;
 }
 // ANCHOR_END: disk
+
+/// An exclusive lock on a file, held until this is dropped, or until the
+/// process dies, `kill -9` included: the operating system releases it.
+/// (`File::try_lock` is `flock` on Linux and macOS today, and `LockFileEx`
+/// on Windows.)
+///
+/// The lock is advisory: it stops another server that asks for it, not a
+/// program that writes the file without asking. That is enough here,
+/// since the one thing to prevent is two servers appending to one log.
+#[derive(Debug)]
+pub struct FileLock {
+    _file: File,
+}
 
 /// The disk the server runs on.
 pub struct RealDisk;
@@ -85,6 +104,22 @@ impl Disk for RealDisk {
         match fs::remove_file(path) {
             Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
             _ => Ok(()),
+        }
+    }
+
+    fn lock(&self, path: &Path) -> io::Result<Option<FileLock>> {
+        // Opened for writing: the standard library leaves it unspecified
+        // whether a file opened otherwise can be locked. Never truncated,
+        // though nothing is written to it: another server may hold it.
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(FileLock { _file: file })),
+            Err(TryLockError::WouldBlock) => Ok(None),
+            Err(TryLockError::Error(err)) => Err(err),
         }
     }
 }

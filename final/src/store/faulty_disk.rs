@@ -21,7 +21,7 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use super::disk::{Disk, DiskFile, RealDisk};
+use super::disk::{Disk, DiskFile, FileLock, RealDisk};
 
 /// How an injected fault behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,6 +182,11 @@ impl Disk for FaultyDisk {
     fn remove(&self, path: &Path) -> io::Result<()> {
         self.0.step(format!("remove {}", name(path)))?;
         RealDisk.remove(path)
+    }
+
+    fn lock(&self, path: &Path) -> io::Result<Option<FileLock>> {
+        self.0.step(format!("lock {}", name(path)))?;
+        RealDisk.lock(path)
     }
 }
 

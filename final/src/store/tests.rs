@@ -240,10 +240,18 @@ fn a_flipped_byte_in_a_middle_record_is_refused_and_the_file_is_unchanged() {
             damaged,
             "the log is unchanged (flipped byte {byte})"
         );
-        let files = fs::read_dir(damaged_path.parent().expect("a folder"))
+        // Only the log, and the empty lock file, which is taken before
+        // anything is read.
+        let mut files: Vec<String> = fs::read_dir(damaged_path.parent().expect("a folder"))
             .expect("readable")
-            .count();
-        assert_eq!(files, 1, "nothing else was created (flipped byte {byte})");
+            .filter_map(|entry| Some(entry.ok()?.file_name().to_string_lossy().into_owned()))
+            .collect();
+        files.sort();
+        assert_eq!(
+            files,
+            ["todos.json.lock", "todos.json.log"],
+            "nothing else was created (flipped byte {byte})"
+        );
     }
 }
 
@@ -602,4 +610,29 @@ fn a_log_from_a_crash_mid_batch_replays_to_whole_batches_only() {
     }
     let highest = acknowledged.iter().map(|todo| todo.id).max().unwrap_or(0);
     assert!(add(&reopened, "next").id > highest, "no id is reused");
+}
+
+#[test]
+fn a_second_store_on_the_same_file_is_refused_even_after_a_compaction() {
+    let path = data_file("locked");
+    let first = open(&path);
+    add(&first, "kept");
+    // Compaction renames a new snapshot and a new log over the old ones:
+    // a lock on either would now be on a file without a name.
+    first.compact().expect("compacts");
+    add(&first, "after the compaction");
+    let refused = Store::open(&path).err().unwrap_or_default();
+    assert!(
+        refused.contains("in use") && refused.contains(&path.display().to_string()),
+        "the second store says the file is taken: {refused:?}"
+    );
+    // The first store was not disturbed, and its lock goes with it.
+    add(&first, "still writing");
+    let titles =
+        |store: &Store| -> Vec<String> { store.list().into_iter().map(|t| t.title).collect() };
+    let before = titles(&first);
+    drop(first);
+    let second = open(&path);
+    assert_eq!(titles(&second), before);
+    assert_eq!(before.len(), 3);
 }

@@ -138,12 +138,20 @@ pub static CHECKS: &[Check] = &[
         id: "final-method-not-allowed",
         from: Final,
         until: None,
-        title: "PUT /todos answers 405 with an Allow header",
-        hint: "List the methods /todos does accept in `Allow`.",
+        title: "PATCH /todos answers 405 with an Allow header",
+        hint: "PATCH is a method the server has (for /todos/{id}), but /todos does not take it: answer 405 and list the methods /todos does accept in `Allow`.",
         probe: Probe::Request {
-            payload: Payload::Bytes(b"PUT /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"),
+            payload: Payload::Bytes(b"PATCH /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"),
             expect: Expect::ErrorWithHeader(405, "Allow", "GET, POST, DELETE, OPTIONS"),
         },
+    },
+    Check {
+        id: "final-not-implemented",
+        from: Final,
+        until: None,
+        title: "a method no path takes (BREW, TRACE, a lower-case get) answers 501, on any path",
+        hint: "RFC 9110, section 15.6.2: 501 Not Implemented is for a method the server supports for no resource at all; 405 is for one it has, but not on this path. Check the method against the list of methods you implement before looking at the path.",
+        probe: Probe::Script(not_implemented),
     },
     Check {
         id: "final-smuggling",
@@ -156,6 +164,42 @@ pub static CHECKS: &[Check] = &[
             expect: Expect::Error(&[400]),
         },
     },
+    // ANCHOR: framing_rows
+    // Line ends and chunk lines that a front proxy could read differently:
+    // each row is a way to smuggle a request, so each is refused.
+    Check {
+        id: "final-bare-lf-in-head",
+        from: Final,
+        until: None,
+        title: "a head with a line that ends in a bare \\n answers 400 and closes",
+        hint: "RFC 9112, section 2.2 lets a server accept a bare `\\n` (a MAY, and days 2 to 4 do), but a proxy that does not reads `X: y\\nContent-Length: 5` as one header's value, and then the two of you disagree about where the request ends. Refuse any `\\n` that is not right after a `\\r`.",
+        probe: Probe::Script(bare_lf_in_head),
+    },
+    Check {
+        id: "final-chunk-lines-crlf",
+        from: Final,
+        until: None,
+        title: "a chunked body whose size, data or last-chunk line ends in a bare \\n answers 400",
+        hint: "RFC 9112, section 7.1: every line of a chunked body ends with CRLF; section 2.2's allowance for a bare `\\n` covers the head, not chunks. Accepting one here is the \"funky chunks\" way to smuggle a request.",
+        probe: Probe::Script(chunk_lines_crlf),
+    },
+    Check {
+        id: "final-chunk-extensions",
+        from: Final,
+        until: None,
+        title: "chunk extensions follow RFC 9112's grammar (;name or ;name=token or quoted string), and are limited in total; anything else answers 400",
+        hint: "Do not skip everything after `;`: check `*( BWS \";\" BWS name [ BWS \"=\" BWS value ] )` (RFC 9112, section 7.1.1), where a name is a token and a value a token or a quoted string, and cap the bytes of extensions a body may carry.",
+        probe: Probe::Script(chunk_extensions),
+    },
+    Check {
+        id: "final-strict-fields",
+        from: Final,
+        until: None,
+        title: "a space before a colon, a folded line, a doubled space in the request line, a lone \\r and a Transfer-Encoding that is not quite chunked answer 400",
+        hint: "Each is a head that two parsers can read two ways (RFC 9112, sections 2.2, 3, 5.1, 5.2 and 6.1). Refuse rather than guess: only spaces and tabs are whitespace around a value, and HTTP/1.0 has no Transfer-Encoding.",
+        probe: Probe::Script(strict_fields),
+    },
+    // ANCHOR_END: framing_rows
     // ANCHOR: rfc_rows
     // HTTP/1.1 as RFC 9110 and 9112 require: one check per MUST that
     // the devlog's days leave out.
@@ -202,7 +246,7 @@ pub static CHECKS: &[Check] = &[
         from: Final,
         until: None,
         title: "POST /todos with a chunked body (extensions, trailers, pieces) creates the to-do",
-        hint: "RFC 9112, section 7.1: each chunk is its size in hex, a line end, the data, a line end; a chunk of size 0 ends the body, and trailer lines follow until an empty one. Skip anything after `;` on a size line.",
+        hint: "RFC 9112, section 7.1: each chunk is its size in hex, CRLF, the data, CRLF; a chunk of size 0 ends the body, and trailer lines follow until an empty one. An extension after `;` on a size line may be ignored, once its syntax is checked (see final-chunk-extensions).",
         probe: Probe::Request {
             payload: Payload::Pieces(&[
                 b"POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
@@ -624,12 +668,247 @@ fn head(addr: SocketAddr) -> Result<(), Failure> {
     head_matches_get(addr, &format!("/todos/{}", id_of(&todo)))?;
     // A method a path does not take gets 405, and the Allow in it lists
     // HEAD wherever it lists GET.
-    const PUT: &[u8] = b"PUT /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n";
-    let reply = Exchange::new(PUT).run(addr);
+    const PATCH: &[u8] = b"PATCH /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n";
+    let reply = Exchange::new(PATCH).run(addr);
     expecting(
         Expect::ErrorWithHeader(405, "Allow", "GET, HEAD"),
-        PUT,
+        PATCH,
         &reply,
+    )
+}
+
+/// Sends each row's bytes on a connection of its own, and compares the
+/// answer with the row's: the first row that differs fails the check, and
+/// the report shows its bytes.
+fn table(addr: SocketAddr, rows: Vec<(&[u8], Expect)>) -> Result<(), Failure> {
+    for (sent, expect) in rows {
+        let reply = Exchange::new(sent).run(addr);
+        expecting(expect, sent, &reply)?;
+    }
+    Ok(())
+}
+
+fn not_implemented(addr: SocketAddr) -> Result<(), Failure> {
+    table(
+        addr,
+        vec![
+            // A method nobody has heard of (RFC 2324 notwithstanding).
+            (
+                b"BREW /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n",
+                Expect::Error(&[501]),
+            ),
+            // A standard method that no path here takes: 405 would say
+            // "try another method", when no path would do. (Not PUT, the
+            // example in the book: an exercise adds it.)
+            (
+                b"TRACE /todos HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                Expect::Error(&[501]),
+            ),
+            // Methods are case-sensitive (RFC 9110, section 9.1).
+            (
+                b"get /todos HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                Expect::Error(&[501]),
+            ),
+            // The path does not matter: the method is known nowhere.
+            (
+                b"BREW /no/such/page HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                Expect::Error(&[501]),
+            ),
+        ],
+    )
+}
+
+fn bare_lf_in_head(addr: SocketAddr) -> Result<(), Failure> {
+    const SMUGGLED: &[u8] = b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nX: y\nContent-Length: 42\r\n\r\nGET /hello?name=smuggled HTTP/1.1\r\nX: \r\n\r\n";
+    let rows: Vec<(&[u8], Expect)> = vec![
+        // CRLF everywhere but one line: a proxy that ends lines only at
+        // CRLF sees one header `X: y\nContent-Length: 42` and a second
+        // request after the head; a server that also ends them at a bare
+        // \n sees a body of 42 bytes instead. Either way, someone is
+        // wrong about where the next request starts.
+        (SMUGGLED, Expect::ErrorMentioning(400, "bare LF")),
+        // The same trick, hiding a Transfer-Encoding.
+        (
+            b"POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nX: y\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n",
+            Expect::ErrorMentioning(400, "bare LF"),
+        ),
+        // A head with bare \n line ends only, as typed into `nc`.
+        (
+            b"GET /hello HTTP/1.1\nHost: 127.0.0.1\n\n",
+            Expect::ErrorMentioning(400, "bare LF"),
+        ),
+        // Only the empty line at the end is bare.
+        (
+            b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\n",
+            Expect::ErrorMentioning(400, "bare LF"),
+        ),
+    ];
+    table(addr, rows)?;
+    // And nothing after the 400: a second answer would mean the bytes
+    // after the head were read as a request of their own.
+    let stream = open(addr, SMUGGLED)?;
+    let received = wire::read_to_close(stream, Instant::now() + Duration::from_secs(5));
+    let answers = received
+        .windows(b"HTTP/1.1 ".len())
+        .filter(|window| *window == b"HTTP/1.1 ")
+        .count();
+    if answers != 1 {
+        return Err(Failure {
+            expected: "one answer, a 400, and then the connection closed".into(),
+            sent: Some(SMUGGLED.to_vec()),
+            received: String::from_utf8_lossy(&received).into_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// The head of a chunked `POST /todos`; the rows add the body.
+macro_rules! chunked_post {
+    ($body:literal) => {
+        concat!(
+            "POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+            $body
+        )
+        .as_bytes()
+    };
+}
+
+fn chunk_lines_crlf(addr: SocketAddr) -> Result<(), Failure> {
+    let created = || Expect::Json(201, &[("/title", "\"milk\"")]);
+    let bare_lf = || Expect::ErrorMentioning(400, "CRLF");
+    table(
+        addr,
+        vec![
+            // The same body with CRLF everywhere is fine.
+            (
+                chunked_post!("10\r\n{\"title\":\"milk\"}\r\n0\r\n\r\n"),
+                created(),
+            ),
+            // After the size.
+            (
+                chunked_post!("10\n{\"title\":\"milk\"}\r\n0\r\n\r\n"),
+                bare_lf(),
+            ),
+            // After the data.
+            (
+                chunked_post!("10\r\n{\"title\":\"milk\"}\n0\r\n\r\n"),
+                bare_lf(),
+            ),
+            // After the last chunk.
+            (
+                chunked_post!("10\r\n{\"title\":\"milk\"}\r\n0\n\r\n"),
+                bare_lf(),
+            ),
+            // The empty line that ends the trailers.
+            (
+                chunked_post!("10\r\n{\"title\":\"milk\"}\r\n0\r\n\n"),
+                bare_lf(),
+            ),
+            // A trailer line.
+            (
+                chunked_post!("10\r\n{\"title\":\"milk\"}\r\n0\r\nX: y\n\r\n"),
+                bare_lf(),
+            ),
+        ],
+    )
+}
+
+fn chunk_extensions(addr: SocketAddr) -> Result<(), Failure> {
+    let created = || Expect::Json(201, &[("/title", "\"milk\"")]);
+    let refused = || Expect::ErrorMentioning(400, "chunk extension");
+    table(
+        addr,
+        vec![
+            // What the grammar allows: a name, a token value, a quoted
+            // value with a `;` and an escaped quote in it, spaces and
+            // tabs around `;` and `=`.
+            (
+                chunked_post!(
+                    "10;a;b=c;d=\"e; \\\"f\\\"\" ;\tg = h\r\n{\"title\":\"milk\"}\r\n0;last\r\n\r\n"
+                ),
+                created(),
+            ),
+            // An empty name.
+            (
+                chunked_post!("10;\r\n{\"title\":\"milk\"}\r\n0\r\n\r\n"),
+                refused(),
+            ),
+            // A quoted value that is never closed.
+            (
+                chunked_post!("10;a=\"b\r\n{\"title\":\"milk\"}\r\n0\r\n\r\n"),
+                refused(),
+            ),
+            // A value that is neither a token nor quoted.
+            (
+                chunked_post!("10;a=b/c\r\n{\"title\":\"milk\"}\r\n0\r\n\r\n"),
+                refused(),
+            ),
+            // `=` with no value.
+            (
+                chunked_post!("10;a=\r\n{\"title\":\"milk\"}\r\n0\r\n\r\n"),
+                refused(),
+            ),
+            // Spaces at the end of the line, which the grammar has no
+            // place for.
+            (
+                chunked_post!("10 \r\n{\"title\":\"milk\"}\r\n0\r\n\r\n"),
+                refused(),
+            ),
+        ],
+    )?;
+    // Short lines that add up: sixteen one-byte chunks, each with 300
+    // bytes of extension, are 4.8 KB of extensions for 16 bytes of body.
+    let mut sent = chunked_post!("").to_vec();
+    for byte in br#"{"title":"milk"}"# {
+        sent.extend_from_slice(format!("1;x={}\r\n", "y".repeat(300)).as_bytes());
+        sent.push(*byte);
+        sent.extend_from_slice(b"\r\n");
+    }
+    sent.extend_from_slice(b"0\r\n\r\n");
+    let reply = Exchange::new(sent.clone()).run(addr);
+    expecting(Expect::ErrorMentioning(400, "extensions"), &sent, &reply)
+}
+
+fn strict_fields(addr: SocketAddr) -> Result<(), Failure> {
+    let refused = || Expect::Error(&[400]);
+    table(
+        addr,
+        vec![
+            // Whitespace between a name and its colon (RFC 9112, section
+            // 5.1: a server MUST answer 400). Some parsers strip it and
+            // read `Transfer-Encoding`; others see an unknown header.
+            (
+                b"POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n",
+                refused(),
+            ),
+            // A folded line (obs-fold, section 5.2): the value goes on
+            // after a line end, for those who still read it that way.
+            (
+                b"POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nX: y\r\n Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                refused(),
+            ),
+            // Two spaces in the request line (section 3).
+            (
+                b"GET  /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                refused(),
+            ),
+            // A lone \r inside a value (section 2.2).
+            (
+                b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nX: y\rContent-Length: 5\r\n\r\n",
+                refused(),
+            ),
+            // `chunked` followed by a no-break space, which is not
+            // whitespace to HTTP: a proxy sees an unknown coding.
+            (
+                "POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\u{a0}\r\n\r\n0\r\n\r\n".as_bytes(),
+                refused(),
+            ),
+            // HTTP/1.0 had no Transfer-Encoding (section 6.1).
+            (
+                b"POST /todos HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                refused(),
+            ),
+        ],
     )
 }
 
