@@ -44,7 +44,8 @@ fn ci_lines(root: &Path) -> Vec<String> {
     let run = read("run");
     let called = run
         .lines()
-        .filter_map(|line| line.trim().strip_prefix("bash .ci/"))
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .filter_map(|line| line.split("bash .ci/").nth(1))
         .filter_map(|rest| rest.split_whitespace().next())
         .map(read);
     [run.clone()]
