@@ -131,10 +131,6 @@ pub struct Connection {
     /// reports news once (it is edge-triggered), so we must remember it
     /// until a read says there is nothing left.
     readable: bool,
-    /// Whether the client has closed its side (or the socket failed): then
-    /// a short read is not the end of the news, and reading goes on until
-    /// a read says so (0 bytes, or an error).
-    peer_closed: bool,
     /// When the current request's first byte arrived, for the access log.
     started: Instant,
 }
@@ -156,7 +152,6 @@ impl Connection {
             // The client may have sent its request before we registered
             // the socket: look once.
             readable: true,
-            peer_closed: false,
             started: now,
         }
     }
@@ -166,11 +161,10 @@ impl Connection {
         &mut self.stream
     }
 
-    /// The event loop saw news on the socket: bytes, or (with `closed`)
-    /// the client's end of it, or an error.
-    pub fn mark_readable(&mut self, closed: bool) {
+    /// The event loop saw news on the socket: bytes, the client's end of
+    /// it, or an error. Whichever it is, the next read says.
+    pub fn mark_readable(&mut self) {
         self.readable = true;
-        self.peer_closed |= closed;
     }
     // ANCHOR_END: new
 
@@ -437,20 +431,20 @@ impl Connection {
     // ANCHOR_END: flush
 
     // ANCHOR: read_some
-    /// One read, handed to the reader. A read that does not fill the
-    /// buffer emptied the socket: no need to read again until the event
-    /// loop reports news, which saves a system call per request. Unless
-    /// the client has closed its side: its end may have arrived with its
-    /// last bytes, and no news will come after it.
+    /// One read, handed to the reader. `readable` stays set after it,
+    /// even when the read did not fill the buffer: only a read that says
+    /// `WouldBlock` clears it (in `read_more`). mio promises news again
+    /// only after an operation said `WouldBlock` (its `Poll` docs,
+    /// "Draining readiness"). Clearing the flag after a short read saves
+    /// a system call per request, and works on Linux and macOS, but on
+    /// Windows, where mio builds its news on IOCP, a connection that
+    /// stopped there waited for ever (mio issue 1611).
     fn read_some(&mut self) -> io::Result<usize> {
         CHUNK.with_borrow_mut(|chunk| {
             loop {
                 match self.stream.read(chunk) {
                     Ok(n) => {
                         self.reader.feed(&chunk[..n]);
-                        if n < chunk.len() && !self.peer_closed {
-                            self.readable = false;
-                        }
                         return Ok(n);
                     }
                     Err(err) if err.kind() == io::ErrorKind::Interrupted => {}

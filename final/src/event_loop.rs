@@ -290,7 +290,7 @@ impl EventLoop {
                 }
                 let news = event.is_readable() || event.is_read_closed() || event.is_error();
                 if news && let Some(Some(connection)) = self.slots.get_mut(key) {
-                    connection.mark_readable(event.is_read_closed() || event.is_error());
+                    connection.mark_readable();
                 }
                 self.drive(key, Connection::advance);
             }

@@ -14,7 +14,7 @@
 //! at the same time, each within a bound.
 
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use suite::checks;
 use suite::devlog::{self, BUGS, Fails, Pin};
@@ -211,6 +211,7 @@ fn a_failed_accept_stops_only_the_devlog() {
 fn starve_of_descriptors(server: &Server) -> String {
     use std::io::{Read, Write};
     use std::net::TcpStream;
+    use std::time::Instant;
 
     let pid = server.pid().expect("we started it").to_string();
     let prlimit = |args: &[&str]| {

@@ -12,8 +12,8 @@ use std::fs;
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -22,7 +22,7 @@ use suite::client;
 use suite::process::{self, join_within};
 use suite::server::Server;
 use suite::stage::Stage;
-use suite::wire::{self, Exchange, RawResponse, Reply};
+use suite::wire::{Exchange, RawResponse, Reply};
 
 /// A fresh, empty directory for one test's data file.
 fn data_file(test: &str) -> PathBuf {
@@ -164,6 +164,10 @@ fn a_restart_keeps_the_todos_and_the_id_counter() {
 #[cfg(unix)]
 #[test]
 fn kill_9_during_1000_concurrent_writes_loses_no_acknowledged_todo() {
+    // Here, not at the top: this test is Unix-only, and on Windows the
+    // imports would be unused (clippy checks that build too).
+    use std::sync::{Mutex, mpsc};
+
     let file = data_file("kill9");
     let path = file.to_str().expect("a UTF-8 path");
     let server = start(&["--data", path]);
@@ -331,6 +335,8 @@ fn a_corrupt_data_file_is_refused_and_left_untouched() {
 #[cfg(unix)]
 #[test]
 fn sigterm_finishes_the_request_in_flight_then_exits_0() {
+    use suite::wire;
+
     let mut server = start(&[]);
     // A first answer proves an event loop has taken this connection; the
     // second, slow request is then read at once and handed to a worker,
