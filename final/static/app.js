@@ -51,8 +51,12 @@ function clearProblem() {
 }
 
 // ANCHOR: change
-// Runs one change, then draws the list again, showing any error.
+// Runs one change, then draws the list again, showing any error. The
+// list says it is busy until it is drawn again (`aria-busy`), for screen
+// readers and for the browser test, which must not click a row that is
+// about to be replaced.
 async function change(action) {
+  list.setAttribute("aria-busy", "true");
   try {
     await action();
     clearProblem();
@@ -60,6 +64,7 @@ async function change(action) {
     showProblem(error);
   }
   await refresh();
+  list.removeAttribute("aria-busy");
 }
 
 async function refresh() {
