@@ -370,7 +370,13 @@ fn next(args: &Args) -> Result<(), String> {
     };
     let run = |what: &str| format!("cargo run -p tests --bin check -- {what} --crate {name}");
     for stage in Stage::ALL {
-        if !progress.has_passed(&name, stage.name()) {
+        // A crate that passed a later stage is past this one, even if an
+        // old check of this stage (day 1's fixed greeting, day 2's echo)
+        // fails on it now and was recorded so.
+        let past = Stage::ALL
+            .iter()
+            .any(|later| *later >= stage && progress.has_passed(&name, later.name()));
+        if !past {
             // A chapter cut into steps: point at the step, not the chapter.
             if let Some(step) = steps::next(stage, |id| progress.has_passed(&name, id)) {
                 print_next_step(&name, step, &run(stage.name()));

@@ -135,20 +135,22 @@ pub fn shown_hiding(text: &str, name: &str, hidden: &[&str]) -> Result<String, S
     Ok(one_blank_at_most(kept))
 }
 
-/// `lines` joined, with no two blank lines in a row: where a hidden piece
-/// stood between two blank lines, one is enough.
+/// `lines` joined as rustfmt would leave them where a piece is hidden: no
+/// two blank lines in a row, and none just before a closing brace (a
+/// hidden piece at the end of a block leaves its blank line behind).
 pub fn one_blank_at_most<'a>(lines: impl Iterator<Item = &'a str>) -> String {
-    let mut out = String::new();
-    let mut blank_before = false;
+    let mut kept: Vec<&str> = Vec::new();
     for line in lines {
         let blank = line.trim().is_empty();
-        if !(blank && blank_before) {
-            out.push_str(line);
-            out.push('\n');
+        let closing = line.trim_start().starts_with('}');
+        if closing && kept.last().is_some_and(|last| last.trim().is_empty()) {
+            kept.pop();
         }
-        blank_before = blank;
+        if !(blank && kept.last().is_some_and(|last| last.trim().is_empty())) {
+            kept.push(line);
+        }
     }
-    out
+    kept.iter().map(|line| format!("{line}\n")).collect()
 }
 
 /// The includes of code on a page (`{{#include ../../day1/src/main.rs:write}}`
@@ -280,6 +282,13 @@ fn b() {}
             shown_hiding(spaced, "", &["later"]).as_deref(),
             Ok("fn a() {\n    one();\n\n    three();\n}\n"),
             "one blank line where the hidden piece stood, not two"
+        );
+        let at_the_end =
+            "impl A {\n    fn a() {}\n\n    // ANCHOR: b\n    fn b() {}\n    // ANCHOR_END: b\n}\n";
+        assert_eq!(
+            shown_hiding(at_the_end, "", &["b"]).as_deref(),
+            Ok("impl A {\n    fn a() {}\n}\n"),
+            "no blank line left before the closing brace"
         );
         let page =
             "```rust\n{{#include a.rs:outer}}\n```\n\n```rust\n{{#include a.rs:inner}}\n```\n";
