@@ -105,6 +105,25 @@ impl AccessLog {
         AccessLog { inner, thread }
     }
 
+    /// A log without its thread, which keeps its lines until
+    /// [`take_lines`](Self::take_lines): for tests that read them.
+    #[cfg(test)]
+    pub(crate) fn unstarted() -> AccessLog {
+        AccessLog {
+            inner: Arc::new(Inner {
+                state: Mutex::new(State::default()),
+                filled: Condvar::new(),
+            }),
+            thread: None,
+        }
+    }
+
+    /// The lines logged since the last call, taken out of the log.
+    #[cfg(test)]
+    pub(crate) fn take_lines(&self) -> String {
+        std::mem::take(&mut self.inner.lock().pending)
+    }
+
     /// A handle for connections to log with.
     pub fn handle(&self) -> LogHandle {
         LogHandle {
@@ -216,13 +235,7 @@ mod tests {
     fn lines_are_kept_in_order_and_a_full_buffer_drops_and_counts() {
         // No thread: only `drop` writes, so the test can look at the
         // buffer itself.
-        let log = AccessLog {
-            inner: Arc::new(Inner {
-                state: Mutex::new(State::default()),
-                filled: Condvar::new(),
-            }),
-            thread: None,
-        };
+        let log = AccessLog::unstarted();
         let handle = log.handle();
         let peer: SocketAddr = ([127, 0, 0, 1], 4000).into();
         handle.record(peer, "GET / HTTP/1.1", 200, 42, Duration::from_micros(1500));

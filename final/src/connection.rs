@@ -15,9 +15,10 @@
 
 // ANCHOR: uses
 use std::cell::RefCell;
+use std::fmt::Display;
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr};
-use std::panic::{self, AssertUnwindSafe};
+use std::net::SocketAddr;
+use std::ops::ControlFlow::{self, Break, Continue};
 use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
@@ -27,8 +28,26 @@ use crate::reader::{Progress, RequestReader};
 use crate::request::{Request, RequestError};
 use crate::response::Response;
 use crate::router::{self, App};
-use crate::shutdown::Shutdown as ShutdownFlag;
+use crate::shutdown::Shutdown;
 // ANCHOR_END: uses
+
+// ANCHOR: socket
+/// What a connection reads from and writes to. The event loop gives it a
+/// non-blocking TCP socket; the tests (`connection/tests.rs`) give it a
+/// script of reads and writes, and pass the time in by hand, so that every
+/// phase can be tested without a network, a thread or a clock.
+pub trait Socket: Read + Write {
+    /// Stops sending: the peer reads the end of the stream once it has
+    /// read everything we wrote before.
+    fn shutdown_write(&mut self) -> io::Result<()>;
+}
+
+impl Socket for TcpStream {
+    fn shutdown_write(&mut self) -> io::Result<()> {
+        self.shutdown(std::net::Shutdown::Write)
+    }
+}
+// ANCHOR_END: socket
 
 // ANCHOR: timeouts
 /// How long a kept-open connection may wait for its next request.
@@ -61,7 +80,7 @@ pub const STEPS_PER_TURN: usize = 64;
 /// served), whether the server is stopping, and the access log.
 pub struct Shared {
     pub app: App,
-    pub shutdown: ShutdownFlag,
+    pub shutdown: Shutdown,
     pub log: LogHandle,
 }
 // ANCHOR_END: shared
@@ -117,8 +136,12 @@ pub enum Next {
 
 // ANCHOR: connection
 /// A socket, and the reader that turns what arrives on it into requests.
-pub struct Connection {
-    stream: TcpStream,
+///
+/// The socket is a type parameter, not a `Box<dyn Socket>`: the event
+/// loop's connections are all TCP, and the compiler then calls the socket
+/// directly.
+pub struct Connection<S = TcpStream> {
+    socket: S,
     peer: SocketAddr,
     /// Bytes read and not used yet: a request in progress, and possibly
     /// the start of the next (HTTP pipelining).
@@ -134,14 +157,22 @@ pub struct Connection {
     /// When the current request's first byte arrived, for the access log.
     started: Instant,
 }
+
+/// How [`Connection::queue`] sends an answer.
+struct Delivery {
+    /// Stay open for the next request, rather than close after this one.
+    keep_alive: bool,
+    /// Only the head: the answer to a `HEAD` request.
+    head_only: bool,
+}
 // ANCHOR_END: connection
 
 // ANCHOR: new
-impl Connection {
+impl<S: Socket> Connection<S> {
     /// A connection just accepted, waiting for its first request.
-    pub fn new(stream: TcpStream, peer: SocketAddr, now: Instant) -> Connection {
+    pub fn new(socket: S, peer: SocketAddr, now: Instant) -> Connection<S> {
         Connection {
-            stream,
+            socket,
             peer,
             reader: RequestReader::new(),
             phase: Phase::Idle {
@@ -157,8 +188,8 @@ impl Connection {
     }
 
     /// The socket, for the event loop to register.
-    pub fn stream(&mut self) -> &mut TcpStream {
-        &mut self.stream
+    pub fn socket(&mut self) -> &mut S {
+        &mut self.socket
     }
 
     /// The event loop saw news on the socket: bytes, the client's end of
@@ -166,48 +197,53 @@ impl Connection {
     pub fn mark_readable(&mut self) {
         self.readable = true;
     }
+
+    /// Moves the connection to `phase`. Every change of phase goes through
+    /// here, so that this one line is where to watch them all.
+    fn enter(&mut self, phase: Phase) {
+        self.phase = phase;
+    }
     // ANCHOR_END: new
 
     // ANCHOR: advance
     /// Goes as far as the bytes at hand allow: writes what is owed, reads
     /// what has arrived, answers whole requests, and says what the event
-    /// loop should do next.
-    pub fn advance(&mut self, shared: &Shared) -> Next {
-        // One look at the clock per call: deadlines are seconds long, and
-        // each look costs a little.
-        let now = Instant::now();
+    /// loop should do next. `now` is the time, read once by the caller:
+    /// deadlines are seconds long, and each look at the clock costs a
+    /// little.
+    pub fn advance(&mut self, shared: &Shared, now: Instant) -> Next {
         for _ in 0..STEPS_PER_TURN {
-            if !self.flush() {
-                return Next::Close;
-            }
-            if self.sent < self.out.len() {
-                return Next::Wait; // The client is not reading; wait.
-            }
-            match self.phase {
-                Phase::Writing { close, .. } => self.written(close, now),
-                Phase::Idle { .. } | Phase::Reading { .. } => {
-                    match self.read_request(shared, now) {
-                        // ANCHOR_END: advance
-                        // ANCHOR: advance_continue
-                        // A `100 Continue` was queued: send it before waiting
-                        // for the body, or the client waits for us in turn.
-                        Some(Next::Wait) if self.sent < self.out.len() => {}
-                        // ANCHOR_END: advance_continue
-                        // ANCHOR: advance_middle
-                        Some(next) => return next,
-                        None => {}
-                    }
-                }
-                // ANCHOR_END: advance_middle
-                // ANCHOR: advance_handling
-                Phase::Handling => return Next::Wait,
-                // ANCHOR_END: advance_handling
-                // ANCHOR: advance_end
-                Phase::Lingering { .. } => return self.linger(),
+            if let Break(next) = self.step(shared, now) {
+                return next;
             }
         }
         // Still more to do: the others on this loop get their turn first.
         Next::Again
+    }
+
+    /// One step: write what is owed, then do what the phase calls for.
+    /// `Continue` means "go round again"; `Break` ends the turn with what
+    /// the event loop should do.
+    fn step(&mut self, shared: &Shared, now: Instant) -> ControlFlow<Next> {
+        if self.flush().is_err() {
+            return Break(Next::Close);
+        }
+        if self.sent < self.out.len() {
+            return Break(Next::Wait); // The client is not reading; wait.
+        }
+        match self.phase {
+            Phase::Writing { close, .. } => {
+                self.written(close, now);
+                Continue(())
+            }
+            Phase::Idle { .. } | Phase::Reading { .. } => self.read_request(shared, now),
+            // ANCHOR_END: advance
+            // ANCHOR: advance_handling
+            Phase::Handling => Break(Next::Wait),
+            // ANCHOR_END: advance_handling
+            // ANCHOR: advance_end
+            Phase::Lingering { .. } => Break(self.linger(now)),
+        }
     }
     // ANCHOR_END: advance_end
 
@@ -216,119 +252,123 @@ impl Connection {
     fn written(&mut self, close: bool, now: Instant) {
         self.out.clear();
         self.sent = 0;
-        self.phase = if close {
+        if close {
             // Stop sending, but keep reading for a moment (see `linger`).
-            let _ = self.stream.shutdown(Shutdown::Write);
-            Phase::Lingering {
+            let _ = self.socket.shutdown_write();
+            self.enter(Phase::Lingering {
                 until: now + LINGER_TIMEOUT,
                 discarded: 0,
-            }
+            });
         } else {
-            Phase::Idle {
+            self.enter(Phase::Idle {
                 until: now + IDLE_TIMEOUT,
-            }
-        };
+            });
+        }
     }
     // ANCHOR_END: written
 
     // ANCHOR: read_request
     /// One step towards the next request: use the bytes the reader holds,
-    /// or read more. Returns what to tell the event loop, or `None` to go
-    /// round again.
-    fn read_request(&mut self, shared: &Shared, now: Instant) -> Option<Next> {
+    /// or read more.
+    fn read_request(&mut self, shared: &Shared, now: Instant) -> ControlFlow<Next> {
         let idle = matches!(self.phase, Phase::Idle { .. });
         if idle && shared.shutdown.requested() && self.reader.is_empty() {
-            return Some(Next::Close); // No request started: nobody loses.
+            return Break(Next::Close); // No request started: nobody loses.
         }
         if !self.reader.is_empty() {
             if idle {
                 self.started = now;
-                self.phase = Phase::Reading {
+                self.enter(Phase::Reading {
                     until: now + HEAD_TIMEOUT,
                     body: false,
-                };
+                });
             }
             match self.reader.poll() {
                 Err(err) => {
-                    self.refuse(&err, shared);
-                    return None;
+                    self.refuse(&err, shared, now);
+                    return Continue(());
                 }
-                Ok(Progress::Done(request)) => return self.handle(request, shared),
-                Ok(Progress::NeedBody { send_continue }) => self.body_started(send_continue, now),
+                Ok(Progress::Done(request)) => return self.handle(request, shared, now),
+                Ok(Progress::NeedBody { send_continue }) => {
+                    self.body_started(now);
+                    // ANCHOR_END: read_request
+                    // ANCHOR: send_continue
+                    if send_continue {
+                        // The client waits for this before it sends the
+                        // body: go round, so that the next step writes it
+                        // before we wait for the body in turn.
+                        self.out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+                        return Continue(());
+                    }
+                    // ANCHOR_END: send_continue
+                    // ANCHOR: read_request_end
+                }
                 Ok(Progress::NeedHead) => {}
             }
         }
-        self.read_more(shared)
+        self.read_more(shared, now)
     }
-    // ANCHOR_END: read_request
+    // ANCHOR_END: read_request_end
 
     // ANCHOR: read_more
     /// The reader needs more bytes: read, if the socket may have some.
-    fn read_more(&mut self, shared: &Shared) -> Option<Next> {
+    fn read_more(&mut self, shared: &Shared, now: Instant) -> ControlFlow<Next> {
         if !self.readable {
-            return Some(Next::Wait);
+            return Break(Next::Wait);
         }
         match self.read_some() {
-            Ok(0) if self.reader.is_empty() => Some(Next::Close), // Left between requests.
+            Ok(0) if self.reader.is_empty() => Break(Next::Close), // Left between requests.
             Ok(0) => {
-                self.refuse(&RequestError::Incomplete, shared);
-                None
+                self.refuse(&RequestError::Incomplete, shared, now);
+                Continue(())
             }
-            Ok(_) => None,
+            Ok(_) => Continue(()),
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                 self.readable = false;
-                Some(Next::Wait)
+                Break(Next::Wait)
             }
-            Err(_) => Some(Next::Close),
+            Err(_) => Break(Next::Close),
         }
     }
     // ANCHOR_END: read_more
 
     // ANCHOR: body_started
-    /// The head is in and the body is not. The body gets a deadline of its
-    /// own, and a client that asked for `Expect: 100-continue` is waiting
-    /// for our go-ahead before it sends it (RFC 9110, section 10.1.1).
-    fn body_started(&mut self, send_continue: bool, now: Instant) {
+    /// The head is in and the body is not: the body gets a deadline of its
+    /// own, from when its wait began.
+    fn body_started(&mut self, now: Instant) {
         if let Phase::Reading { body: false, .. } = self.phase {
-            self.phase = Phase::Reading {
+            self.enter(Phase::Reading {
                 until: now + BODY_TIMEOUT,
                 body: true,
-            };
+            });
         }
-        // ANCHOR_END: body_started
-        // ANCHOR: send_continue
-        if send_continue {
-            self.out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
-        }
-        // ANCHOR_END: send_continue
-        // ANCHOR: body_started_end
     }
-    // ANCHOR_END: body_started_end
+    // ANCHOR_END: body_started
 
     // ANCHOR: handle
     /// A whole request: route it, and queue the answer.
-    fn handle(&mut self, request: Request, shared: &Shared) -> Option<Next> {
+    fn handle(&mut self, request: Request, shared: &Shared, now: Instant) -> ControlFlow<Next> {
         // ANCHOR_END: handle
         // ANCHOR: handle_may_wait
         // Answering here is faster: no hand-over, no thread to wake. But
         // while a handler runs, this event loop serves nobody else, so
         // only a handler that never waits may run here.
         if router::may_wait(&request) {
-            self.phase = Phase::Handling;
-            return Some(Next::Handle(request));
+            self.enter(Phase::Handling);
+            return Break(Next::Handle(request));
         }
         // ANCHOR_END: handle_may_wait
         // ANCHOR: handle_end
-        let response = route_or_500(&request, &shared.app);
-        self.answer(&request, response, shared);
-        None
+        let response = router::route_or_500(&request, &shared.app);
+        self.answer(&request, response, shared, now);
+        Continue(())
     }
     // ANCHOR_END: handle_end
 
     // ANCHOR: answer
     /// Queues the answer to `request` and logs it. The event loop calls
     /// this when a worker is done; [`advance`](Self::advance) writes it.
-    pub fn answer(&mut self, request: &Request, response: Response, shared: &Shared) {
+    pub fn answer(&mut self, request: &Request, response: Response, shared: &Shared, now: Instant) {
         let response = shared.app.policy.decorate(response);
         // ANCHOR_END: answer
         // ANCHOR: keep_alive
@@ -339,39 +379,46 @@ impl Connection {
         // section 9.3.2): the client will not read one, and on a kept-open
         // connection it would be read as the start of the next answer.
         let head_only = request.method == "HEAD";
-        self.queue(&response, keep_alive, head_only, request.line(), shared);
+        let delivery = Delivery {
+            keep_alive,
+            head_only,
+        };
+        self.queue(&response, delivery, request.line(), shared, now);
     }
     // ANCHOR_END: answer_end
 
     // ANCHOR: refuse
     /// Answers a request that could not be read (or served), then closes:
     /// after a broken request we cannot know where the next would start.
-    pub fn refuse(&mut self, err: &RequestError, shared: &Shared) {
+    pub fn refuse(&mut self, err: &RequestError, shared: &Shared, now: Instant) {
         let response = shared
             .app
             .policy
             .decorate(Response::error(err.status(), err.message()));
-        self.queue(&response, false, false, "-", shared);
+        let delivery = Delivery {
+            keep_alive: false,
+            head_only: false,
+        };
+        self.queue(&response, delivery, "-", shared, now);
     }
 
     // ANCHOR_END: refuse
 
     // ANCHOR: queue
-    /// Puts `response` (only its head, with `head_only`) in the outgoing
-    /// buffer, and logs it.
+    /// Puts `response` in the outgoing buffer, as `delivery` says, and
+    /// logs it.
     fn queue(
         &mut self,
         response: &Response,
-        keep_alive: bool,
-        head_only: bool,
-        line: impl std::fmt::Display,
+        delivery: Delivery,
+        line: impl Display,
         shared: &Shared,
+        now: Instant,
     ) {
-        let now = Instant::now();
         let start = self.out.len();
         self.out
-            .extend_from_slice(&Response::resolve(response, keep_alive));
-        if head_only {
+            .extend_from_slice(&Response::resolve(response, delivery.keep_alive));
+        if delivery.head_only {
             // The body comes last; the headers, Content-Length included,
             // stay as they are.
             self.out.truncate(self.out.len() - response.body.len());
@@ -385,25 +432,25 @@ impl Connection {
             self.out.len() - start,
             now.saturating_duration_since(self.started),
         );
-        self.phase = Phase::Writing {
+        self.enter(Phase::Writing {
             until: now + WRITE_TIMEOUT,
-            close: !keep_alive,
-        };
+            close: !delivery.keep_alive,
+        });
     }
     // ANCHOR_END: queue
 
     // ANCHOR: deadline
     /// Called by the event loop every so often: whatever phase has
     /// overstayed its deadline ends here.
-    pub fn check_deadline(&mut self, now: Instant, shared: &Shared) -> Next {
+    pub fn check_deadline(&mut self, shared: &Shared, now: Instant) -> Next {
         match self.phase {
             Phase::Idle { until } if now >= until => Next::Close,
             // The server is stopping: `read_request` closes the
             // connection, unless a request has just begun to arrive.
-            Phase::Idle { .. } if shared.shutdown.requested() => self.advance(shared),
+            Phase::Idle { .. } if shared.shutdown.requested() => self.advance(shared, now),
             Phase::Reading { until, .. } if now >= until => {
-                self.refuse(&RequestError::TimedOut, shared);
-                self.advance(shared)
+                self.refuse(&RequestError::TimedOut, shared, now);
+                self.advance(shared, now)
             }
             Phase::Writing { until, .. } | Phase::Lingering { until, .. } if now >= until => {
                 Next::Close
@@ -414,19 +461,19 @@ impl Connection {
     // ANCHOR_END: deadline
 
     // ANCHOR: flush
-    /// Writes as much of `out` as the socket takes. Returns `false` if the
-    /// connection failed.
-    fn flush(&mut self) -> bool {
+    /// Writes as much of `out` as the socket takes. An error means the
+    /// connection is gone: the client reset it, or a write took nothing.
+    fn flush(&mut self) -> io::Result<()> {
         while self.sent < self.out.len() {
-            match self.stream.write(&self.out[self.sent..]) {
-                Ok(0) => return false,
+            match self.socket.write(&self.out[self.sent..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => self.sent += n,
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return true,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return false,
+                Err(err) => return Err(err),
             }
         }
-        true
+        Ok(())
     }
     // ANCHOR_END: flush
 
@@ -442,7 +489,7 @@ impl Connection {
     fn read_some(&mut self) -> io::Result<usize> {
         CHUNK.with_borrow_mut(|chunk| {
             loop {
-                match self.stream.read(chunk) {
+                match self.socket.read(chunk) {
                     Ok(n) => {
                         self.reader.feed(&chunk[..n]);
                         return Ok(n);
@@ -462,17 +509,17 @@ impl Connection {
     /// have been thrown away. Closing a socket with unread bytes in it
     /// makes the system send a reset, and a reset can destroy an answer
     /// the client has not read yet.
-    fn linger(&mut self) -> Next {
+    fn linger(&mut self, now: Instant) -> Next {
         let Phase::Lingering { until, discarded } = &mut self.phase else {
             return Next::Wait;
         };
         let mut sink = [0u8; 16 * 1024];
         loop {
-            match self.stream.read(&mut sink) {
+            match self.socket.read(&mut sink) {
                 Ok(0) => return Next::Close,
                 Ok(n) => {
                     *discarded += n;
-                    if *discarded >= LINGER_LIMIT || Instant::now() >= *until {
+                    if *discarded >= LINGER_LIMIT || now >= *until {
                         return Next::Close;
                     }
                 }
@@ -496,10 +543,5 @@ thread_local! {
 
 // ANCHOR_END: chunk
 
-// ANCHOR: route_or_500
-/// Runs the router, turning a panic into a 500, as on day 4.
-pub fn route_or_500(request: &Request, app: &App) -> Response {
-    panic::catch_unwind(AssertUnwindSafe(|| router::route(request, app)))
-        .unwrap_or_else(|_| Response::error(500, "the handler panicked; see the server log"))
-}
-// ANCHOR_END: route_or_500
+#[cfg(test)]
+mod tests;

@@ -40,9 +40,9 @@ use crate::connection::{Connection, Next, Shared};
 use crate::thread_pool::ThreadPool;
 // ANCHOR_END: uses
 // ANCHOR: worker_uses
-use crate::connection::route_or_500;
 use crate::request::Request;
 use crate::response::Response;
+use crate::router::route_or_500;
 // ANCHOR_END: worker_uses
 
 // ANCHOR: sweep_every
@@ -281,6 +281,8 @@ impl EventLoop {
                 thread::sleep(SWEEP_EVERY);
                 continue;
             }
+            // One look at the clock per batch: deadlines are seconds long.
+            let now = Instant::now();
             // Whoever ends their turn in this round goes again in the next.
             let turns = mem::take(&mut self.again);
             for event in &events {
@@ -292,7 +294,7 @@ impl EventLoop {
                 if news && let Some(Some(connection)) = self.slots.get_mut(key) {
                     connection.mark_readable();
                 }
-                self.drive(key, Connection::advance);
+                self.drive(key, now, Connection::advance);
             }
             // ANCHOR_END: run
             // ANCHOR: run_rest
@@ -300,19 +302,16 @@ impl EventLoop {
                 thread::yield_now();
             }
             for message in self.inbox.take() {
-                self.receive(message);
+                self.receive(message, now);
             }
             for key in turns {
-                self.drive(key, Connection::advance);
+                self.drive(key, now, Connection::advance);
             }
             // ANCHOR_END: run_rest
             // ANCHOR: sweep
-            let now = Instant::now();
             if now >= next_sweep || self.shared.shutdown.requested() {
                 for key in 0..self.slots.len() {
-                    self.drive(key, |connection, shared| {
-                        connection.check_deadline(now, shared)
-                    });
+                    self.drive(key, now, Connection::check_deadline);
                 }
                 next_sweep = now + SWEEP_EVERY;
             }
@@ -326,9 +325,9 @@ impl EventLoop {
     // ANCHOR_END: run_rest_end
 
     // ANCHOR: receive
-    fn receive(&mut self, message: Message) {
+    fn receive(&mut self, message: Message, now: Instant) {
         match message {
-            Message::Connect(stream) => self.connect(stream),
+            Message::Connect(stream) => self.connect(stream, now),
             // ANCHOR_END: receive
             // ANCHOR: receive_answer
             Message::Answer(answer) => {
@@ -337,9 +336,9 @@ impl EventLoop {
                     request,
                     response,
                 } = *answer;
-                self.drive(key, |connection, shared| {
-                    connection.answer(&request, response, shared);
-                    connection.advance(shared)
+                self.drive(key, now, |connection, shared, now| {
+                    connection.answer(&request, response, shared, now);
+                    connection.advance(shared, now)
                 });
             }
             // ANCHOR_END: receive_answer
@@ -353,7 +352,7 @@ impl EventLoop {
     /// Registers a new connection: from now on, `poll` reports its news.
     /// Both directions are watched from the start, so that a client that
     /// stops reading does not need a second registration later.
-    fn connect(&mut self, stream: StdTcpStream) {
+    fn connect(&mut self, stream: StdTcpStream, now: Instant) {
         let peer = match stream.set_nonblocking(true).and(stream.peer_addr()) {
             Ok(peer) => peer,
             Err(_) => {
@@ -363,12 +362,12 @@ impl EventLoop {
             }
         };
         let key = self.free.pop().unwrap_or(self.slots.len());
-        let mut connection = Connection::new(TcpStream::from_std(stream), peer, Instant::now());
+        let mut connection = Connection::new(TcpStream::from_std(stream), peer, now);
         let interest = Interest::READABLE | Interest::WRITABLE;
         if let Err(err) = self
             .poll
             .registry()
-            .register(connection.stream(), Token(key), interest)
+            .register(connection.socket(), Token(key), interest)
         {
             eprintln!("event loop: cannot watch a new connection: {err}");
             // Give the slot back only if it exists: a new one was never
@@ -384,23 +383,28 @@ impl EventLoop {
             Some(slot) => *slot = Some(connection),
             None => self.slots.push(Some(connection)),
         }
-        self.drive(key, Connection::advance);
+        self.drive(key, now, Connection::advance);
     }
     // ANCHOR_END: connect
 
     // ANCHOR: drive
     /// Lets the connection in slot `key` do `step`, then carries out what
     /// it asks for.
-    fn drive(&mut self, key: usize, step: impl FnOnce(&mut Connection, &Shared) -> Next) {
+    fn drive(
+        &mut self,
+        key: usize,
+        now: Instant,
+        step: impl FnOnce(&mut Connection, &Shared, Instant) -> Next,
+    ) {
         let Some(Some(connection)) = self.slots.get_mut(key) else {
             return; // Closed already: an event can outlive its connection.
         };
-        match step(connection, &self.shared) {
+        match step(connection, &self.shared, now) {
             Next::Wait => {}
             Next::Again => self.again.push(key),
             // ANCHOR_END: drive
             // ANCHOR: drive_handle
-            Next::Handle(request) => self.hand_over(key, request),
+            Next::Handle(request) => self.hand_over(key, request, now),
             // ANCHOR_END: drive_handle
             // ANCHOR: drive_end
             Next::Close => self.close(key),
@@ -412,13 +416,13 @@ impl EventLoop {
     /// Sends a request that may wait to a worker thread, which answers it
     /// and posts the answer back to this loop's inbox. With every worker
     /// busy and the queue full, the answer is 503, at once.
-    fn hand_over(&mut self, key: usize, request: Request) {
+    fn hand_over(&mut self, key: usize, request: Request, now: Instant) {
         let mut workers = self.workers.lock().unwrap_or_else(PoisonError::into_inner);
         if !workers.has_room() {
             drop(workers);
-            return self.drive(key, |connection, shared| {
-                connection.answer(&request, Response::busy(), shared);
-                connection.advance(shared)
+            return self.drive(key, now, |connection, shared, now| {
+                connection.answer(&request, Response::busy(), shared, now);
+                connection.advance(shared, now)
             });
         }
         let shared = Arc::clone(&self.shared);
@@ -436,7 +440,7 @@ impl EventLoop {
         if let Some(mut connection) = self.slots.get_mut(key).and_then(Option::take) {
             // Closing the socket would stop its events anyway; saying so
             // first is what mio asks for, and portable.
-            let _ = self.poll.registry().deregister(connection.stream());
+            let _ = self.poll.registry().deregister(connection.socket());
             self.free.push(key);
             self.open.fetch_sub(1, Ordering::SeqCst);
         }

@@ -143,6 +143,16 @@ pub fn route(request: &Request, app: &App) -> Response {
 }
 // ANCHOR_END: dispatch
 
+// ANCHOR: route_or_500
+/// Runs [`route`], turning a panic into a 500, as on day 4: a handler that
+/// panics costs its request a 500, not the event loop or the worker its
+/// life.
+pub fn route_or_500(request: &Request, app: &App) -> Response {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| route(request, app)))
+        .unwrap_or_else(|_| Response::error(500, "the handler panicked; see the server log"))
+}
+// ANCHOR_END: route_or_500
+
 // ANCHOR: may_wait
 /// Whether answering `request` may make its thread wait: for the disk
 /// (a change to the to-dos is answered only once its log record is

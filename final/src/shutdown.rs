@@ -40,6 +40,13 @@ impl Shutdown {
         // loop also checks the flag whenever its next connection comes.
         let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
     }
+
+    /// Raises the flag and wakes nobody: for the tests of a connection,
+    /// which only looks at the flag.
+    #[cfg(test)]
+    pub(crate) fn raise(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
 }
 // ANCHOR_END: flag
 

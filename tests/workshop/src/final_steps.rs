@@ -48,16 +48,17 @@ const fn piece(step: usize, file: &'static str, anchor: &'static str) -> Piece {
 const CONNECTION: &str = "connection.rs";
 const EVENT_LOOP: &str = "event_loop.rs";
 
-/// Steps 3 to 6. Steps 1 and 2 add the two files (see [`WRITTEN`]) as
-/// these pieces leave them.
+/// The pieces of files that are there before the step that shows them:
+/// `route_or_500`, in `router.rs`, and steps 3 to 6. Steps 1 and 2 add the
+/// two files of their own (see [`WRITTEN`]) as these pieces leave them.
 const PIECES: &[Piece] = &[
+    piece(1, "router.rs", "route_or_500"),
     Piece {
         step: 3,
         file: CONNECTION,
         anchor: "keep_alive",
         before: Some("let keep_alive = false; // Step 3 keeps connections open."),
     },
-    piece(4, CONNECTION, "advance_continue"),
     piece(4, CONNECTION, "send_continue"),
     piece(5, CONNECTION, "deadline"),
     piece(5, EVENT_LOOP, "sweep"),
