@@ -37,6 +37,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::connection::{Connection, Next, Shared};
+use crate::slots::{Key, Slots};
 use crate::thread_pool::ThreadPool;
 // ANCHOR_END: uses
 // ANCHOR: worker_uses
@@ -70,16 +71,17 @@ pub const YIELD_AFTER: usize = 16;
 // ANCHOR_END: yield_after
 
 // ANCHOR: waker
-/// The token the [`Waker`] reports with; connections use their slot
-/// numbers, which never get this large.
+/// The token the [`Waker`] reports with; connections use their places'
+/// numbers ([`Key::index`]), which never get this large.
 const WAKER: Token = Token(usize::MAX);
 // ANCHOR_END: waker
 
 // ANCHOR: message
 /// What other threads tell an event loop.
 pub enum Message {
-    /// A new connection, from the accept loop.
-    Connect(StdTcpStream),
+    /// A new connection, from the accept loop, counted among the open
+    /// ones.
+    Connect(StdTcpStream, Counted),
     // ANCHOR_END: message
     // ANCHOR: message_answer
     /// A worker's answer (boxed: a request and a response are large, and
@@ -93,9 +95,9 @@ pub enum Message {
 // ANCHOR_END: message_end
 
 // ANCHOR: answer
-/// The answer to the request of the connection in slot `key`.
+/// The answer to the request of the connection `key`.
 pub struct Answer {
-    key: usize,
+    key: Key,
     request: Request,
     response: Response,
 }
@@ -109,7 +111,7 @@ pub struct Answer {
 /// connection waiting for a worker has no deadline, and must not wait for
 /// an answer that will never come.
 struct Pending {
-    key: usize,
+    key: Key,
     request: Option<Request>,
     inbox: Arc<Inbox>,
 }
@@ -172,6 +174,28 @@ impl Inbox {
 }
 // ANCHOR_END: inbox
 
+// ANCHOR: counted
+/// A connection's place in the count of open connections, which the
+/// accept loop holds to its limit. The accept loop makes one for each
+/// connection it lets in, and the event loop keeps it with the
+/// connection; dropping it takes the connection off the count, so no way
+/// a connection can end forgets to.
+pub struct Counted(Arc<AtomicUsize>);
+
+impl Counted {
+    pub fn new(open: &Arc<AtomicUsize>) -> Counted {
+        open.fetch_add(1, Ordering::SeqCst);
+        Counted(Arc::clone(open))
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+// ANCHOR_END: counted
+
 // ANCHOR: loop_handle
 /// A running event loop, as the accept loop sees it.
 pub struct LoopHandle {
@@ -182,13 +206,11 @@ pub struct LoopHandle {
 
 // ANCHOR: loop_start
 impl LoopHandle {
-    /// Starts loop number `id`. Requests that may wait go to `workers`;
-    /// `open` counts the connections of all loops together.
+    /// Starts loop number `id`. Requests that may wait go to `workers`.
     pub fn start(
         id: usize,
         shared: Arc<Shared>,
         workers: Arc<Mutex<ThreadPool>>,
-        open: Arc<AtomicUsize>,
     ) -> io::Result<LoopHandle> {
         let poll = Poll::new()?;
         let inbox = Arc::new(Inbox {
@@ -198,11 +220,9 @@ impl LoopHandle {
         let event_loop = EventLoop {
             poll,
             inbox: Arc::clone(&inbox),
-            slots: Vec::new(),
-            free: Vec::new(),
+            clients: Slots::default(),
             shared,
             workers,
-            open,
             stopping: false,
             again: Vec::new(),
         };
@@ -238,25 +258,26 @@ impl Drop for LoopHandle {
 // ANCHOR_END: loop_drop
 
 // ANCHOR: event_loop
-/// One loop's state: its connections, each in a numbered slot.
+/// One loop's state: its connections, each with its [`Key`].
 struct EventLoop {
     poll: Poll,
     inbox: Arc<Inbox>,
-    /// Connections by slot number, which is also their [`Token`]. A slot
-    /// is reused only after its connection closed, and a connection whose
-    /// request is with a worker never closes before the answer is back,
-    /// so an answer always finds the connection that asked.
-    slots: Vec<Option<Connection>>,
-    /// Empty slots, to reuse before growing `slots`.
-    free: Vec<usize>,
+    /// The connections, found by key; a key's number is its socket's
+    /// [`Token`] (see `slots.rs` for why a number alone is not enough).
+    clients: Slots<Client>,
     shared: Arc<Shared>,
     workers: Arc<Mutex<ThreadPool>>,
-    open: Arc<AtomicUsize>,
     /// Whether [`Message::Stop`] has come.
     stopping: bool,
     /// Connections that had more to do when their turn ended
     /// ([`Next::Again`]): they go again after the next batch.
-    again: Vec<usize>,
+    again: Vec<Key>,
+}
+
+/// A connection, counted among the open ones for as long as it is here.
+struct Client {
+    connection: Connection,
+    _counted: Counted,
 }
 // ANCHOR_END: event_loop
 
@@ -286,13 +307,16 @@ impl EventLoop {
             // Whoever ends their turn in this round goes again in the next.
             let turns = mem::take(&mut self.again);
             for event in &events {
-                let key = event.token().0;
-                if event.token() == WAKER {
-                    continue; // The inbox, below.
-                }
+                // The waker's token finds no connection: its news is the
+                // inbox, below. A socket's news is always for the
+                // connection in its place now: closing one stops its
+                // events.
+                let Some(key) = self.clients.key_at(event.token().0) else {
+                    continue;
+                };
                 let news = event.is_readable() || event.is_read_closed() || event.is_error();
-                if news && let Some(Some(connection)) = self.slots.get_mut(key) {
-                    connection.mark_readable();
+                if news && let Some(client) = self.clients.get_mut(key) {
+                    client.connection.mark_readable();
                 }
                 self.drive(key, now, Connection::advance);
             }
@@ -310,14 +334,14 @@ impl EventLoop {
             // ANCHOR_END: run_rest
             // ANCHOR: sweep
             if now >= next_sweep || self.shared.shutdown.requested() {
-                for key in 0..self.slots.len() {
+                for key in self.clients.keys() {
                     self.drive(key, now, Connection::check_deadline);
                 }
                 next_sweep = now + SWEEP_EVERY;
             }
             // ANCHOR_END: sweep
             // ANCHOR: run_rest_end
-            if self.stopping && self.free.len() == self.slots.len() {
+            if self.stopping && self.clients.is_empty() {
                 break;
             }
         }
@@ -327,7 +351,7 @@ impl EventLoop {
     // ANCHOR: receive
     fn receive(&mut self, message: Message, now: Instant) {
         match message {
-            Message::Connect(stream) => self.connect(stream, now),
+            Message::Connect(stream, counted) => self.connect(stream, counted, now),
             // ANCHOR_END: receive
             // ANCHOR: receive_answer
             Message::Answer(answer) => {
@@ -352,54 +376,46 @@ impl EventLoop {
     /// Registers a new connection: from now on, `poll` reports its news.
     /// Both directions are watched from the start, so that a client that
     /// stops reading does not need a second registration later.
-    fn connect(&mut self, stream: StdTcpStream, now: Instant) {
-        let peer = match stream.set_nonblocking(true).and(stream.peer_addr()) {
-            Ok(peer) => peer,
-            Err(_) => {
-                // Gone before we could look at it.
-                self.open.fetch_sub(1, Ordering::SeqCst);
-                return;
-            }
+    fn connect(&mut self, stream: StdTcpStream, counted: Counted, now: Instant) {
+        let Ok(peer) = stream.set_nonblocking(true).and(stream.peer_addr()) else {
+            return; // Gone before we could look at it.
         };
-        let key = self.free.pop().unwrap_or(self.slots.len());
-        let mut connection = Connection::new(TcpStream::from_std(stream), peer, now);
+        let connection = Connection::new(TcpStream::from_std(stream), peer, now);
+        let key = self.clients.insert(Client {
+            connection,
+            _counted: counted,
+        });
         let interest = Interest::READABLE | Interest::WRITABLE;
-        if let Err(err) = self
-            .poll
-            .registry()
-            .register(connection.socket(), Token(key), interest)
-        {
+        let registered = match self.clients.get_mut(key) {
+            Some(client) => self.poll.registry().register(
+                client.connection.socket(),
+                Token(key.index()),
+                interest,
+            ),
+            None => return,
+        };
+        if let Err(err) = registered {
             eprintln!("event loop: cannot watch a new connection: {err}");
-            // Give the slot back only if it exists: a new one was never
-            // pushed, and counting it free would make the loop wait for
-            // ever, at shutdown, for a connection it does not have.
-            if key < self.slots.len() {
-                self.free.push(key);
-            }
-            self.open.fetch_sub(1, Ordering::SeqCst);
+            self.clients.remove(key);
             return;
-        }
-        match self.slots.get_mut(key) {
-            Some(slot) => *slot = Some(connection),
-            None => self.slots.push(Some(connection)),
         }
         self.drive(key, now, Connection::advance);
     }
     // ANCHOR_END: connect
 
     // ANCHOR: drive
-    /// Lets the connection in slot `key` do `step`, then carries out what
-    /// it asks for.
+    /// Lets the connection `key` do `step`, then carries out what it asks
+    /// for.
     fn drive(
         &mut self,
-        key: usize,
+        key: Key,
         now: Instant,
         step: impl FnOnce(&mut Connection, &Shared, Instant) -> Next,
     ) {
-        let Some(Some(connection)) = self.slots.get_mut(key) else {
-            return; // Closed already: an event can outlive its connection.
+        let Some(client) = self.clients.get_mut(key) else {
+            return; // Closed already: a key can outlive its connection.
         };
-        match step(connection, &self.shared, now) {
+        match step(&mut client.connection, &self.shared, now) {
             Next::Wait => {}
             Next::Again => self.again.push(key),
             // ANCHOR_END: drive
@@ -416,7 +432,7 @@ impl EventLoop {
     /// Sends a request that may wait to a worker thread, which answers it
     /// and posts the answer back to this loop's inbox. With every worker
     /// busy and the queue full, the answer is 503, at once.
-    fn hand_over(&mut self, key: usize, request: Request, now: Instant) {
+    fn hand_over(&mut self, key: Key, request: Request, now: Instant) {
         let mut workers = self.workers.lock().unwrap_or_else(PoisonError::into_inner);
         if !workers.has_room() {
             drop(workers);
@@ -436,13 +452,13 @@ impl EventLoop {
     // ANCHOR_END: hand_over
 
     // ANCHOR: close
-    fn close(&mut self, key: usize) {
-        if let Some(mut connection) = self.slots.get_mut(key).and_then(Option::take) {
+    /// Closes the connection `key`: dropping it closes its socket, and
+    /// takes it off the count of open connections.
+    fn close(&mut self, key: Key) {
+        if let Some(mut client) = self.clients.remove(key) {
             // Closing the socket would stop its events anyway; saying so
             // first is what mio asks for, and portable.
-            let _ = self.poll.registry().deregister(connection.socket());
-            self.free.push(key);
-            self.open.fetch_sub(1, Ordering::SeqCst);
+            let _ = self.poll.registry().deregister(client.connection.socket());
         }
     }
     // ANCHOR_END: close

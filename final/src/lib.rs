@@ -6,6 +6,8 @@
 //!   loop, or answers 503 when the server is full; stops on shutdown.
 //! - [`event_loop`]: one thread per core, waiting on all its connections
 //!   at once (with mio), and driving each one when it has news.
+//! - [`slots`]: an event loop's connections by number, with keys that
+//!   go stale when their connection leaves.
 //! - [`connection`]: one connection's life as a state machine:
 //!   keep-alive, pipelining, deadlines, closing without losing the last
 //!   answer, and the access log.
@@ -45,6 +47,7 @@ pub mod response;
 pub mod router;
 pub mod server;
 pub mod shutdown;
+pub mod slots;
 pub mod store;
 pub mod thread_pool;
 pub mod todos;

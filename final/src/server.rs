@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::access_log::AccessLog;
 use crate::connection::Shared;
-use crate::event_loop::{LoopHandle, Message};
+use crate::event_loop::{Counted, LoopHandle, Message};
 use crate::response::Response;
 use crate::router::App;
 use crate::shutdown::Shutdown;
@@ -89,7 +89,7 @@ pub fn run(listener: TcpListener, app: App, limits: Limits, shutdown: Shutdown) 
     let loops: io::Result<Vec<LoopHandle>> = (0..limits.loops)
         .map(|id| {
             let (shared, workers) = (Arc::clone(&shared), Arc::clone(&workers));
-            LoopHandle::start(id, shared, workers, Arc::clone(&open))
+            LoopHandle::start(id, shared, workers)
         })
         .collect();
     let loops = match loops {
@@ -109,8 +109,7 @@ pub fn run(listener: TcpListener, app: App, limits: Limits, shutdown: Shutdown) 
         }
         match stream {
             Ok(stream) if open.load(Ordering::SeqCst) < limits.connections => {
-                open.fetch_add(1, Ordering::SeqCst);
-                event_loop.send(Message::Connect(stream));
+                event_loop.send(Message::Connect(stream, Counted::new(&open)));
             }
             Ok(stream) => refuse(stream),
             Err(err) => {

@@ -13,7 +13,7 @@
 //!
 //! Before step 1 the crate has everything the API chapter built (the
 //! store, the router, the handlers, the pool), but no `connection.rs`
-//! (step 1 writes it) and no `event_loop.rs` (step 2), and until step 2
+//! (step 1 writes it), and no `event_loop.rs` or `slots.rs` (step 2), and until step 2
 //! its accept loop hangs up on everyone: its `server.rs` is the final
 //! server's with [`START_HEAD`] for the lines before `listen`, and
 //! [`START_RUN`] for everything from `run` on.
@@ -108,7 +108,7 @@ pub fn run(listener: TcpListener, app: App, limits: Limits, shutdown: Shutdown) 
 ";
 
 /// The files that steps 1 and 2 write from nothing, each with its step.
-const WRITTEN: &[(&str, usize)] = &[("connection.rs", 1), ("event_loop.rs", 2)];
+const WRITTEN: &[(&str, usize)] = &[("connection.rs", 1), ("event_loop.rs", 2), ("slots.rs", 2)];
 
 /// The step that makes the accept loop serve.
 const SERVING: usize = 2;
