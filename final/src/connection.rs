@@ -404,6 +404,21 @@ impl<S: Socket> Connection<S> {
 
     // ANCHOR_END: refuse
 
+    // ANCHOR: turn_away
+    /// Answers 503 before reading anything, then closes: the server has as
+    /// many connections as it takes (see `server.rs`). The close lingers
+    /// like any other, so that the request the client sent meanwhile does
+    /// not make the system reset the connection and destroy the 503.
+    pub fn turn_away(&mut self, shared: &Shared, now: Instant) {
+        let response = shared.app.policy.decorate(Response::busy());
+        let delivery = Delivery {
+            keep_alive: false,
+            head_only: false,
+        };
+        self.queue(&response, delivery, "-", shared, now);
+    }
+    // ANCHOR_END: turn_away
+
     // ANCHOR: queue
     /// Puts `response` in the outgoing buffer, as `delivery` says, and
     /// logs it.

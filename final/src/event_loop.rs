@@ -27,7 +27,6 @@
 // ANCHOR: uses
 use std::io;
 use std::mem;
-use std::net::TcpStream as StdTcpStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
@@ -81,7 +80,10 @@ const WAKER: Token = Token(usize::MAX);
 pub enum Message {
     /// A new connection, from the accept loop, counted among the open
     /// ones.
-    Connect(StdTcpStream, Counted),
+    Connect(TcpStream, Counted),
+    /// A connection past the server's limit: answer 503 and close it
+    /// (see [`Connection::turn_away`]).
+    TurnAway(TcpStream),
     // ANCHOR_END: message
     // ANCHOR: message_answer
     /// A worker's answer (boxed: a request and a response are large, and
@@ -274,10 +276,11 @@ struct EventLoop {
     again: Vec<Key>,
 }
 
-/// A connection, counted among the open ones for as long as it is here.
+/// A connection, counted among the open ones for as long as it is here
+/// (all but those turned away, which were never let in).
 struct Client {
     connection: Connection,
-    _counted: Counted,
+    _counted: Option<Counted>,
 }
 // ANCHOR_END: event_loop
 
@@ -351,7 +354,8 @@ impl EventLoop {
     // ANCHOR: receive
     fn receive(&mut self, message: Message, now: Instant) {
         match message {
-            Message::Connect(stream, counted) => self.connect(stream, counted, now),
+            Message::Connect(stream, counted) => self.connect(stream, Some(counted), now),
+            Message::TurnAway(stream) => self.connect(stream, None, now),
             // ANCHOR_END: receive
             // ANCHOR: receive_answer
             Message::Answer(answer) => {
@@ -376,11 +380,14 @@ impl EventLoop {
     /// Registers a new connection: from now on, `poll` reports its news.
     /// Both directions are watched from the start, so that a client that
     /// stops reading does not need a second registration later.
-    fn connect(&mut self, stream: StdTcpStream, counted: Counted, now: Instant) {
-        let Ok(peer) = stream.set_nonblocking(true).and(stream.peer_addr()) else {
+    fn connect(&mut self, stream: TcpStream, counted: Option<Counted>, now: Instant) {
+        let Ok(peer) = stream.peer_addr() else {
             return; // Gone before we could look at it.
         };
-        let connection = Connection::new(TcpStream::from_std(stream), peer, now);
+        let mut connection = Connection::new(stream, peer, now);
+        if counted.is_none() {
+            connection.turn_away(&self.shared, now);
+        }
         let key = self.clients.insert(Client {
             connection,
             _counted: counted,

@@ -63,7 +63,7 @@ fn main() -> ExitCode {
 
     // ANCHOR: signals
     let shutdown = Shutdown::new();
-    if let Err(err) = shutdown::on_signals(shutdown.clone(), addr) {
+    if let Err(err) = shutdown::on_signals(shutdown.clone()) {
         eprintln!("warning: Ctrl-C will stop the server abruptly: {err}");
     }
     let policy = Policy::new(addr, &config.allow_hosts, config.cors.clone());

@@ -1,19 +1,20 @@
-//! The accept loop: hand each connection to an event loop, or refuse it
-//! with 503 when the server is full, until shutdown.
+//! The accept loop: hand each connection to an event loop, or have one
+//! turn it away with 503 when the server is full, until shutdown.
 
 // ANCHOR: uses
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io;
+use std::net::{SocketAddr, TcpListener};
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
+use mio::{Events, Interest, Poll, Token, Waker};
+
 use crate::access_log::AccessLog;
 use crate::connection::Shared;
 use crate::event_loop::{Counted, LoopHandle, Message};
-use crate::response::Response;
 use crate::router::App;
 use crate::shutdown::Shutdown;
 use crate::thread_pool::ThreadPool;
@@ -85,7 +86,6 @@ pub fn run(listener: TcpListener, app: App, limits: Limits, shutdown: Shutdown) 
         shutdown: shutdown.clone(),
         log: log.handle(),
     });
-    let open = Arc::new(AtomicUsize::new(0));
     let loops: io::Result<Vec<LoopHandle>> = (0..limits.loops)
         .map(|id| {
             let (shared, workers) = (Arc::clone(&shared), Arc::clone(&workers));
@@ -102,30 +102,14 @@ pub fn run(listener: TcpListener, app: App, limits: Limits, shutdown: Shutdown) 
     // ANCHOR_END: run
 
     // ANCHOR: accept_loop
-    // Each new connection goes to the next loop in turn.
-    for (stream, event_loop) in listener.incoming().zip(loops.iter().cycle()) {
-        if shutdown.requested() {
-            break;
-        }
-        match stream {
-            Ok(stream) if open.load(Ordering::SeqCst) < limits.connections => {
-                event_loop.send(Message::Connect(stream, Counted::new(&open)));
-            }
-            Ok(stream) => refuse(stream),
-            Err(err) => {
-                eprintln!("accept failed: {err}");
-                // Out of file descriptors, most likely: pause rather than
-                // spin, and let connections finish and free some.
-                thread::sleep(Duration::from_millis(10));
-            }
-        }
+    if let Err(err) = accept_until_shutdown(listener, &loops, limits.connections, &shutdown) {
+        eprintln!("error: the accept loop failed: {err}");
     }
     // ANCHOR_END: accept_loop
     // ANCHOR: after_loop
-    // Close the listening socket first: from now on, new clients are
-    // refused at once instead of queueing in the backlog for a server that
-    // will never accept them.
-    drop(listener);
+    // The listening socket closed when the accept loop returned: from now
+    // on, new clients are refused at once instead of queueing in the
+    // backlog for a server that will never accept them.
     eprintln!("Stopped accepting; waiting for connections in flight.");
     drop(loops); // Each loop finishes its connections, then stops.
     drop(workers); // The last handle: closes the queue, joins the workers.
@@ -133,22 +117,68 @@ pub fn run(listener: TcpListener, app: App, limits: Limits, shutdown: Shutdown) 
     // ANCHOR_END: after_loop
 }
 
-// ANCHOR: refuse
-/// Tells a client we are too busy, right from the accept loop.
+// ANCHOR: accept
+/// The listening socket's token, and the shutdown waker's.
+const LISTENER: Token = Token(0);
+const WAKER: Token = Token(1);
+
+/// Deals each new client out to the event loops in turn, or, past
+/// `connections` open at once, has a loop turn it away (503), until the
+/// server is stopping.
 ///
-/// `Retry-After` says when to try again. The accept loop must not wait on a
-/// slow client, so reading and writing get short timeouts, and whatever
-/// happens, we hang up.
-///
-/// We read once before answering, to take the request off the socket:
-/// closing a socket with unread bytes in it makes the system reset the
-/// connection, and a reset can destroy the 503 before the client reads it.
-fn refuse(mut stream: TcpStream) {
-    let response = Response::busy();
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
-    let _ = stream.read(&mut [0u8; 8192]);
-    let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
-    let _ = stream.write_all(&Response::resolve(&response, false));
-    let _ = stream.shutdown(std::net::Shutdown::Write);
+/// The accept loop waits in `poll` like an event loop, for the listening
+/// socket and for a [`Waker`] that a stop request sets off (see
+/// `shutdown.rs`). A plain blocking `accept` would wait for the next
+/// client even after the flag went up.
+fn accept_until_shutdown(
+    listener: TcpListener,
+    loops: &[LoopHandle],
+    connections: usize,
+    shutdown: &Shutdown,
+) -> io::Result<()> {
+    listener.set_nonblocking(true)?;
+    let mut listener = mio::net::TcpListener::from_std(listener);
+    let mut poll = Poll::new()?;
+    poll.registry()
+        .register(&mut listener, LISTENER, Interest::READABLE)?;
+    shutdown.wake_on_request(Waker::new(poll.registry(), WAKER)?);
+    let open = Arc::new(AtomicUsize::new(0));
+    let mut events = Events::with_capacity(8);
+    if loops.is_empty() {
+        return Ok(()); // Nothing could serve a client.
+    }
+    // ANCHOR_END: accept
+    // ANCHOR: accept_clients
+    let mut turn = 0;
+    while !shutdown.requested() {
+        match poll.poll(&mut events, None) {
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            other => other?,
+        }
+        // The listener, like a socket, reports news once: take every
+        // client that is waiting, until `accept` says `WouldBlock`.
+        while !shutdown.requested() {
+            let stream = match listener.accept() {
+                Ok((stream, _)) => stream,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => {
+                    eprintln!("accept failed: {err}");
+                    // Out of file descriptors, most likely: pause rather
+                    // than spin, and let connections finish and free some.
+                    thread::sleep(Duration::from_millis(10));
+                    continue;
+                }
+            };
+            let event_loop = &loops[turn % loops.len()];
+            turn = turn.wrapping_add(1);
+            if open.load(Ordering::SeqCst) < connections {
+                event_loop.send(Message::Connect(stream, Counted::new(&open)));
+            } else {
+                event_loop.send(Message::TurnAway(stream));
+            }
+        }
+    }
+    Ok(())
 }
-// ANCHOR_END: refuse
+// ANCHOR_END: accept_clients

@@ -6,21 +6,28 @@
 //! it and stops accepting, idle connections see it and close, requests in
 //! flight finish, the pool's `Drop` joins every worker, and `main` returns.
 //!
-//! One difficulty: the accept loop is blocked inside `accept`, and a flag
-//! does not wake it. So after raising the flag, the signal thread connects
-//! to our own listening address. That connection wakes `accept`, and the
-//! loop checks the flag before serving it.
+//! A flag alone wakes nobody, and the accept loop spends its life waiting
+//! in `poll` for clients. So the flag keeps a list of mio `Waker`s, and
+//! raising it wakes each: the accept loop registers one, and a stop
+//! request reaches it at once.
 
 use std::io;
-use std::net::{SocketAddr, TcpStream};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use mio::Waker;
 
 // ANCHOR: flag
 /// A flag every part of the server can check: "are we stopping?"
 #[derive(Clone, Default)]
-pub struct Shutdown(Arc<AtomicBool>);
+pub struct Shutdown(Arc<Flag>);
+
+#[derive(Default)]
+struct Flag {
+    raised: AtomicBool,
+    /// Woken when the flag goes up: threads that wait in `poll`.
+    wakers: Mutex<Vec<Waker>>,
+}
 
 impl Shutdown {
     pub fn new() -> Shutdown {
@@ -29,26 +36,42 @@ impl Shutdown {
 
     /// Whether the server is shutting down.
     pub fn requested(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.0.raised.load(Ordering::SeqCst)
     }
 
-    /// Starts the shutdown, and wakes the accept loop listening at `wake`.
-    pub fn request(&self, wake: SocketAddr) {
-        self.0.store(true, Ordering::SeqCst);
-        // Bounded: with a full backlog, a plain `connect` would wait for
-        // the kernel's retries, and a second Ctrl-C with it. The accept
-        // loop also checks the flag whenever its next connection comes.
-        let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
+    // ANCHOR_END: flag
+    // ANCHOR: flag_wake
+    /// Starts the shutdown: raises the flag, and wakes every thread that
+    /// asked to be woken.
+    pub fn request(&self) {
+        self.0.raised.store(true, Ordering::SeqCst);
+        for waker in self.wakers().iter() {
+            if let Err(err) = waker.wake() {
+                eprintln!("shutdown: cannot wake a thread: {err}");
+            }
+        }
     }
 
-    /// Raises the flag and wakes nobody: for the tests of a connection,
-    /// which only looks at the flag.
-    #[cfg(test)]
-    pub(crate) fn raise(&self) {
-        self.0.store(true, Ordering::SeqCst);
+    /// Has `waker` woken when the flag goes up, or at once if it is up
+    /// already: a request that came just before this call is not missed.
+    pub fn wake_on_request(&self, waker: Waker) {
+        let mut wakers = self.wakers();
+        wakers.push(waker);
+        if self.requested()
+            && let Some(waker) = wakers.last()
+            && let Err(err) = waker.wake()
+        {
+            eprintln!("shutdown: cannot wake a thread: {err}");
+        }
+    }
+
+    /// A poisoned lock only means a thread panicked while it held the
+    /// list; the wakers in it still work.
+    fn wakers(&self) -> MutexGuard<'_, Vec<Waker>> {
+        self.0.wakers.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
-// ANCHOR_END: flag
+// ANCHOR_END: flag_wake
 
 // ANCHOR: on_signals
 /// The exit status after a second stop request: 130, which is 128 + 2
@@ -65,14 +88,14 @@ pub const EXIT_ON_SECOND_SIGNAL: i32 = 130;
 /// request takes too long to finish.
 ///
 /// The ctrlc crate runs `handler` on an ordinary thread of its own, not
-/// inside the signal handler, so it may print and connect. It does not
+/// inside the signal handler, so it may print, and take a lock. It does not
 /// tell which signal arrived, so the messages name none; signal-hook's
 /// `Signals` iterator would, but it does not exist on Windows.
 ///
 /// ctrlc allows one handler per process: a second call fails, and so does
 /// a system that refuses the handler. Either way the error is returned,
 /// and `main` serves anyway, with a warning.
-pub fn on_signals(shutdown: Shutdown, wake: SocketAddr) -> io::Result<()> {
+pub fn on_signals(shutdown: Shutdown) -> io::Result<()> {
     let handler = move || {
         if shutdown.requested() {
             eprintln!("Second stop signal: exiting now.");
@@ -81,7 +104,7 @@ pub fn on_signals(shutdown: Shutdown, wake: SocketAddr) -> io::Result<()> {
         eprintln!(
             "Received a stop signal (Ctrl-C or SIGTERM): finishing requests in flight, then stopping."
         );
-        shutdown.request(wake);
+        shutdown.request();
     };
     ctrlc::set_handler(handler).map_err(|err| match err {
         // The operating system's own error says more than ctrlc's wrapper.

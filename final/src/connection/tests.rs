@@ -126,6 +126,9 @@ enum Event {
     Worker,
     /// The server starts stopping (the loop sweeps at once).
     ServerStops,
+    /// The accept loop found the server full: the loop turns the
+    /// connection away.
+    TurnAway,
 }
 
 /// How a connection stands at the end of a row.
@@ -281,8 +284,12 @@ impl Driver {
                 self.sweep();
             }
             Event::Worker => self.answer_from_worker(),
+            Event::TurnAway => {
+                self.connection.turn_away(&self.shared, self.now);
+                self.advance();
+            }
             Event::ServerStops => {
-                self.shared.shutdown.raise();
+                self.shared.shutdown.request();
                 self.sweep();
             }
         }
@@ -400,6 +407,9 @@ const BEHAVIOUR: &[Row] = &[
     ("and when it reads again, both answers, in order",
         &[StopReading, Send(GET), Send("GET /nope HTTP/1.1\r\nHost: localhost\r\n\r\n"), ReadAgain],
         &[200, 404], In("idle")),
+    // Too many connections.
+    ("turned away: 503 before reading anything, then closed",
+        &[TurnAway, Send(GET)], &[503], In("lingering")),
     // Shutdown, in every phase.
     ("shutdown while idle: closed at once", &[ServerStops], &[], Closed),
     ("shutdown while a head arrives: answered, then closed",

@@ -570,7 +570,7 @@ fn a_failed_sync_answers_500_over_http_and_the_todo_is_not_there() {
     assert_eq!(status_of(addr, &post("eggs")), 201);
     assert_eq!(status_of(addr, list), 200);
 
-    shutdown.request(addr);
+    shutdown.request();
     join(server);
     let store = open(&path);
     let titles: Vec<String> = store.list().into_iter().map(|todo| todo.title).collect();

@@ -53,6 +53,7 @@ const EVENT_LOOP: &str = "event_loop.rs";
 /// two files of their own (see [`WRITTEN`]) as these pieces leave them.
 const PIECES: &[Piece] = &[
     piece(1, "router.rs", "route_or_500"),
+    piece(2, CONNECTION, "turn_away"),
     Piece {
         step: 3,
         file: CONNECTION,
