@@ -169,11 +169,16 @@ struct Driver {
 
 impl Driver {
     fn new(script: Script) -> Driver {
+        Driver::with_cors(script, None)
+    }
+
+    /// A driver whose server answers with CORS headers for `cors`.
+    fn with_cors(script: Script, cors: Option<&str>) -> Driver {
         let addr = SocketAddr::from(ADDR);
         let app = App {
             store: Store::in_memory(),
             addr,
-            policy: Policy::new(addr, &[], None),
+            policy: Policy::new(addr, &[], cors.map(str::to_string)),
         };
         let log = AccessLog::unstarted();
         let shared = Shared {
@@ -586,4 +591,15 @@ fn every_cut_of_a_pipelined_pair_gets_the_same_answers() {
         let (pieces, end) = run(&requests, &[cut], vec![1; 50]);
         assert_eq!((&pieces, end), (&whole, whole_end), "cut at {cut}");
     }
+}
+
+#[test]
+fn a_client_turned_away_gets_the_cors_headers_like_every_answer() {
+    let mut driver = Driver::with_cors(Script::default(), Some("*"));
+    driver.happen(Event::TurnAway);
+    let written = String::from_utf8_lossy(&driver.connection.socket.written).into_owned();
+    assert!(written.starts_with("HTTP/1.1 503 "), "{written}");
+    assert!(written.contains("\r\nAccess-Control-Allow-Origin: *\r\n"), "{written}");
+    assert!(written.contains("\r\nRetry-After: "), "{written}");
+    driver.log.take_lines();
 }
