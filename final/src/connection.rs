@@ -75,15 +75,16 @@ pub const LINGER_LIMIT: usize = 2 * 1024 * 1024;
 pub const STEPS_PER_TURN: usize = 64;
 // ANCHOR_END: timeouts
 
-// ANCHOR: shared
-/// What every connection shares: the app (the store, and who may be
-/// served), whether the server is stopping, and the access log.
-pub struct Shared {
+// ANCHOR: server_wide
+/// What is the server's rather than one connection's, and every
+/// connection reads: the app (the store, and who may be served), whether
+/// the server is stopping, and the access log.
+pub struct ServerWide {
     pub app: App,
     pub shutdown: Shutdown,
     pub log: LogHandle,
 }
-// ANCHOR_END: shared
+// ANCHOR_END: server_wide
 
 // ANCHOR: phase
 /// Where a connection is, and until when it may stay there.
@@ -211,9 +212,9 @@ impl<S: Socket> Connection<S> {
     /// loop should do next. `now` is the time, read once by the caller:
     /// deadlines are seconds long, and each look at the clock costs a
     /// little.
-    pub fn advance(&mut self, shared: &Shared, now: Instant) -> Next {
+    pub fn advance(&mut self, server: &ServerWide, now: Instant) -> Next {
         for _ in 0..STEPS_PER_TURN {
-            if let Break(next) = self.step(shared, now) {
+            if let Break(next) = self.step(server, now) {
                 return next;
             }
         }
@@ -224,7 +225,7 @@ impl<S: Socket> Connection<S> {
     /// One step: write what is owed, then do what the phase calls for.
     /// `Continue` means "go round again"; `Break` ends the turn with what
     /// the event loop should do.
-    fn step(&mut self, shared: &Shared, now: Instant) -> ControlFlow<Next> {
+    fn step(&mut self, server: &ServerWide, now: Instant) -> ControlFlow<Next> {
         if self.flush().is_err() {
             return Break(Next::Close);
         }
@@ -236,7 +237,7 @@ impl<S: Socket> Connection<S> {
                 self.written(close, now);
                 Continue(())
             }
-            Phase::Idle { .. } | Phase::Reading { .. } => self.read_request(shared, now),
+            Phase::Idle { .. } | Phase::Reading { .. } => self.read_request(server, now),
             // ANCHOR_END: advance
             // ANCHOR: advance_handling
             Phase::Handling => Break(Next::Wait),
@@ -270,9 +271,9 @@ impl<S: Socket> Connection<S> {
     // ANCHOR: read_request
     /// One step towards the next request: use the bytes the reader holds,
     /// or read more.
-    fn read_request(&mut self, shared: &Shared, now: Instant) -> ControlFlow<Next> {
+    fn read_request(&mut self, server: &ServerWide, now: Instant) -> ControlFlow<Next> {
         let idle = matches!(self.phase, Phase::Idle { .. });
-        if idle && shared.shutdown.requested() && self.reader.is_empty() {
+        if idle && server.shutdown.requested() && self.reader.is_empty() {
             return Break(Next::Close); // No request started: nobody loses.
         }
         if !self.reader.is_empty() {
@@ -285,10 +286,10 @@ impl<S: Socket> Connection<S> {
             }
             match self.reader.poll() {
                 Err(err) => {
-                    self.refuse(&err, shared, now);
+                    self.refuse(&err, server, now);
                     return Continue(());
                 }
-                Ok(Progress::Done(request)) => return self.handle(request, shared, now),
+                Ok(Progress::Done(request)) => return self.handle(request, server, now),
                 Ok(Progress::NeedBody { send_continue }) => {
                     self.body_started(now);
                     // ANCHOR_END: read_request
@@ -306,20 +307,20 @@ impl<S: Socket> Connection<S> {
                 Ok(Progress::NeedHead) => {}
             }
         }
-        self.read_more(shared, now)
+        self.read_more(server, now)
     }
     // ANCHOR_END: read_request_end
 
     // ANCHOR: read_more
     /// The reader needs more bytes: read, if the socket may have some.
-    fn read_more(&mut self, shared: &Shared, now: Instant) -> ControlFlow<Next> {
+    fn read_more(&mut self, server: &ServerWide, now: Instant) -> ControlFlow<Next> {
         if !self.readable {
             return Break(Next::Wait);
         }
         match self.read_some() {
             Ok(0) if self.reader.is_empty() => Break(Next::Close), // Left between requests.
             Ok(0) => {
-                self.refuse(&RequestError::Incomplete, shared, now);
+                self.refuse(&RequestError::Incomplete, server, now);
                 Continue(())
             }
             Ok(_) => Continue(()),
@@ -347,7 +348,7 @@ impl<S: Socket> Connection<S> {
 
     // ANCHOR: handle
     /// A whole request: route it, and queue the answer.
-    fn handle(&mut self, request: Request, shared: &Shared, now: Instant) -> ControlFlow<Next> {
+    fn handle(&mut self, request: Request, server: &ServerWide, now: Instant) -> ControlFlow<Next> {
         // ANCHOR_END: handle
         // ANCHOR: handle_may_wait
         // Answering here is faster: no hand-over, no thread to wake. But
@@ -359,8 +360,8 @@ impl<S: Socket> Connection<S> {
         }
         // ANCHOR_END: handle_may_wait
         // ANCHOR: handle_end
-        let response = router::route_or_500(&request, &shared.app);
-        self.answer(&request, response, shared, now);
+        let response = router::route_or_500(&request, &server.app);
+        self.answer(&request, response, server, now);
         Continue(())
     }
     // ANCHOR_END: handle_end
@@ -368,11 +369,17 @@ impl<S: Socket> Connection<S> {
     // ANCHOR: answer
     /// Queues the answer to `request` and logs it. The event loop calls
     /// this when a worker is done; [`advance`](Self::advance) writes it.
-    pub fn answer(&mut self, request: &Request, response: Response, shared: &Shared, now: Instant) {
-        let response = shared.app.policy.decorate(response);
+    pub fn answer(
+        &mut self,
+        request: &Request,
+        response: Response,
+        server: &ServerWide,
+        now: Instant,
+    ) {
+        let response = server.app.policy.decorate(response);
         // ANCHOR_END: answer
         // ANCHOR: keep_alive
-        let keep_alive = request.keep_alive() && !shared.shutdown.requested();
+        let keep_alive = request.keep_alive() && !server.shutdown.requested();
         // ANCHOR_END: keep_alive
         // ANCHOR: answer_end
         // Whatever we answer to a HEAD, even a 405, has no body (RFC 9110,
@@ -383,15 +390,15 @@ impl<S: Socket> Connection<S> {
             keep_alive,
             head_only,
         };
-        self.queue(&response, delivery, request.line(), shared, now);
+        self.queue(&response, delivery, request.line(), server, now);
     }
     // ANCHOR_END: answer_end
 
     // ANCHOR: refuse
     /// Answers a request that could not be read (or served), then closes:
     /// after a broken request we cannot know where the next would start.
-    pub fn refuse(&mut self, err: &RequestError, shared: &Shared, now: Instant) {
-        let response = shared
+    pub fn refuse(&mut self, err: &RequestError, server: &ServerWide, now: Instant) {
+        let response = server
             .app
             .policy
             .decorate(Response::error(err.status(), err.message()));
@@ -399,7 +406,7 @@ impl<S: Socket> Connection<S> {
             keep_alive: false,
             head_only: false,
         };
-        self.queue(&response, delivery, "-", shared, now);
+        self.queue(&response, delivery, "-", server, now);
     }
 
     // ANCHOR_END: refuse
@@ -409,13 +416,13 @@ impl<S: Socket> Connection<S> {
     /// many connections as it takes (see `server.rs`). The close lingers
     /// like any other, so that the request the client sent meanwhile does
     /// not make the system reset the connection and destroy the 503.
-    pub fn turn_away(&mut self, shared: &Shared, now: Instant) {
-        let response = shared.app.policy.decorate(Response::busy());
+    pub fn turn_away(&mut self, server: &ServerWide, now: Instant) {
+        let response = server.app.policy.decorate(Response::busy());
         let delivery = Delivery {
             keep_alive: false,
             head_only: false,
         };
-        self.queue(&response, delivery, "-", shared, now);
+        self.queue(&response, delivery, "-", server, now);
     }
     // ANCHOR_END: turn_away
 
@@ -427,7 +434,7 @@ impl<S: Socket> Connection<S> {
         response: &Response,
         delivery: Delivery,
         line: impl Display,
-        shared: &Shared,
+        server: &ServerWide,
         now: Instant,
     ) {
         let start = self.out.len();
@@ -440,7 +447,7 @@ impl<S: Socket> Connection<S> {
         }
         // One access-log line per request: who, what, how it went, how
         // long. The log's own thread writes it, with others (access_log.rs).
-        shared.log.record(
+        server.log.record(
             self.peer,
             line,
             response.status,
@@ -457,15 +464,15 @@ impl<S: Socket> Connection<S> {
     // ANCHOR: deadline
     /// Called by the event loop every so often: whatever phase has
     /// overstayed its deadline ends here.
-    pub fn check_deadline(&mut self, shared: &Shared, now: Instant) -> Next {
+    pub fn check_deadline(&mut self, server: &ServerWide, now: Instant) -> Next {
         match self.phase {
             Phase::Idle { until } if now >= until => Next::Close,
             // The server is stopping: `read_request` closes the
             // connection, unless a request has just begun to arrive.
-            Phase::Idle { .. } if shared.shutdown.requested() => self.advance(shared, now),
+            Phase::Idle { .. } if server.shutdown.requested() => self.advance(server, now),
             Phase::Reading { until, .. } if now >= until => {
-                self.refuse(&RequestError::TimedOut, shared, now);
-                self.advance(shared, now)
+                self.refuse(&RequestError::TimedOut, server, now);
+                self.advance(server, now)
             }
             Phase::Writing { until, .. } | Phase::Lingering { until, .. } if now >= until => {
                 Next::Close

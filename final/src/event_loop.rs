@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token, Waker};
 
-use crate::connection::{Connection, Next, Shared};
+use crate::connection::{Connection, Next, ServerWide};
 use crate::slots::{Key, Slots};
 use crate::thread_pool::ThreadPool;
 // ANCHOR_END: uses
@@ -211,7 +211,7 @@ impl LoopHandle {
     /// Starts loop number `id`. Requests that may wait go to `workers`.
     pub fn start(
         id: usize,
-        shared: Arc<Shared>,
+        server: Arc<ServerWide>,
         workers: Arc<Mutex<ThreadPool>>,
     ) -> io::Result<LoopHandle> {
         let poll = Poll::new()?;
@@ -223,7 +223,7 @@ impl LoopHandle {
             poll,
             inbox: Arc::clone(&inbox),
             clients: Slots::default(),
-            shared,
+            server,
             workers,
             stopping: false,
             again: Vec::new(),
@@ -267,7 +267,7 @@ struct EventLoop {
     /// The connections, found by key; a key's number is its socket's
     /// [`Token`] (see `slots.rs` for why a number alone is not enough).
     clients: Slots<Client>,
-    shared: Arc<Shared>,
+    server: Arc<ServerWide>,
     workers: Arc<Mutex<ThreadPool>>,
     /// Whether [`Message::Stop`] has come.
     stopping: bool,
@@ -336,7 +336,7 @@ impl EventLoop {
             }
             // ANCHOR_END: run_rest
             // ANCHOR: sweep
-            if now >= next_sweep || self.shared.shutdown.requested() {
+            if now >= next_sweep || self.server.shutdown.requested() {
                 for key in self.clients.keys() {
                     self.drive(key, now, Connection::check_deadline);
                 }
@@ -364,9 +364,9 @@ impl EventLoop {
                     request,
                     response,
                 } = *answer;
-                self.drive(key, now, |connection, shared, now| {
-                    connection.answer(&request, response, shared, now);
-                    connection.advance(shared, now)
+                self.drive(key, now, |connection, server, now| {
+                    connection.answer(&request, response, server, now);
+                    connection.advance(server, now)
                 });
             }
             // ANCHOR_END: receive_answer
@@ -386,7 +386,7 @@ impl EventLoop {
         };
         let mut connection = Connection::new(stream, peer, now);
         if counted.is_none() {
-            connection.turn_away(&self.shared, now);
+            connection.turn_away(&self.server, now);
         }
         let key = self.clients.insert(Client {
             connection,
@@ -417,12 +417,12 @@ impl EventLoop {
         &mut self,
         key: Key,
         now: Instant,
-        step: impl FnOnce(&mut Connection, &Shared, Instant) -> Next,
+        step: impl FnOnce(&mut Connection, &ServerWide, Instant) -> Next,
     ) {
         let Some(client) = self.clients.get_mut(key) else {
             return; // Closed already: a key can outlive its connection.
         };
-        match step(&mut client.connection, &self.shared, now) {
+        match step(&mut client.connection, &self.server, now) {
             Next::Wait => {}
             Next::Again => self.again.push(key),
             // ANCHOR_END: drive
@@ -443,18 +443,18 @@ impl EventLoop {
         let mut workers = self.workers.lock().unwrap_or_else(PoisonError::into_inner);
         if !workers.has_room() {
             drop(workers);
-            return self.drive(key, now, |connection, shared, now| {
-                connection.answer(&request, Response::busy(), shared, now);
-                connection.advance(shared, now)
+            return self.drive(key, now, |connection, server, now| {
+                connection.answer(&request, Response::busy(), server, now);
+                connection.advance(server, now)
             });
         }
-        let shared = Arc::clone(&self.shared);
+        let server = Arc::clone(&self.server);
         let pending = Pending {
             key,
             request: Some(request),
             inbox: Arc::clone(&self.inbox),
         };
-        workers.execute(move || pending.answer(|request| route_or_500(request, &shared.app)));
+        workers.execute(move || pending.answer(|request| route_or_500(request, &server.app)));
     }
     // ANCHOR_END: hand_over
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::access_log::AccessLog;
-use crate::connection::Shared;
+use crate::connection::ServerWide;
 use crate::event_loop::{Counted, LoopHandle, Message};
 use crate::router::App;
 use crate::shutdown::Shutdown;
@@ -81,15 +81,15 @@ pub fn run(listener: TcpListener, app: App, limits: Limits, shutdown: Shutdown) 
     // As many requests may wait for a worker as there are workers.
     let workers = Arc::new(Mutex::new(ThreadPool::new(limits.threads, limits.threads)));
     let log = AccessLog::start();
-    let shared = Arc::new(Shared {
+    let server = Arc::new(ServerWide {
         app,
         shutdown: shutdown.clone(),
         log: log.handle(),
     });
     let loops: io::Result<Vec<LoopHandle>> = (0..limits.loops)
         .map(|id| {
-            let (shared, workers) = (Arc::clone(&shared), Arc::clone(&workers));
-            LoopHandle::start(id, shared, workers)
+            let (server, workers) = (Arc::clone(&server), Arc::clone(&workers));
+            LoopHandle::start(id, server, workers)
         })
         .collect();
     let loops = match loops {

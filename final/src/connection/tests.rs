@@ -157,7 +157,7 @@ const ADDR: ([u8; 4], u16) = ([127, 0, 0, 1], 5000);
 /// A connection to a fresh in-memory server, and what runs it.
 struct Driver {
     connection: Connection<Script>,
-    shared: Shared,
+    server: ServerWide,
     log: AccessLog,
     now: Instant,
     /// A request a worker is answering, if any.
@@ -181,7 +181,7 @@ impl Driver {
             policy: Policy::new(addr, &[], cors.map(str::to_string)),
         };
         let log = AccessLog::unstarted();
-        let shared = Shared {
+        let server = ServerWide {
             app,
             shutdown: Shutdown::new(),
             log: log.handle(),
@@ -190,7 +190,7 @@ impl Driver {
         let peer = SocketAddr::from(([127, 0, 0, 1], 40_000));
         Driver {
             connection: Connection::new(script, peer, now),
-            shared,
+            server,
             log,
             now,
             handling: None,
@@ -228,13 +228,13 @@ impl Driver {
                     }
                 }
             }
-            next = self.connection.advance(&self.shared, self.now);
+            next = self.connection.advance(&self.server, self.now);
         }
         panic!("the connection went round 10,000 times without waiting");
     }
 
     fn advance(&mut self) {
-        let next = self.connection.advance(&self.shared, self.now);
+        let next = self.connection.advance(&self.server, self.now);
         self.carry_out(next);
     }
 
@@ -245,15 +245,15 @@ impl Driver {
 
     fn answer_from_worker(&mut self) {
         let request = self.handling.take().expect("a request with a worker");
-        let response = router::route_or_500(&request, &self.shared.app);
+        let response = router::route_or_500(&request, &self.server.app);
         self.connection
-            .answer(&request, response, &self.shared, self.now);
-        let next = self.connection.advance(&self.shared, self.now);
+            .answer(&request, response, &self.server, self.now);
+        let next = self.connection.advance(&self.server, self.now);
         self.carry_out(next);
     }
 
     fn sweep(&mut self) {
-        let next = self.connection.check_deadline(&self.shared, self.now);
+        let next = self.connection.check_deadline(&self.server, self.now);
         self.carry_out(next);
     }
 
@@ -290,11 +290,11 @@ impl Driver {
             }
             Event::Worker => self.answer_from_worker(),
             Event::TurnAway => {
-                self.connection.turn_away(&self.shared, self.now);
+                self.connection.turn_away(&self.server, self.now);
                 self.advance();
             }
             Event::ServerStops => {
-                self.shared.shutdown.request();
+                self.server.shutdown.request();
                 self.sweep();
             }
         }
@@ -470,10 +470,10 @@ fn a_connection_with_many_requests_in_hand_takes_turns() {
         .push_back(Arrival::Bytes(pipelined.into_bytes()));
     let mut driver = Driver::new(script);
     let mut turns = 1;
-    let mut next = driver.connection.advance(&driver.shared, driver.now);
+    let mut next = driver.connection.advance(&driver.server, driver.now);
     while let Next::Again = next {
         turns += 1;
-        next = driver.connection.advance(&driver.shared, driver.now);
+        next = driver.connection.advance(&driver.server, driver.now);
     }
     assert!(matches!(next, Next::Wait), "{next:?}");
     assert_eq!(statuses(&driver.connection.socket.written), [200; 200]);
@@ -599,7 +599,10 @@ fn a_client_turned_away_gets_the_cors_headers_like_every_answer() {
     driver.happen(Event::TurnAway);
     let written = String::from_utf8_lossy(&driver.connection.socket.written).into_owned();
     assert!(written.starts_with("HTTP/1.1 503 "), "{written}");
-    assert!(written.contains("\r\nAccess-Control-Allow-Origin: *\r\n"), "{written}");
+    assert!(
+        written.contains("\r\nAccess-Control-Allow-Origin: *\r\n"),
+        "{written}"
+    );
     assert!(written.contains("\r\nRetry-After: "), "{written}");
     driver.log.take_lines();
 }
