@@ -47,12 +47,12 @@ mod tests;
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
 pub use compaction::Compaction;
+use compaction::Schedule;
 use disk::{Disk, FileLock, RealDisk};
 use draft::{Draft, Op, Outcome};
 use group_commit::GroupCommit;
@@ -120,16 +120,8 @@ struct Durable {
     /// compaction. Always taken before `state`, never after.
     log: Mutex<Log>,
     group: GroupCommit,
-    policy: Compaction,
-    /// The size of the last snapshot, which decides when to compact.
-    snapshot_size: AtomicU64,
-    /// Set when the log has outgrown the snapshot.
-    compaction_due: AtomicBool,
-    /// Set while a compaction runs, so that only one does.
-    compacting: AtomicBool,
-    /// After a failed compaction, the log length to wait for before the
-    /// next try, so that a full disk is not hammered on every write.
-    retry_at: AtomicU64,
+    /// When the next compaction is due (see `compaction.rs`).
+    schedule: Schedule,
     /// `FILE.lock`, locked for as long as this store lives.
     _lock: FileLock,
 }
@@ -174,7 +166,7 @@ impl Store {
                 log_path.display()
             );
         }
-        let due = policy.due(log.len(), snapshot_size);
+        let schedule = Schedule::new(policy, snapshot_size, log.len());
         Ok(Store {
             state: Mutex::new(state),
             durable: Some(Durable {
@@ -182,16 +174,25 @@ impl Store {
                 disk,
                 log: Mutex::new(log),
                 group: GroupCommit::default(),
-                policy,
-                snapshot_size: AtomicU64::new(snapshot_size),
-                compaction_due: AtomicBool::new(due),
-                compacting: AtomicBool::new(false),
-                retry_at: AtomicU64::new(0),
+                schedule,
                 _lock: lock,
             }),
         })
     }
     // ANCHOR_END: open
+
+    /// Writes a new snapshot and starts a fresh log, unless a compaction
+    /// is running already (see `compaction.rs`). Does nothing for a store
+    /// in memory.
+    ///
+    /// Changes go on meanwhile: they are held up only while the state is
+    /// copied, and while the fresh log is written at the end.
+    pub fn compact(&self) -> Result<(), SaveError> {
+        match &self.durable {
+            Some(durable) => compaction::run(durable, || self.lock().clone()),
+            None => Ok(()),
+        }
+    }
 
     /// Where the to-dos are kept, if on disk: the snapshot's path.
     pub fn file(&self) -> Option<&Path> {
@@ -264,7 +265,7 @@ impl Store {
         let outcome = durable
             .group
             .write(op, &mut |batch| self.save_batch(durable, batch))?;
-        if durable.compaction_due.load(Ordering::SeqCst)
+        if durable.schedule.is_due()
             && let Err(err) = self.compact()
         {
             eprintln!("compaction failed, the log keeps growing: {err}");
@@ -304,12 +305,7 @@ impl Store {
                 state.apply(record);
             }
         }
-        let snapshot_size = durable.snapshot_size.load(Ordering::SeqCst);
-        if durable.policy.due(log.len(), snapshot_size)
-            && log.len() >= durable.retry_at.load(Ordering::SeqCst)
-        {
-            durable.compaction_due.store(true, Ordering::SeqCst);
-        }
+        durable.schedule.log_grew(log.len());
         outcomes.into_iter().map(Ok).collect()
     }
     // ANCHOR_END: save_batch

@@ -5,9 +5,10 @@
 //! Without it, the log only grows: a to-do edited a thousand times is a
 //! thousand records, and a cleared list is every record that built it.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use super::{Durable, SaveError, Store, snapshot};
+use super::state::State;
+use super::{Durable, SaveError, snapshot};
 
 /// When to compact: once the log is at least `min_log_bytes` long *and*
 /// at least `ratio` times the size of the snapshot.
@@ -46,61 +47,106 @@ impl Compaction {
     }
 }
 
-impl Store {
-    /// Writes a new snapshot and starts a fresh log, unless a compaction
-    /// is running already. Does nothing for a store in memory.
-    ///
-    /// Changes go on meanwhile: they are held up only while the state is
-    /// copied, and while the fresh log is written at the end.
-    pub fn compact(&self) -> Result<(), SaveError> {
-        let Some(durable) = &self.durable else {
-            return Ok(());
-        };
-        if durable.compacting.swap(true, Ordering::SeqCst) {
-            return Ok(());
+/// When the next compaction is due, and whether one is running. Every
+/// batch tells it how long the log has grown, and every change asks it
+/// whether to compact, so its parts are atomics: asking costs a change no
+/// lock. Only this file writes them.
+pub(super) struct Schedule {
+    policy: Compaction,
+    /// The size of the last snapshot, which decides when to compact.
+    snapshot_size: AtomicU64,
+    /// Set when the log has outgrown the snapshot.
+    due: AtomicBool,
+    /// Set while a compaction runs, so that only one does.
+    running: AtomicBool,
+    /// After a failed compaction, the log length to wait for before the
+    /// next try, so that a full disk is not hammered on every write.
+    retry_at: AtomicU64,
+}
+
+impl Schedule {
+    /// The schedule of a store just opened, with a snapshot of
+    /// `snapshot_size` bytes and a log of `log_len`.
+    pub(super) fn new(policy: Compaction, snapshot_size: u64, log_len: u64) -> Schedule {
+        Schedule {
+            policy,
+            snapshot_size: AtomicU64::new(snapshot_size),
+            due: AtomicBool::new(policy.due(log_len, snapshot_size)),
+            running: AtomicBool::new(false),
+            retry_at: AtomicU64::new(0),
         }
-        let result = self.compact_now(durable);
-        let log_len = durable.log().len();
-        if result.is_err() {
-            let retry_at = log_len.saturating_add(durable.policy.min_log_bytes.min(1 << 20));
-            durable.retry_at.store(retry_at, Ordering::SeqCst);
-        }
-        let snapshot_size = durable.snapshot_size.load(Ordering::SeqCst);
-        let due = result.is_ok() && durable.policy.due(log_len, snapshot_size);
-        durable.compaction_due.store(due, Ordering::SeqCst);
-        durable.compacting.store(false, Ordering::SeqCst);
-        result
     }
 
-    // ANCHOR: compact
-    /// The steps of a compaction. A crash between any two of them leaves
-    /// files that open to exactly the acknowledged to-dos:
-    ///
-    /// 1. With the log locked (so no batch is half-done), copy the state,
-    ///    whose `seq` says which records it holds, and have the log keep
-    ///    a copy of every batch appended from now on.
-    /// 2. Write the copy as the new snapshot, the atomic way. Batches go
-    ///    on meanwhile. A crash before the rename leaves the old snapshot
-    ///    and the whole log; after it, the new snapshot and the whole log,
-    ///    whose older records replay skips by their `seq`.
-    /// 3. With the log locked again, replace it with a fresh log holding
-    ///    only the batches kept since step 1, also the atomic way. A
-    ///    crash before that rename leaves the case above; after it, the
-    ///    new snapshot and exactly the records it lacks.
-    fn compact_now(&self, durable: &Durable) -> Result<(), SaveError> {
-        let copy = {
-            let mut log = durable.log();
-            log.usable()?;
-            log.keep_from_now();
-            self.lock().clone()
-        };
-        let saved = snapshot::save(&*durable.disk, &durable.path, &copy);
-        drop(copy);
-        let mut log = durable.log();
-        let kept = log.take_kept();
-        durable.snapshot_size.store(saved?, Ordering::SeqCst);
-        log.restart(&*durable.disk, &kept)?;
-        Ok(())
+    /// Whether the next change should start a compaction.
+    pub(super) fn is_due(&self) -> bool {
+        self.due.load(Ordering::SeqCst)
     }
-    // ANCHOR_END: compact
+
+    /// A batch has made the log `log_len` bytes long.
+    pub(super) fn log_grew(&self, log_len: u64) {
+        let snapshot_size = self.snapshot_size.load(Ordering::SeqCst);
+        if self.policy.due(log_len, snapshot_size)
+            && log_len >= self.retry_at.load(Ordering::SeqCst)
+        {
+            self.due.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// A compaction ended, well or not, leaving a log of `log_len` bytes.
+    fn ended(&self, worked: bool, log_len: u64) {
+        if !worked {
+            let retry_at = log_len.saturating_add(self.policy.min_log_bytes.min(1 << 20));
+            self.retry_at.store(retry_at, Ordering::SeqCst);
+        }
+        let snapshot_size = self.snapshot_size.load(Ordering::SeqCst);
+        let due = worked && self.policy.due(log_len, snapshot_size);
+        self.due.store(due, Ordering::SeqCst);
+        self.running.store(false, Ordering::SeqCst);
+    }
 }
+
+/// Compacts `durable`'s files, unless a compaction is running already.
+/// `copy_state` copies the state readers see; it is called with the log
+/// locked.
+pub(super) fn run(durable: &Durable, copy_state: impl FnOnce() -> State) -> Result<(), SaveError> {
+    let schedule = &durable.schedule;
+    if schedule.running.swap(true, Ordering::SeqCst) {
+        return Ok(());
+    }
+    let result = compact(durable, copy_state);
+    schedule.ended(result.is_ok(), durable.log().len());
+    result
+}
+
+// ANCHOR: compact
+/// The steps of a compaction. A crash between any two of them leaves
+/// files that open to exactly the acknowledged to-dos:
+///
+/// 1. With the log locked (so no batch is half-done), copy the state,
+///    whose `seq` says which records it holds, and have the log keep a
+///    copy of every batch appended from now on.
+/// 2. Write the copy as the new snapshot, the atomic way. Batches go on
+///    meanwhile. A crash before the rename leaves the old snapshot and
+///    the whole log; after it, the new snapshot and the whole log, whose
+///    older records replay skips by their `seq`.
+/// 3. With the log locked again, replace it with a fresh log holding only
+///    the batches kept since step 1, also the atomic way. A crash before
+///    that rename leaves the case above; after it, the new snapshot and
+///    exactly the records it lacks.
+fn compact(durable: &Durable, copy_state: impl FnOnce() -> State) -> Result<(), SaveError> {
+    let copy = {
+        let mut log = durable.log();
+        log.usable()?;
+        log.keep_from_now();
+        copy_state()
+    };
+    let saved = snapshot::save(&*durable.disk, &durable.path, &copy);
+    drop(copy);
+    let mut log = durable.log();
+    let kept = log.take_kept();
+    let size = saved?;
+    durable.schedule.snapshot_size.store(size, Ordering::SeqCst);
+    log.restart(&*durable.disk, &kept)?;
+    Ok(())
+}
+// ANCHOR_END: compact
