@@ -555,10 +555,23 @@ fn run(requests: &str, cuts: &[usize], write_sizes: Vec<usize>) -> (String, Ends
     (answers(&written), driver.ends())
 }
 
+/// How many cases the property below tries: 300 in `cargo test` (a
+/// fraction of a second), or `CONNECTION_CASES`, for a long run:
+///
+/// ```text
+/// CONNECTION_CASES=1000000 cargo test --release -p final --lib requests_cut_anywhere
+/// ```
+fn cases() -> u64 {
+    std::env::var("CONNECTION_CASES")
+        .ok()
+        .and_then(|cases| cases.parse().ok())
+        .unwrap_or(300)
+}
+
 #[test]
 fn requests_cut_anywhere_with_short_writes_get_the_same_answers() {
     let mut dice = Dice(0x5eed_1e55_c0ff_ee00);
-    for case in 0..300 {
+    for case in 0..cases() {
         let seed = dice.0;
         let count = 1 + dice.below(6);
         let mut requests: String = (0..count)
@@ -604,5 +617,23 @@ fn a_client_turned_away_gets_the_cors_headers_like_every_answer() {
         "{written}"
     );
     assert!(written.contains("\r\nRetry-After: "), "{written}");
+    driver.log.take_lines();
+}
+
+#[test]
+fn the_answer_to_head_has_its_head_only_even_with_another_behind_it() {
+    let head = "HEAD /hello HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    let mut driver = Driver::new(Script::default());
+    driver.happen(Event::Send(head));
+    driver.happen(Event::Send(GET));
+    let written = String::from_utf8_lossy(&driver.connection.socket.written).into_owned();
+    let (first, second) = written
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no whole head in {written:?}"));
+    assert!(first.contains("\r\nContent-Length: 27\r\n"), "{first}");
+    assert!(
+        second.starts_with("HTTP/1.1 200 "),
+        "a body after HEAD's answer: {second:?}"
+    );
     driver.log.take_lines();
 }
