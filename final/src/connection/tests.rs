@@ -429,36 +429,49 @@ const BEHAVIOUR: &[Row] = &[
 #[test]
 fn each_behaviour_of_a_connection() {
     let mut failures = Vec::new();
-    for (shows, events, want_statuses, want_end) in BEHAVIOUR {
-        let mut driver = Driver::new(Script::default());
-        for event in *events {
-            driver.happen(*event);
-        }
-        let got_statuses = statuses(&driver.connection.socket.written);
-        let got_end = driver.ends();
-        if got_statuses != *want_statuses || got_end != *want_end {
-            failures.push(format!(
-                "{shows}: wrote {got_statuses:?} and ended {got_end:?}; \
-                 want {want_statuses:?} and {want_end:?}"
-            ));
-        }
-        // A lingering connection has shut its sending side; one that is
-        // still open for requests has not.
-        if let In(phase) = got_end
-            && (phase == "lingering") != driver.connection.socket.shut
-        {
-            failures.push(format!("{shows}: {phase}, and shut is the opposite"));
-        }
-        // Every answer written was logged, a 100 aside. (An answer that
-        // could not be written is logged too: the log says what the
-        // server answered, not what the client read.)
-        let logged = driver.log.take_lines().lines().count();
-        let answered = got_statuses.iter().filter(|status| **status != 100).count();
-        if logged < answered {
-            failures.push(format!("{shows}: {answered} answers, {logged} log lines"));
+    for row in BEHAVIOUR {
+        // A row that panics (a connection going round for ever, say) is
+        // that row's failure, and the other rows still run.
+        let outcome = std::panic::catch_unwind(|| problems_with(row));
+        match outcome {
+            Ok(problems) => failures.extend(problems),
+            Err(_) => failures.push(format!("{}: panicked (see above)", row.0)),
         }
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// What is wrong with how a connection plays out `row`, if anything.
+fn problems_with((shows, events, want_statuses, want_end): &Row) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut driver = Driver::new(Script::default());
+    for event in *events {
+        driver.happen(*event);
+    }
+    let got_statuses = statuses(&driver.connection.socket.written);
+    let got_end = driver.ends();
+    if got_statuses != *want_statuses || got_end != *want_end {
+        problems.push(format!(
+            "{shows}: wrote {got_statuses:?} and ended {got_end:?}; \
+             want {want_statuses:?} and {want_end:?}"
+        ));
+    }
+    // A lingering connection has shut its sending side; one that is
+    // still open for requests has not.
+    if let In(phase) = got_end
+        && (phase == "lingering") != driver.connection.socket.shut
+    {
+        problems.push(format!("{shows}: {phase}, and shut is the opposite"));
+    }
+    // Every answer written was logged, a 100 aside. (An answer that could
+    // not be written is logged too: the log says what the server
+    // answered, not what the client read.)
+    let logged = driver.log.take_lines().lines().count();
+    let answered = got_statuses.iter().filter(|status| **status != 100).count();
+    if logged < answered {
+        problems.push(format!("{shows}: {answered} answers, {logged} log lines"));
+    }
+    problems
 }
 
 #[test]
