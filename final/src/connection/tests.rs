@@ -388,8 +388,10 @@ const BEHAVIOUR: &[Row] = &[
     ("a head not finished in time: 408", &[Send("GET /hello HT"), Sleep(HEAD_TIMEOUT)], &[408], In("lingering")),
     ("the body gets its own deadline, longer than the head's",
         &[Send(POST_HEAD_EXPECT), Sleep(BODY_TIMEOUT.saturating_sub(JUST)), Send("{\"title\"")], &[100], In("reading a body")),
+    // ANCHOR: row
     ("a body not finished in time: 408",
         &[Send(POST_HEAD_EXPECT), Sleep(BODY_TIMEOUT.saturating_sub(JUST)), Send("{\"title\""), Sleep(JUST)], &[100, 408], In("lingering")),
+    // ANCHOR_END: row
     ("a client that never reads its answer", &[StopReading, Send(GET), Sleep(WRITE_TIMEOUT)], &[], Closed),
     ("lingering ends at its deadline", &[Send(GET_CLOSE), Sleep(LINGER_TIMEOUT)], &[200], Closed),
     ("lingering ends when the client closes", &[Send(GET_CLOSE), End], &[200], Closed),
