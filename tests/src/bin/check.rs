@@ -10,6 +10,7 @@
 //! check day3-head --hint                 # the exercise's next hint
 //! check solution day3-head               # its solution, once you passed it
 //! check new my-server                    # a starter crate in workshop/
+//! check new my-server --from day4        # day 4's code, to skip ahead
 //! check next                             # what to do next
 //! check --list                           # every stage, check and exercise
 //! ```
@@ -52,6 +53,8 @@ usage: check <STAGE | CHECK-ID | EXERCISE-ID> [--crate NAME | --addr HOST:PORT |
                its stage; only once you passed it, unless --anyway
   new          create a starter crate in workshop/NAME; it becomes the
                current crate only if there is none yet
+  --from       with new: start from a day's code instead (day1 to day4),
+               as the book builds it, to skip ahead
   --full       show long payloads byte for byte instead of summarised
   next         say what to do next: which chapter to read, and on a chapter
                built in steps (day 2; the final server's
@@ -65,6 +68,8 @@ struct Args {
     addr: Option<String>,
     cmd: Option<String>,
     krate: Option<String>,
+    /// For `new`: start from this stage's code rather than the starter.
+    from: Option<String>,
     hint: bool,
     anyway: bool,
     list: bool,
@@ -188,6 +193,7 @@ fn parse(raw: impl Iterator<Item = String>) -> Result<Args, String> {
             "--addr" => args.addr = Some(raw.next().ok_or("--addr needs HOST:PORT")?),
             "--cmd" => args.cmd = Some(raw.next().ok_or("--cmd needs a command")?),
             "--crate" => args.krate = Some(raw.next().ok_or("--crate needs a name")?),
+            "--from" => args.from = Some(raw.next().ok_or("--from needs a stage")?),
             "--hint" => args.hint = true,
             "--anyway" => args.anyway = true,
             "--list" => args.list = true,
@@ -216,7 +222,7 @@ fn run(args: Args) -> Result<bool, String> {
     }
     let words: Vec<&str> = args.words.iter().map(String::as_str).collect();
     match words.as_slice() {
-        ["new", name] => new(name).map(|()| true),
+        ["new", name] => new(name, args.from.as_deref()).map(|()| true),
         ["next"] => next(&args).map(|()| true),
         ["solution", id] => solution(id, &args),
         [id] if args.hint => hint(id, &args).map(|()| true),
@@ -325,8 +331,20 @@ fn check(target: &str, args: &Args) -> Result<bool, String> {
 // ---------------------------------------------------------------------
 // check new / next / --list / --hint / solution
 
-fn new(name: &str) -> Result<(), String> {
-    let dir = starter::create_starter(name)?;
+fn new(name: &str, from: Option<&str>) -> Result<(), String> {
+    let from = match from {
+        None => None,
+        Some(stage) => Some(
+            Stage::ALL
+                .into_iter()
+                .find(|known| known.name() == stage)
+                .ok_or_else(|| format!("--from: no stage {stage}; day1 to day4"))?,
+        ),
+    };
+    let dir = match from {
+        None => starter::create_starter(name)?,
+        Some(stage) => starter::create_from(name, stage)?,
+    };
     println!("Created {}.", dir.display());
     // A new crate becomes the current one only when there is none yet: an
     // instructor making a demo crate must not switch a learner's `next`,
@@ -340,6 +358,21 @@ fn new(name: &str) -> Result<(), String> {
             progress.save();
             println!("{name} is now your current crate.");
         }
+    }
+    if let Some(stage) = from {
+        let next = Stage::ALL
+            .into_iter()
+            .skip_while(|known| *known != stage)
+            .nth(1)
+            .unwrap_or(Stage::Final);
+        println!(
+            "\nIt is {stage}'s code as the book builds it, so every {stage} check passes.\n\
+             Read the next chapter ({}), then:\n\n    \
+             cargo run -p tests --bin check -- {next} --crate {name}\n\n\
+             Run your server yourself with `cargo run -p {name}`.",
+            chapter(next)
+        );
+        return Ok(());
     }
     println!(
         "\nIt compiles and listens, and answers nothing yet, so every day 1 check fails.\n\

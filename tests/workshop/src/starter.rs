@@ -27,9 +27,28 @@ pub fn create_starter(name: &str) -> Result<PathBuf, String> {
     Ok(dir)
 }
 
+/// Creates `workshop/<name>/` as a learner's crate stands after the last
+/// step of `stage`'s chapter, for a learner who skipped ahead (or whose
+/// crate went astray): `check new NAME --from day4` before the final
+/// server. Days only: the final server's chapters start from day 4.
+pub fn create_from(name: &str, stage: Stage) -> Result<PathBuf, String> {
+    validate_name(name)?;
+    let dir = workshop_dir().join(name);
+    if dir.exists() {
+        return Err(format!("{} already exists", dir.display()));
+    }
+    write_files(&dir, after(stage, name)?)?;
+    Ok(dir)
+}
+
 /// Writes the starter's files into `dir`, for a crate called `name`.
 pub fn write_starter(dir: &Path, name: &str) -> Result<(), String> {
-    for (path, bytes) in starter_files(name) {
+    write_files(dir, starter_files(name))
+}
+
+/// Writes `files` (paths inside the crate) into `dir`.
+fn write_files(dir: &Path, files: Vec<(PathBuf, Vec<u8>)>) -> Result<(), String> {
+    for (path, bytes) in files {
         let path = dir.join(path);
         fs::create_dir_all(path.parent().expect("files have a folder"))
             .and_then(|()| fs::write(&path, bytes))
@@ -90,13 +109,32 @@ pub fn starter_files(name: &str) -> Vec<(PathBuf, Vec<u8>)> {
 ///
 /// `tests/tests/workshop.rs` proves this passes day 1.
 pub fn after_day1(name: &str) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
-    let last = suite::steps::of_stage(Stage::Day1).len();
-    let files = crate::build_along::files_after(Stage::Day1, last)?;
+    after(Stage::Day1, name)
+}
+
+/// A learner's crate called `name` after the last step of `stage`'s
+/// chapter, as [`build_along`](crate::build_along) makes it: the day's
+/// code, as the book shows it (`tests/tests/steps.rs` proves that it
+/// passes the day's checks, and that it is the day's code).
+pub fn after(stage: Stage, name: &str) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
+    if stage == Stage::Final {
+        return Err("the final server's chapters start from day 4: use --from day4".into());
+    }
+    let last = suite::steps::of_stage(stage).len();
+    let files = crate::build_along::files_after(stage, last)?;
+    // Cargo knows the crate as `my-server`; Rust code names its library
+    // `my_server`.
+    let in_code = name.replace('-', "_");
     Ok(files
         .into_iter()
         .map(|(path, bytes)| {
-            let text = String::from_utf8_lossy(&bytes).replace(crate::steps::LEARNER, name);
-            (path, text.into_bytes())
+            let text = String::from_utf8_lossy(&bytes);
+            let named = if path.extension().is_some_and(|ext| ext == "rs") {
+                text.replace(crate::steps::LEARNER, &in_code)
+            } else {
+                text.replace(crate::steps::LEARNER, name)
+            };
+            (path, named.into_bytes())
         })
         .collect())
 }
@@ -112,6 +150,28 @@ pub fn anchor(file: &str, name: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_crate_from_a_day_is_that_days_last_step_under_its_own_name() {
+        let files = after(Stage::Day4, "ada-2").unwrap_or_else(|err| panic!("{err}"));
+        let manifest = files
+            .iter()
+            .find(|(path, _)| *path == Path::new("Cargo.toml"))
+            .map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned())
+            .expect("a manifest");
+        assert!(manifest.contains("name = \"ada-2\""), "{manifest}");
+        let main = files
+            .iter()
+            .find(|(path, _)| *path == Path::new("src/main.rs"))
+            .map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned())
+            .expect("a main.rs");
+        assert!(main.contains("use ada_2::"), "{main}");
+        let paths: Vec<_> = files.iter().map(|(path, _)| path.clone()).collect();
+        for path in ["src/main.rs", "src/lib.rs", "src/thread_pool.rs"] {
+            assert!(paths.contains(&PathBuf::from(path)), "{path} in {paths:?}");
+        }
+        assert!(after(Stage::Final, "ada").is_err());
+    }
 
     #[test]
     fn crate_names_table() {
