@@ -9,14 +9,20 @@
 //! the first half of its bytes first: a torn write. A test can also hold
 //! a step until it says go, to look at the store in the middle of it.
 //!
-//! What this cannot show is a power cut: bytes that were written but not
-//! synced stay in the files here, as they do after `kill -9`. Proving the
-//! syncs are in the right places would take a disk model that forgets
-//! unsynced writes; the book says so, and the order of the syncs follows
-//! what the operating system documents.
+//! A crash leaves the files as they are, as `kill -9` does: bytes written
+//! but not synced are still there, since the operating system has them.
+//! A power cut is worse, and [`Faults::cut_power`] plays it: the disk
+//! keeps, besides the real files, what a power cut would leave of them,
+//! and after a crash it puts that back. A file keeps only the bytes it
+//! had at its last sync; a folder keeps only the names (a file created,
+//! renamed or removed) it had at its last sync. That is the pessimistic
+//! reading of what `fdatasync` and a folder's `fsync` promise, and the
+//! one that makes a missing sync show.
 
+use std::collections::HashMap;
+use std::fs;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -46,6 +52,41 @@ struct Plan {
     /// the first channel, and wait for its go on the second.
     pause: Option<(String, Sender<()>, Receiver<()>)>,
     sync_delay: Duration,
+    power: PowerModel,
+}
+
+/// What a power cut would leave of the files this disk has touched.
+/// Files are numbered, because a rename moves a name from one file to
+/// another, and the file keeps its bytes.
+#[derive(Default)]
+struct PowerModel {
+    /// Each file's bytes as of its last sync.
+    synced: HashMap<u64, Vec<u8>>,
+    /// Which file each name is now, and as of its folder's last sync.
+    names: HashMap<PathBuf, u64>,
+    synced_names: HashMap<PathBuf, u64>,
+    next_file: u64,
+}
+
+impl PowerModel {
+    /// The file at `path` now, if any. A file this disk has not seen yet
+    /// was there before the test, and counts as synced, name and bytes.
+    fn file_at(&mut self, path: &Path) -> Option<u64> {
+        if let Some(file) = self.names.get(path) {
+            return Some(*file);
+        }
+        let bytes = fs::read(path).ok()?;
+        let file = self.new_file();
+        self.synced.insert(file, bytes);
+        self.names.insert(path.to_path_buf(), file);
+        self.synced_names.insert(path.to_path_buf(), file);
+        Some(file)
+    }
+
+    fn new_file(&mut self) -> u64 {
+        self.next_file += 1;
+        self.next_file
+    }
 }
 
 /// How long a held step waits for the test's go before giving up, so that
@@ -103,6 +144,32 @@ impl Faults {
         self.plan().sync_delay = delay;
     }
 
+    /// Plays a power cut, after a crash and once the store is dropped:
+    /// every file goes back to its bytes at its last sync, and every
+    /// folder to the names it had at its last sync (so a file created or
+    /// renamed since is gone, or back under its old name).
+    pub fn cut_power(&self) -> io::Result<()> {
+        let mut plan = self.plan();
+        let power = &mut plan.power;
+        let paths: Vec<PathBuf> = power
+            .names
+            .keys()
+            .chain(power.synced_names.keys())
+            .cloned()
+            .collect();
+        for path in paths {
+            match power.synced_names.get(&path) {
+                Some(file) => {
+                    let bytes = power.synced.get(file).cloned().unwrap_or_default();
+                    fs::write(&path, bytes)?;
+                }
+                None => RealDisk.remove(&path)?,
+            }
+        }
+        power.names = power.synced_names.clone();
+        Ok(())
+    }
+
     /// Takes a step called `name`: `Err` if it is to fail.
     fn step(&self, name: String) -> io::Result<()> {
         let (hold, delay) = {
@@ -158,30 +225,80 @@ impl Disk for FaultyDisk {
 
     fn create(&self, path: &Path) -> io::Result<Box<dyn DiskFile>> {
         self.0.step(format!("create {}", name(path)))?;
-        let file = RealDisk.create(path)?;
-        Ok(Box::new(FaultyFile(self.0.clone(), name(path), file)))
+        let real = RealDisk.create(path)?;
+        // An existing file is emptied, not replaced: same file, new bytes
+        // (which a power cut loses until they are synced).
+        let mut plan = self.0.plan();
+        let file = match plan.power.file_at(path) {
+            Some(file) => file,
+            None => {
+                let file = plan.power.new_file();
+                plan.power.names.insert(path.to_path_buf(), file);
+                file
+            }
+        };
+        drop(plan);
+        Ok(Box::new(FaultyFile {
+            faults: self.0.clone(),
+            name: name(path),
+            real,
+            file,
+            bytes: Vec::new(),
+        }))
     }
 
     fn open_append(&self, path: &Path) -> io::Result<Box<dyn DiskFile>> {
         self.0.step(format!("open {}", name(path)))?;
-        let file = RealDisk.open_append(path)?;
-        Ok(Box::new(FaultyFile(self.0.clone(), name(path), file)))
+        let mut plan = self.0.plan();
+        let file = plan.power.file_at(path);
+        drop(plan);
+        let real = RealDisk.open_append(path)?;
+        let file = file.ok_or_else(|| io::Error::other("opened a file the model never saw"))?;
+        Ok(Box::new(FaultyFile {
+            faults: self.0.clone(),
+            name: name(path),
+            real,
+            file,
+            bytes: fs::read(path)?,
+        }))
     }
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         self.0
             .step(format!("rename {} to {}", name(from), name(to)))?;
-        RealDisk.rename(from, to)
+        RealDisk.rename(from, to)?;
+        let mut plan = self.0.plan();
+        plan.power.file_at(to);
+        if let Some(file) = plan.power.file_at(from) {
+            plan.power.names.remove(from);
+            plan.power.names.insert(to.to_path_buf(), file);
+        }
+        Ok(())
     }
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         self.0.step("sync the folder".into())?;
-        RealDisk.sync_dir(dir)
+        RealDisk.sync_dir(dir)?;
+        let mut plan = self.0.plan();
+        let power = &mut plan.power;
+        power
+            .synced_names
+            .retain(|path, _| path.parent() != Some(dir));
+        for (path, file) in &power.names {
+            if path.parent() == Some(dir) {
+                power.synced_names.insert(path.clone(), *file);
+            }
+        }
+        Ok(())
     }
 
     fn remove(&self, path: &Path) -> io::Result<()> {
         self.0.step(format!("remove {}", name(path)))?;
-        RealDisk.remove(path)
+        RealDisk.remove(path)?;
+        let mut plan = self.0.plan();
+        plan.power.file_at(path);
+        plan.power.names.remove(path);
+        Ok(())
     }
 
     fn lock(&self, path: &Path) -> io::Result<Option<FileLock>> {
@@ -190,29 +307,48 @@ impl Disk for FaultyDisk {
     }
 }
 
-struct FaultyFile(Faults, String, Box<dyn DiskFile>);
+/// An open file of the faulty disk: the real one, and, for the power
+/// model, which file it is and the bytes it holds now.
+struct FaultyFile {
+    faults: Faults,
+    name: String,
+    real: Box<dyn DiskFile>,
+    file: u64,
+    bytes: Vec<u8>,
+}
 
 impl DiskFile for FaultyFile {
     fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
-        let was_dead = self.0.plan().crashed;
-        if let Err(err) = self.0.step(format!("append {}", self.1)) {
+        let was_dead = self.faults.plan().crashed;
+        if let Err(err) = self.faults.step(format!("append {}", self.name)) {
             // A torn write: half of it made it, unless the process was
             // dead already.
             if !was_dead {
-                let _ = self.2.append(&bytes[..bytes.len() / 2]);
+                let half = &bytes[..bytes.len() / 2];
+                if self.real.append(half).is_ok() {
+                    self.bytes.extend_from_slice(half);
+                }
             }
             return Err(err);
         }
-        self.2.append(bytes)
+        self.real.append(bytes)?;
+        self.bytes.extend_from_slice(bytes);
+        Ok(())
     }
 
     fn sync(&mut self) -> io::Result<()> {
-        self.0.step(format!("sync {}", self.1))?;
-        self.2.sync()
+        self.faults.step(format!("sync {}", self.name))?;
+        self.real.sync()?;
+        let mut plan = self.faults.plan();
+        plan.power.synced.insert(self.file, self.bytes.clone());
+        Ok(())
     }
 
     fn truncate(&mut self, len: u64) -> io::Result<()> {
-        self.0.step(format!("truncate {}", self.1))?;
-        self.2.truncate(len)
+        self.faults.step(format!("truncate {}", self.name))?;
+        self.real.truncate(len)?;
+        self.bytes
+            .truncate(usize::try_from(len).unwrap_or(usize::MAX));
+        Ok(())
     }
 }

@@ -270,8 +270,14 @@ fn a_log_that_is_not_ours_is_refused_and_left_alone() {
 /// A store with some history: creates, an update, a delete.
 fn with_history(path: &Path, faults: &Faults) -> Store {
     let store = open_faulty(path, faults);
+    make_history(&store);
+    store
+}
+
+/// The history of [`with_history`], on any store.
+fn make_history(store: &Store) {
     for title in ["milk", "eggs", "bread", "tea"] {
-        add(&store, title);
+        add(store, title);
     }
     store.delete(2).expect("saved");
     let done = Changes {
@@ -279,15 +285,16 @@ fn with_history(path: &Path, faults: &Faults) -> Store {
         ..Changes::default()
     };
     store.update(3, done).expect("saved");
-    store
 }
 
 #[test]
 fn a_crash_at_every_step_of_compaction_opens_to_the_acknowledged_state() {
     // Twice over: a first compaction from a log alone, then a second one
-    // over a snapshot and a log, with more changes in between.
+    // over a snapshot and a log, with more changes in between. Each crash
+    // is played twice: as `kill -9` (the files stay as they are), and as
+    // a power cut (only what was synced stays).
     let mut steps_seen = Vec::new();
-    for round in [1, 2] {
+    for (round, power_cut) in [(1, false), (2, false), (1, true), (2, true)] {
         for crash_at in 0.. {
             let path = data_file("compaction-crash");
             let faults = Faults::default();
@@ -303,12 +310,16 @@ fn a_crash_at_every_step_of_compaction_opens_to_the_acknowledged_state() {
             let result = store.compact();
             let fired = faults.fired();
             drop(store);
+            if power_cut {
+                faults.cut_power().expect("the files can be put back");
+            }
 
             let reopened = open(&path);
             assert_eq!(
                 contents(&reopened),
                 acknowledged,
-                "round {round}, crash at step {crash_at}: {:?}",
+                "round {round}, {} at step {crash_at}: {:?}",
+                if power_cut { "power cut" } else { "crash" },
                 faults.steps().get(before + crash_at)
             );
             // And the reopened store goes on: a change, a compaction, a
@@ -426,6 +437,74 @@ fn a_failed_write_or_sync_acknowledges_nothing_and_loses_nothing() {
         acknowledged,
         "nothing lost, nothing extra"
     );
+}
+
+#[test]
+fn a_crash_or_a_power_cut_at_every_step_of_a_write_keeps_what_was_acknowledged() {
+    // From a store whose log is one record old (the first write of its
+    // life) and from one with history; a create, a change and a delete.
+    type Write = fn(&Store) -> Result<(), SaveError>;
+    let writes: [(&str, Write); 3] = [
+        ("create", |store| {
+            store.create("new".into(), false, None).map(drop)
+        }),
+        ("update", |store| {
+            let changes = Changes {
+                title: Some("renamed".into()),
+                ..Changes::default()
+            };
+            store.update(1, changes).map(drop)
+        }),
+        ("delete", |store| store.delete(1).map(drop)),
+    ];
+    let young = |store: &Store| drop(add(store, "milk"));
+    for power_cut in [false, true] {
+        for (what, write) in writes {
+            for (age, history) in [("young", young as fn(&Store)), ("old", make_history)] {
+                // What the store holds without the write, and with it.
+                let model = Store::in_memory();
+                history(&model);
+                let without = model.list();
+                write(&model).expect("a store in memory writes");
+                let with = model.list();
+                for crash_at in 0.. {
+                    let path = data_file("write-crash");
+                    let faults = Faults::default();
+                    let store = open_faulty(&path, &faults);
+                    history(&store);
+                    let before = faults.steps().len();
+                    faults.fail_in(crash_at, Kind::Crash);
+                    let result = write(&store);
+                    let fired = faults.fired();
+                    drop(store);
+                    if power_cut {
+                        faults.cut_power().expect("the files can be put back");
+                    }
+                    let reopened = open(&path).list();
+                    // An answered write is kept. A write that failed in
+                    // its sync may be there or not: the bytes reached
+                    // the file, and whether they reached the disk is
+                    // what the failed sync cannot say. Nothing else may
+                    // change.
+                    let kept = match &result {
+                        Ok(()) => reopened == with,
+                        Err(_) => reopened == without || reopened == with,
+                    };
+                    let kind = if power_cut { "power cut" } else { "crash" };
+                    assert!(
+                        kept,
+                        "{what} on a {age} store, {kind} at {:?}, answered {:?}: reopened to {reopened:?}",
+                        faults.steps().get(before + crash_at),
+                        result.as_ref().map_err(ToString::to_string),
+                    );
+                    if !fired {
+                        result.expect("a write without faults works");
+                        break;
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[test]
