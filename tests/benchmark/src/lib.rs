@@ -125,25 +125,36 @@ impl std::fmt::Display for Contender {
 /// the workspace `tests/peers`.
 ///
 /// That workspace is separate so that `cargo test` and the main workspace
-/// never compile tokio, axum or tiny_http: only `bench --peers` builds it.
-/// A dev-dependency of this crate would have been simpler to wire, and
-/// would have put some eighty crates into every `cargo test`.
+/// never compile tokio, axum, tiny_http or may: only `bench --peers`
+/// builds it. A dev-dependency of this crate would have been simpler to
+/// wire, and would have put some hundred crates into every `cargo test`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Peer {
     /// axum 0.8 on tokio's multi-threaded runtime: the usual choice.
     Axum,
     /// tiny_http 0.12 with four handler threads: a small synchronous crate.
     TinyHttp,
+    /// may_minihttp 0.1, stackful coroutines on the `may` runtime: near
+    /// the top of published plaintext rankings, the fastest kind of
+    /// server a reader could take from crates.io.
+    MayMinihttp,
+    /// The floor: one fixed answer to every request head, no parsing, no
+    /// routes (see `tests/peers/floor-peer`). Not a server anyone would
+    /// use: what a server costs at the least, on this machine. Its
+    /// `/todos/1` is the same fixed answer as its `/hello`.
+    Floor,
 }
 
 impl Peer {
-    pub const ALL: [Peer; 2] = [Peer::Axum, Peer::TinyHttp];
+    pub const ALL: [Peer; 4] = [Peer::Axum, Peer::TinyHttp, Peer::MayMinihttp, Peer::Floor];
 
     /// The name in the CSV files and on the charts.
     pub fn name(self) -> &'static str {
         match self {
             Peer::Axum => "axum",
             Peer::TinyHttp => "tiny_http",
+            Peer::MayMinihttp => "may_minihttp",
+            Peer::Floor => "floor",
         }
     }
 
@@ -152,6 +163,26 @@ impl Peer {
         match self {
             Peer::Axum => "axum-peer",
             Peer::TinyHttp => "tiny-http-peer",
+            Peer::MayMinihttp => "may-minihttp-peer",
+            Peer::Floor => "floor-peer",
+        }
+    }
+
+    /// Whether it serves final's routes, rather than one answer to
+    /// everything. The floor does not: it cannot create the to-do (it
+    /// would read the POST's body as a request head), and it would answer
+    /// `/sleep` at once, so it has no slow-handler point.
+    fn serves_routes(self) -> bool {
+        self != Peer::Floor
+    }
+}
+
+impl Contender {
+    /// Whether it serves final's routes: see [`Peer::serves_routes`].
+    fn serves_routes(self) -> bool {
+        match self {
+            Contender::Peer(peer) => peer.serves_routes(),
+            Contender::Stage(_) | Contender::Day4KeepAlive | Contender::Build(_) => true,
         }
     }
 }
@@ -258,8 +289,9 @@ pub fn points() -> Vec<Point> {
     points
 }
 
-/// The points of `bench --peers`: `final` against axum and tiny_http, on
-/// kept-open connections up to 2,048, and the slow handler.
+/// The points of `bench --peers`: `final` against every [`Peer`], on
+/// kept-open connections up to 2,048, and the slow handler (but not for
+/// the floor, which does not sleep).
 ///
 /// 1,024 and 2,048 connections are here rather than in [`points`]: the
 /// day stages serve one connection at a time, or four, and would only
@@ -282,11 +314,13 @@ pub fn peer_points(builds: &[Contender]) -> Vec<Point> {
                 });
             }
         }
-        points.push(Point {
-            contender,
-            scenario: Scenario::Sleep,
-            connections: 16,
-        });
+        if contender.serves_routes() {
+            points.push(Point {
+                contender,
+                scenario: Scenario::Sleep,
+                connections: 16,
+            });
+        }
     }
     points
 }
@@ -329,7 +363,8 @@ pub fn run(point: Point, plan: Plan) -> Result<Measure, String> {
         Contender::Build(build) => Server::program(&build.binary)?,
     };
     let addr = server.addr();
-    if point.scenario == Scenario::Todo {
+    // The floor answers `/todos/1` without a to-do: it has no routes.
+    if point.scenario == Scenario::Todo && point.contender.serves_routes() {
         create_todo(addr)?;
     }
     let mut measure = wrk(addr, point, plan.load)?;
@@ -765,5 +800,25 @@ Requests/sec:  52627.60
     fn median_of_odd_and_even_counts() {
         assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+
+    #[test]
+    fn every_peer_is_measured_and_the_floor_never_sleeps() {
+        let points = peer_points(&[]);
+        let count = |contender: Contender, scenario: Scenario| {
+            points
+                .iter()
+                .filter(|point| point.contender == contender && point.scenario == scenario)
+                .count()
+        };
+        let contenders = [Contender::Stage(Stage::Final)]
+            .into_iter()
+            .chain(Peer::ALL.map(Contender::Peer));
+        for contender in contenders {
+            assert_eq!(count(contender, Scenario::Hello), PEER_CONNECTIONS.len());
+            assert_eq!(count(contender, Scenario::Todo), PEER_CONNECTIONS.len());
+            let sleeps = usize::from(contender != Contender::Peer(Peer::Floor));
+            assert_eq!(count(contender, Scenario::Sleep), sleeps, "{contender}");
+        }
     }
 }

@@ -171,7 +171,7 @@ pub fn peer_charts(medians: &Medians, machine: &str) -> Vec<(&'static str, Strin
 /// Who `bench --peers` measured: `final`, the other builds of it, then
 /// the peers.
 fn peer_contenders(medians: &Medians) -> Vec<String> {
-    let peers = ["axum", "tiny_http"];
+    let peers = crate::Peer::ALL.map(crate::Peer::name);
     let mut names = vec!["final".to_string()];
     for (name, _, _) in medians.keys() {
         if !names.contains(name) && !peers.contains(&name.as_str()) {
@@ -185,21 +185,32 @@ fn peer_contenders(medians: &Medians) -> Vec<String> {
 // ANCHOR: peer_table
 /// The table the benchmark chapter shows: for each scenario and number
 /// of connections, every contender's requests per second as a ratio to
-/// axum's in the same run, then `final`'s and axum's p99 latency, the
-/// errors wrk counted, the connections never served, and peak memory.
+/// axum's in the same run, then `final`'s as a ratio to each other peer's
+/// (to the floor's: how close `final` comes to the least a server can
+/// cost), then `final`'s requests per second, `final`'s and axum's p99
+/// latency, and for `final` and every peer the errors wrk counted, the
+/// connections never served, and peak memory.
 pub fn peer_table(medians: &Medians) -> String {
     let contenders: Vec<String> = peer_contenders(medians)
         .into_iter()
         .filter(|name| name != "axum")
         .collect();
+    let peers = crate::Peer::ALL.map(crate::Peer::name);
+    let others: Vec<&str> = peers.into_iter().filter(|name| *name != "axum").collect();
+    let everyone = format!("final, {}", peers.join(", "));
     let mut table = String::from("| request | conns |");
     for name in &contenders {
         let _ = write!(table, " {name} / axum |");
     }
-    table.push_str(
-        " final req/s | p99 final, axum (ms) | errors final, axum | unserved final, axum, tiny_http | peak RSS final, axum (MiB) |\n|---|---|",
+    for name in &others {
+        let _ = write!(table, " final / {name} |");
+    }
+    let _ = writeln!(
+        table,
+        " final req/s | p99 final, axum (ms) | errors {everyone} | unserved {everyone} | peak RSS {everyone} (MiB) |"
     );
-    table.push_str(&"---|".repeat(contenders.len() + 5));
+    table.push_str("|---|---|");
+    table.push_str(&"---|".repeat(contenders.len() + others.len() + 5));
     table.push('\n');
     let cell =
         |v: Option<f64>, digits: usize| v.map_or("-".to_string(), |v| format!("{v:.digits$}"));
@@ -216,28 +227,35 @@ pub fn peer_table(medians: &Medians) -> String {
         counts.sort_unstable();
         for connections in counts {
             let get = |name: &str, field: &str| value(medians, name, scenario, connections, field);
-            let axum = get("axum", "requests_per_second");
+            let ratio = |name: &str, to: &str| {
+                let rate = |name| get(name, "requests_per_second");
+                rate(name).zip(rate(to)).map(|(v, to)| v / to)
+            };
             let _ = write!(table, "| {request} | {connections} |");
             for name in &contenders {
-                let ratio = get(name, "requests_per_second")
-                    .zip(axum)
-                    .map(|(v, a)| v / a);
-                let _ = write!(table, " {} |", cell(ratio, 2));
+                let _ = write!(table, " {} |", cell(ratio(name, "axum"), 2));
             }
-            let mib = |name: &str| get(name, "peak_rss_kib").map(|kib| kib / 1024.0);
+            for name in &others {
+                let _ = write!(table, " {} |", cell(ratio("final", name), 2));
+            }
+            // One cell for final and every peer, comma-separated.
+            let each = |field: &str, scale: f64, digits: usize| {
+                ["final"]
+                    .into_iter()
+                    .chain(peers)
+                    .map(|name| cell(get(name, field).map(|v| v / scale), digits))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
             let _ = writeln!(
                 table,
-                " {} | {}, {} | {}, {} | {}, {}, {} | {}, {} |",
+                " {} | {}, {} | {} | {} | {} |",
                 cell(get("final", "requests_per_second"), 0),
                 cell(get("final", "p99_ms"), 2),
                 cell(get("axum", "p99_ms"), 2),
-                cell(get("final", "errors"), 0),
-                cell(get("axum", "errors"), 0),
-                cell(get("final", "unserved"), 0),
-                cell(get("axum", "unserved"), 0),
-                cell(get("tiny_http", "unserved"), 0),
-                cell(mib("final"), 1),
-                cell(mib("axum"), 1),
+                each("errors", 1.0, 0),
+                each("unserved", 1.0, 0),
+                each("peak_rss_kib", 1024.0, 1),
             );
         }
     }
@@ -610,18 +628,34 @@ mod tests {
     }
 
     #[test]
-    fn the_peer_table_gives_ratios_to_axum() {
+    fn the_peer_table_gives_ratios_to_axum_and_to_the_floor() {
         let csv = "stage,scenario,connections,run,requests_per_second,p50_ms,p99_ms,errors,peak_rss_kib,unserved\n\
                    final,hello,16,median,90000,0.1,0.5,0,4096,0\n\
                    before,hello,16,median,45000,0.1,0.9,0,4096,0\n\
-                   axum,hello,16,median,100000,0.1,0.6,0,8192,0\n";
+                   axum,hello,16,median,100000,0.1,0.6,0,8192,0\n\
+                   floor,hello,16,median,180000,0.1,0.2,0,2048,0\n";
         let table = peer_table(&read_medians(csv).expect("a valid CSV"));
-        let row = table.lines().nth(2).expect("a row");
+        let mut lines = table.lines();
         assert_eq!(
-            row,
-            "| /hello | 16 | 0.90 | 0.45 | - | 90000 | 0.50, 0.60 | 0, 0 | 0, 0, - | 4.0, 8.0 |"
+            lines.next(),
+            Some(
+                "| request | conns | final / axum | before / axum | tiny_http / axum | may_minihttp / axum | floor / axum \
+                 | final / tiny_http | final / may_minihttp | final / floor | final req/s | p99 final, axum (ms) \
+                 | errors final, axum, tiny_http, may_minihttp, floor \
+                 | unserved final, axum, tiny_http, may_minihttp, floor \
+                 | peak RSS final, axum, tiny_http, may_minihttp, floor (MiB) |"
+            )
         );
-        assert_eq!(table.lines().count(), 3);
+        let rule = lines.next().expect("a rule");
+        assert_eq!(rule.matches("---").count(), 15);
+        assert_eq!(
+            lines.next(),
+            Some(
+                "| /hello | 16 | 0.90 | 0.45 | - | - | 1.80 | - | - | 0.50 | 90000 | 0.50, 0.60 \
+                 | 0, 0, -, -, 0 | 0, 0, -, -, 0 | 4.0, 8.0, -, -, 2.0 |"
+            )
+        );
+        assert_eq!(lines.next(), None);
     }
 
     #[test]

@@ -6,14 +6,17 @@
 //! cargo run -p tests --release --bin bench -- --plot    # redraw the charts only
 //! cargo run -p tests --bin bench -- --smoke             # seconds: CI's check
 //! cargo run -p tests --release --bin bench -- --storage # keeping to-dos on disk
-//! cargo run -p tests --release --bin bench -- --peers   # final against axum and tiny_http
+//! cargo run -p tests --release --bin bench -- --peers   # final against the peers
 //! ```
 //!
-//! `--peers` builds the workspace `tests/peers` (axum and tiny_http serving
-//! final's routes) and measures `final` against it, up to 2,048
-//! connections, in the same interleaved rounds; it writes `peers.csv` and
-//! `peers-runs.csv` and the charts `peers-*.svg`, and leaves the stages'
-//! results alone. It takes about a quarter of an hour too. With
+//! `--peers` builds the workspace `tests/peers` (axum, tiny_http and
+//! may_minihttp serving final's routes, and the floor, one fixed answer to
+//! every request) and measures `final` against it, up to 2,048
+//! connections, in the same interleaved rounds; it writes `peers.csv`,
+//! `peers-runs.csv`, `peers-table.md` (also printed: ratios to axum, and
+//! `final`'s to each peer, the floor's among them) and the charts
+//! `peers-*.svg`, and leaves the stages' results alone. It takes about
+//! twenty minutes. `--smoke` never builds the peers. With
 //! `--contender NAME=PATH`, it measures that build of `final` as NAME on
 //! the same points: the benchmark chapter's "before" is the version before
 //! the profiling work, measured that way.
@@ -285,7 +288,9 @@ fn run(
         Set::Peers => plot::peer_charts(&medians, machine.trim()),
     };
     if set == Set::Peers {
-        write(&data.join("peers-table.md"), &plot::peer_table(&medians))?;
+        let table = plot::peer_table(&medians);
+        write(&data.join("peers-table.md"), &table)?;
+        print!("{table}");
     }
     for (name, svg) in drawn {
         write(&charts.join(name), &svg)?;
