@@ -155,9 +155,10 @@ pub struct ScratchCrate {
 /// dependencies (serde and its derive macro, mio, socket2, ctrlc) are then
 /// built once, for the stages, the build-along steps and the exercises'
 /// solutions alike, rather than once in each (about 7 s of a fresh
-/// clone's run, each time). Its crates' names are its own (`day2-step-3`,
-/// `final-put`), so their binaries sit beside the stages' without
-/// clashing. An unchanged crate is not rebuilt (files are only written
+/// clone's run, each time). So every scratch crate needs a name no other
+/// crate built there has (`day2-step-3`, `final-put`,
+/// `bench-day4-keep-alive`): its binary sits beside the stages' and the
+/// other scratch workspaces'. An unchanged crate is not rebuilt (files are only written
 /// when they change). The target folder is passed explicitly: an
 /// inherited `CARGO_TARGET_DIR` could otherwise point somewhere else.
 pub fn build_scratch(name: &str, crates: &[ScratchCrate]) -> Result<PathBuf, String> {
