@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use suite::cargo;
 use suite::checks;
+use suite::process::join_within;
 use suite::report::{self, LEARNER_ADDR};
 use suite::server::Server;
 
@@ -47,19 +48,32 @@ fn serve_with_per_read_timeout(mut stream: TcpStream) {
     let _ = stream.write_all(answer);
 }
 
+/// The longest one check may take here: the trickle waits 12 s for an
+/// answer that never comes; this is a hang.
+const CHECK_LIMIT: Duration = Duration::from_secs(60);
+
 #[test]
 fn a_timeout_per_read_passes_the_stalled_check_but_not_the_trickle() {
     let addr = per_read_timeout_server();
-    let start = || Server::external(&addr.to_string());
+    let start = move || Server::external(&addr.to_string());
     let stalled = checks::find("day2-partial-request-timeout").expect("a check");
     let trickle = checks::find("day2-deadline-whole-request").expect("a check");
-    let outcomes =
-        report::run_all(&[stalled, trickle], &start, false, |_, _| {}).expect("the server is up");
+    // Side by side: each waits for the server's timeout (5 s, and up to
+    // 12 s), and the server gives each connection a thread of its own.
+    let runs = [stalled, trickle].map(|check| {
+        thread::spawn(move || {
+            report::run_all(&[check], &start, false, |_, _| {})
+                .expect("the server is up")
+                .remove(0)
+        })
+    });
+    let [stalled, trickle] =
+        runs.map(|run| join_within(run, CHECK_LIMIT).unwrap_or_else(|err| panic!("{err}")));
     assert!(
-        outcomes[0].result.is_ok(),
+        stalled.result.is_ok(),
         "a per-read timeout does catch a request that stops"
     );
-    let Err(failure) = &outcomes[1].result else {
+    let Err(failure) = &trickle.result else {
         panic!("a per-read timeout must fail the trickle check");
     };
     assert!(

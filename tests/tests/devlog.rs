@@ -76,11 +76,17 @@ fn on_the_fixture(proof: Proof) -> Result<(), String> {
             proof.check, proof.day
         ));
     };
-    // Kills the fixture if it is still running after the wait.
-    let exited = server.wait_for_exit(EXIT_WAIT);
     // A hang comes first: a fixture that waited for ever may still crash
-    // once the check gives up and hangs up on it.
-    let seen = if failure.received.contains(NO_ANSWER) {
+    // once the check gives up and hangs up on it. So a hang needs no wait
+    // for the exit (two seconds added to the slowest proof, the trickle).
+    let hung = failure.received.contains(NO_ANSWER);
+    // Kills the fixture if it is still running after the wait.
+    let exited = if hung {
+        None
+    } else {
+        server.wait_for_exit(EXIT_WAIT)
+    };
+    let seen = if hung {
         Fails::Hang
     } else if exited.is_some() {
         Fails::Crash

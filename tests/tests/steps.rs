@@ -27,10 +27,10 @@
 //!   book's preprocessor shows them) is in the learner's files after that
 //!   step, word for word: what the book shows is what the proof built.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fs;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::thread;
 use std::time::Duration;
 
@@ -38,43 +38,55 @@ use suite::anchors;
 use suite::cargo;
 use suite::checks::{self, Check};
 use suite::process::join_within;
-use suite::report;
 use suite::server::Server;
 use suite::stage::Stage;
 use suite::steps::{self, Step};
 use workshop::final_steps;
 use workshop::steps::{LEARNER, build_steps, crate_name, files_after, patch};
 
-/// How many checks run at once. They mostly wait (for a 408, or for a
-/// server that never answers), so more than the two cores; not so many
-/// that a timed check measures the machine.
+/// How many quick checks run at once, across every stage. They use the
+/// CPU (a server starts, answers, and stops), so not many more than the
+/// two cores; not so many that a timed check measures the machine.
 const AT_ONCE: usize = 16;
 
-/// The longest one stage's run may take: the slowest checks wait 12 s,
-/// and about 300 of them run 16 at a time.
-const RUN_LIMIT: Duration = Duration::from_secs(240);
+/// How many checks that wait run at once, across every stage: more than
+/// there are today (142), so that they all start as soon as their stage is
+/// built. A check from [`WAITING`] spends 5 to 12 s blocked on a socket
+/// while its server sleeps towards a deadline, so many of them together
+/// cost the machine next to nothing, and each keeps the margin it was
+/// written with (a 5-second deadline against a wait of 10 or 12 s).
+const WAITING_AT_ONCE: usize = 160;
 
-/// Checks that wait for a deadline or for a server that never answers go
-/// first, so that the quick ones fill the gaps.
-const SLOW_FIRST: &[&str] = &[
+/// The longest each phase of the run may take (the checks that wait
+/// together with the quick ones, then the timed ones alone), builds
+/// included: on a warm build the first takes about half a minute, and
+/// a fresh clone's scratch builds add about as much again; this is a
+/// hang.
+const RUN_LIMIT: Duration = Duration::from_secs(300);
+
+/// Checks that wait for a deadline or for a server that never answers:
+/// they go to a pool of their own ([`WAITING_AT_ONCE`]), so that their
+/// waiting overlaps the quick checks instead of holding up a worker.
+const WAITING: &[&str] = &[
     "day2-deadline-whole-request",
     "day2-partial-request-timeout",
     "day2-silent-client",
     "day2-body-too-large",
     "day2-body-1024",
+    "day4-idle-client-does-not-block",
 ];
 
 /// Checks that pass or fail by how quickly the server answers while it is
-/// busy: they run last, one at a time, so that the other checks' servers
-/// cannot slow them down.
+/// busy: they run last, one at a time, when every other check of every
+/// stage is done, so that the other checks' servers cannot slow them down.
 const ALONE: &[&str] = &[
     "final-sleepers-do-not-block",
     "day4-concurrent-sleeps",
     "final-idle-clients-do-not-starve",
 ];
 
-/// The two proofs build and run many servers; one at a time is enough for
-/// two cores.
+/// Held while the checks run, and while another test builds the steps:
+/// a cargo build beside the [`ALONE`] checks would slow them down.
 static ONE_PROOF_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// The arguments each step's server starts with. The final server runs as
@@ -130,67 +142,189 @@ fn final_after_each_step_exactly_the_steps_checks_so_far_pass() {
     after_each_step_exactly_the_steps_checks_so_far_pass(Stage::Final);
 }
 
+/// The (step, check) pairs of one stage that passed.
+type Passed = BTreeSet<(usize, &'static str)>;
+
+/// One check to run against the server of one step.
+struct Job {
+    stage: Stage,
+    done: usize,
+    check: &'static Check,
+    binary: PathBuf,
+}
+
+/// Jobs handed out to workers as the stages' builds finish. A worker waits
+/// while the queue is empty and open, and stops once it is closed and
+/// empty.
+struct Queue {
+    state: Mutex<(VecDeque<Job>, bool)>,
+    changed: Condvar,
+}
+
+impl Queue {
+    fn new() -> Queue {
+        Queue {
+            state: Mutex::new((VecDeque::new(), false)),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn push(&self, jobs: Vec<Job>) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.0.extend(jobs);
+        self.changed.notify_all();
+    }
+
+    /// No more jobs will come: the workers stop once the queue is empty.
+    fn close(&self) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.1 = true;
+        self.changed.notify_all();
+    }
+
+    fn next(&self) -> Option<Job> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if let Some(job) = state.0.pop_front() {
+                return Some(job);
+            }
+            if state.1 {
+                return None;
+            }
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
+/// What every (stage, step, check) run came to: the pairs that passed,
+/// and what kept a stage from running at all.
+#[derive(Default)]
+struct Results {
+    passed: BTreeMap<Stage, Passed>,
+    errors: BTreeMap<Stage, Vec<String>>,
+}
+
+/// Every stage's results, run once for all of them by the first test that
+/// asks: one stage's checks that wait (day 2's deadlines, 10 to 12 s each
+/// on every step before the one that sets them) then overlap the other
+/// stages' quick checks, instead of each stage waiting out its own.
+fn results_of(stage: Stage) -> Result<Passed, String> {
+    static RESULTS: OnceLock<Results> = OnceLock::new();
+    let results = RESULTS.get_or_init(run_every_stage);
+    match results.errors.get(&stage) {
+        Some(errors) => Err(errors.join("\n")),
+        None => Ok(results.passed.get(&stage).cloned().unwrap_or_default()),
+    }
+}
+
+/// Builds each stage's steps, in order, and runs every check of the stage
+/// against every step's server; a stage's checks start as soon as its
+/// steps are built, while the next stage builds. The [`ALONE`] checks
+/// run last, one at a time, once everything else is done.
+fn run_every_stage() -> Results {
+    let _one = ONE_PROOF_AT_A_TIME
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    let results = Arc::new(Mutex::new(Results::default()));
+    let (waiting, crowd) = (Arc::new(Queue::new()), Arc::new(Queue::new()));
+    let workers: Vec<_> = [(&waiting, WAITING_AT_ONCE), (&crowd, AT_ONCE)]
+        .into_iter()
+        .flat_map(|(queue, at_once)| (0..at_once).map(|_| worker(queue, &results)))
+        .collect();
+    let mut alone = Vec::new();
+    for stage in stages_with_steps() {
+        let bin = match build_steps(stage) {
+            Ok(bin) => bin,
+            Err(err) => {
+                record_error(&results, stage, err);
+                continue;
+            }
+        };
+        let (mut slow, mut quick) = (Vec::new(), Vec::new());
+        for done in 0..=steps::of_stage(stage).len() {
+            let binary = bin.join(cargo::binary_name(&crate_name(stage, done)));
+            for check in checks::for_stage(stage) {
+                let job = Job {
+                    stage,
+                    done,
+                    check,
+                    binary: binary.clone(),
+                };
+                if ALONE.contains(&check.id) {
+                    alone.push(job);
+                } else if WAITING.contains(&check.id) {
+                    slow.push(job);
+                } else {
+                    quick.push(job);
+                }
+            }
+        }
+        waiting.push(slow);
+        crowd.push(quick);
+    }
+    waiting.close();
+    crowd.close();
+    finish(workers, &results);
+
+    let lonely = Arc::new(Queue::new());
+    lonely.push(alone);
+    lonely.close();
+    finish(vec![worker(&lonely, &results)], &results);
+    let mut results = results.lock().unwrap_or_else(PoisonError::into_inner);
+    std::mem::take(&mut *results)
+}
+
+/// A thread that runs the jobs of `queue`, each against a fresh server,
+/// until the queue is closed and empty.
+fn worker(queue: &Arc<Queue>, results: &Arc<Mutex<Results>>) -> thread::JoinHandle<()> {
+    let (queue, results) = (Arc::clone(queue), Arc::clone(results));
+    thread::spawn(move || {
+        while let Some(job) = queue.next() {
+            // Only whether it passed counts here, so unlike
+            // `report::run_all` this does not give a failed check's server
+            // half a second to show a crash.
+            match Server::program_with(&job.binary, server_args(job.stage)) {
+                Ok(server) => {
+                    if job.check.run(server.addr()).is_ok() {
+                        let mut results = results.lock().unwrap_or_else(PoisonError::into_inner);
+                        let passed = results.passed.entry(job.stage).or_default();
+                        passed.insert((job.done, job.check.id));
+                    }
+                }
+                Err(err) => record_error(&results, job.stage, format!("step {}: {err}", job.done)),
+            }
+        }
+    })
+}
+
+fn record_error(results: &Mutex<Results>, stage: Stage, err: String) {
+    let mut results = results.lock().unwrap_or_else(PoisonError::into_inner);
+    results.errors.entry(stage).or_default().push(err);
+}
+
+/// Waits for `workers`, each within [`RUN_LIMIT`]; a worker that hangs or
+/// panics makes every stage's result an error, since any of its jobs may
+/// be missing.
+fn finish(workers: Vec<thread::JoinHandle<()>>, results: &Mutex<Results>) {
+    for worker in workers {
+        if let Err(err) = join_within(worker, RUN_LIMIT) {
+            for stage in stages_with_steps() {
+                record_error(results, stage, format!("a worker failed: {err}"));
+            }
+        }
+    }
+}
+
 fn after_each_step_exactly_the_steps_checks_so_far_pass(stage: Stage) {
     if steps::of_stage(stage).is_empty() {
         return;
     }
-    let _one = ONE_PROOF_AT_A_TIME
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    let bin = build_steps(stage).unwrap_or_else(|err| panic!("{err}"));
+    let passed = results_of(stage).unwrap_or_else(|err| panic!("{err}"));
     let step_list = steps::of_stage(stage);
     let all = checks::for_stage(stage);
-    let args = server_args(stage);
-
-    // Every (step, check) pair: slow checks first, then the rest, many at
-    // once; then the timed ones, alone.
-    let pairs = |pick: &dyn Fn(&Check) -> bool| -> Vec<(usize, &'static Check)> {
-        let mut jobs = Vec::new();
-        for done in 0..=step_list.len() {
-            for &check in &all {
-                if pick(check) {
-                    jobs.push((done, check));
-                }
-            }
-        }
-        jobs
-    };
-    let crowd = |check: &Check| !ALONE.contains(&check.id);
-    let mut together = pairs(&|check| crowd(check) && SLOW_FIRST.contains(&check.id));
-    together.extend(pairs(&|check| {
-        crowd(check) && !SLOW_FIRST.contains(&check.id)
-    }));
-    let alone = pairs(&|check| !crowd(check));
-
-    let passed = Arc::new(Mutex::new(BTreeSet::<(usize, &'static str)>::new()));
-    for (jobs, at_once) in [(together, AT_ONCE), (alone, 1)] {
-        let jobs = Arc::new(Mutex::new(jobs.into_iter()));
-        let workers: Vec<_> = (0..at_once)
-            .map(|_| {
-                let (jobs, passed, bin) = (Arc::clone(&jobs), Arc::clone(&passed), bin.clone());
-                thread::spawn(move || {
-                    loop {
-                        let job = jobs.lock().expect("no worker panics holding it").next();
-                        let Some((done, check)) = job else { break };
-                        let binary = bin.join(cargo::binary_name(&crate_name(stage, done)));
-                        let start = || Server::program_with(&binary, args);
-                        let outcomes = report::run_all(&[check], &start, true, |_, _| {})
-                            .unwrap_or_else(|err| panic!("step {done}: {err}"));
-                        if outcomes[0].result.is_ok() {
-                            passed
-                                .lock()
-                                .expect("no worker panics holding it")
-                                .insert((done, check.id));
-                        }
-                    }
-                })
-            })
-            .collect();
-        for worker in workers {
-            join_within(worker, RUN_LIMIT).unwrap_or_else(|err| panic!("{err}"));
-        }
-    }
-    let passed = passed.lock().expect("the workers are done");
 
     let mut problems = Vec::new();
     let before = steps::before_the_first_step(stage);

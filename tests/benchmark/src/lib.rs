@@ -387,9 +387,14 @@ fn keep_alive_pool() -> Result<PathBuf, String> {
             let patch = cargo::root()
                 .join("tests/workshop/solutions")
                 .join(format!("{KEEP_ALIVE_POOL}.patch"));
-            let krate: ScratchCrate = cargo::patched_stage(Stage::Day4, &patch, KEEP_ALIVE_POOL)?;
+            // A crate name of its own: scratch workspaces share the target
+            // folder, and the workshop builds this same patch as
+            // `day4-keep-alive`; two crates of one name would overwrite
+            // each other's binary there.
+            let name = format!("bench-{KEEP_ALIVE_POOL}");
+            let krate: ScratchCrate = cargo::patched_stage(Stage::Day4, &patch, &name)?;
             let dir = cargo::build_scratch("bench-contenders", &[krate])?;
-            Ok(dir.join(cargo::binary_name(KEEP_ALIVE_POOL)))
+            Ok(dir.join(cargo::binary_name(&name)))
         })
         .clone()
 }
