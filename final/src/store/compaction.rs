@@ -34,7 +34,7 @@ impl Default for Compaction {
 }
 
 impl Compaction {
-    /// Never on its own: only when [`Store::compact`] is called.
+    /// Never on its own: only when [`Store::compact`](super::Store::compact) is called.
     pub const NEVER: Compaction = Compaction {
         min_log_bytes: u64::MAX,
         ratio: 1,
