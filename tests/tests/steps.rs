@@ -26,6 +26,10 @@
 //! - each code block of a step in the chapter (its includes, as the
 //!   book's preprocessor shows them) is in the learner's files after that
 //!   step, word for word: what the book shows is what the proof built.
+//! - and the other way round, for the final server's steps, which are cut
+//!   from `final/src` rather than made from the chapter: every line a step
+//!   adds is shown in that step (or spelled out in its prose, or shown in
+//!   the chapter it sends the learner to).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fs;
@@ -641,4 +645,92 @@ fn the_compiler_warns_about_what_the_book_says_until_the_step_that_uses_it() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Lines a final step adds that its own section does not show, and why:
+/// the chapter sends the learner elsewhere for them.
+const FINAL_LINES_SHOWN_ELSEWHERE: &[(&str, &str)] = &[
+    (
+        "src/event_loop.rs",
+        "`Drop for LoopHandle`: the connections chapter's step 2 sends the learner to the shutdown chapter for it",
+    ),
+    (
+        "src/server.rs",
+        "the lines after the accept loop that drop the loops, the pool and the log: the shutdown chapter shows them, and step 2 sends the learner there",
+    ),
+];
+
+#[test]
+fn every_line_a_final_step_adds_is_shown_by_that_step() {
+    // The days' steps are made from what the chapter shows, so a line no
+    // step shows cannot get into the learner's crate there
+    // (`workshop::build_along`). The final server's steps are cut from
+    // `final/src` instead, and could add a line the chapter never shows:
+    // this finds it. Module introductions (`//!`), the unit tests and
+    // blank lines aside, every line a step's patch adds must be a line of
+    // a code block in that step's section, or be shown in another chapter
+    // that the step sends the learner to.
+    let page = format!("book/src/{}.md", steps::chapter_with_steps(Stage::Final));
+    let chapter = fs::read_to_string(cargo::root().join(&page)).expect("the chapter is readable");
+    let elsewhere = fs::read_to_string(cargo::root().join("book/src/final-shutdown.md"))
+        .expect("the shutdown chapter is readable");
+    let elsewhere_code: BTreeSet<String> = shown_code(&elsewhere, &elsewhere)
+        .into_iter()
+        .flat_map(|(_, code)| {
+            code.lines()
+                .map(|line| line.trim().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut problems = Vec::new();
+    for (step, section) in step_sections(Stage::Final, &chapter) {
+        let shown: BTreeSet<String> = shown_code(&chapter, section)
+            .into_iter()
+            .flat_map(|(_, code)| {
+                code.lines()
+                    .map(|line| line.trim().to_string())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let patch = final_steps::patch_text(step.number).unwrap_or_else(|err| panic!("{err}"));
+        let mut file = String::new();
+        let mut in_unit_tests = false;
+        for line in patch.lines() {
+            if let Some(path) = line.strip_prefix("+++ b/") {
+                file = path.to_string();
+                in_unit_tests = file.ends_with("/tests.rs");
+                continue;
+            }
+            let Some(added) = line.strip_prefix('+') else {
+                continue;
+            };
+            let added = added.trim();
+            // From `#[cfg(test)]` on, a file's lines are its unit tests.
+            in_unit_tests |= added == "#[cfg(test)]";
+            // A line the prose spells out, such as "add `pub mod
+            // connection;` to `lib.rs`", is shown too.
+            let code = added.split(" //").next().unwrap_or(added).trim();
+            if added.is_empty()
+                || added.starts_with("//!")
+                || anchors::is_marker(added)
+                || in_unit_tests
+                || shown.contains(added)
+                || section.contains(&format!("`{code}`"))
+            {
+                continue;
+            }
+            let excused = FINAL_LINES_SHOWN_ELSEWHERE
+                .iter()
+                .any(|(path, _)| file.ends_with(path))
+                && elsewhere_code.contains(added);
+            if !excused {
+                problems.push(format!("step {} adds, in {file}: {added}", step.number));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "lines the connections chapter's steps add but never show:\n{}",
+        problems.join("\n")
+    );
 }
