@@ -281,6 +281,11 @@ fn check(target: &str, args: &Args) -> Result<bool, String> {
         println!("(`try:` lines assume {assumption} is running on {reproduce_at}.)\n");
     }
 
+    // On one shared server, the checks that leave it busy go last.
+    let mut checks = checks;
+    if !server.fresh_for_each_check() {
+        checks.sort_by_key(|check| checks::LEAVE_THE_SERVER_BUSY.contains(&check.id));
+    }
     let total = checks.len();
     let outcomes = report::run_all(
         &checks,

@@ -173,6 +173,13 @@ pub fn for_stage(stage: Stage) -> Vec<&'static Check> {
     all().filter(|check| check.applies_to(stage)).collect()
 }
 
+/// Checks whose requests go on after the check has its verdict: handlers
+/// that sleep for seconds. On a server the next check shares (`check
+/// --addr`, `check --cmd`), they run last, or a server without worker
+/// threads would still be asleep when the next check asks it something.
+pub const LEAVE_THE_SERVER_BUSY: &[&str] =
+    &["day4-concurrent-sleeps", "final-sleepers-do-not-block"];
+
 /// The checks `stage` introduces: the ones the stage before must fail.
 pub fn introduced_by(stage: Stage) -> Vec<&'static Check> {
     all().filter(|check| check.from == stage).collect()
@@ -419,6 +426,13 @@ pub fn still_answers(addr: SocketAddr, before: Option<&[u8]>) -> Result<(), Fail
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn the_checks_that_leave_a_server_busy_exist() {
+        for id in LEAVE_THE_SERVER_BUSY {
+            assert!(find(id).is_some(), "no check {id}");
+        }
+    }
 
     #[test]
     fn ids_are_unique_and_start_with_their_stage() {
