@@ -1,13 +1,13 @@
 //! The access log: one line per answer, on standard error, written by a
 //! thread of its own.
 //!
-//! Each connection used to write its own line, whole, with one `write` to
-//! standard error. Under load that was a system call per request, and
-//! threads queued on standard error's lock while one of them sat in that
-//! call: `strace -c` counted about 1.7 `futex` calls per request, 15% of
-//! them failing because the lock was taken (see the benchmark chapter).
+//! A connection could write its own line, whole, with one `write` to
+//! standard error. Under load that is a system call per request, and
+//! threads queue on standard error's lock while one of them sits in that
+//! call (the benchmark chapter's profiling counted the cost with
+//! `strace -c`).
 //!
-//! Now a connection formats its line into a buffer of its own thread, then
+//! Instead, a connection formats its line into a buffer of its own thread, then
 //! appends it to a shared buffer, holding a lock only for that copy. A
 //! logger thread writes out the whole shared buffer, many lines in one
 //! `write`, every [`FLUSH_EVERY`]:
@@ -20,7 +20,7 @@
 //!
 //! The usual alternative, a channel to the logger thread, wakes that thread
 //! for every line sent while it sleeps: a context switch per request, the
-//! very cost the profile blamed. Here only the first line of a batch wakes
+//! very cost the profile showed. Here only the first line of a batch wakes
 //! it, and it then sleeps [`FLUSH_EVERY`] to let the batch fill.
 //!
 //! If standard error cannot keep up (a full pipe nobody reads), the buffer

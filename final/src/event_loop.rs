@@ -1,11 +1,11 @@
 //! The event loop: one thread, many connections.
 //!
 //! The standard library can wait on one socket at a time, so days 1 to 4
-//! gave every connection a thread to wait in. Measured against axum, that
-//! was what held the server back: at 64 connections and more, half of the
-//! time went to the kernel switching between threads, and past a few
-//! thousand threads, connections went unserved (see the benchmarks
-//! chapter). The operating system can do better: `epoll` on Linux,
+//! gave every connection a thread to wait in. With keep-alive, most
+//! connections wait most of the time, and a thread each costs a stack per
+//! connection and a switch between threads per request (the book's
+//! appendix of designs measured and dropped has the figures). The
+//! operating system can do better: `epoll` on Linux,
 //! `kqueue` on macOS and the BSDs, and IOCP on Windows each take a whole
 //! set of sockets and report which of them have news. mio is the small,
 //! well-kept crate over all three that tokio is built on; we use it
@@ -58,14 +58,14 @@ pub const SWEEP_EVERY: Duration = Duration::from_millis(100);
 ///
 /// A loop with that much to do has no time to sleep in `poll`, and the
 /// system then takes its core away at a moment of its own choosing, for a
-/// whole time slice, with dozens of answered-to-be connections waiting
-/// on it: at 256 connections, with the client on the same two cores, the
-/// 99th percentile was 7 ms, above axum's 6. Giving way between batches,
-/// when no connection is half served, makes the pauses short and regular
-/// instead: it fell to 2 to 3 ms, at about the same rate. Below 16 events,
-/// the loop soon sleeps in `poll` anyway, and yielding after every batch,
-/// however small, cost about a fifth of the rate at 16 connections.
-/// Measured, not derived: `tests/benchmark/results/profile/yield.txt`.
+/// whole time slice, with dozens of connections waiting on it for their
+/// answers. Giving way between batches, when no connection is half
+/// served, makes the pauses short and regular instead. Below 16 events,
+/// the loop soon sleeps in `poll` anyway, and giving way after every
+/// batch, however small, costs more than it saves. The number is
+/// measured, not derived: the benchmark chapter ("Round two: the event
+/// loop") has the figures, and `tests/benchmark/results/profile/yield.txt`
+/// the runs.
 pub const YIELD_AFTER: usize = 16;
 // ANCHOR_END: yield_after
 
