@@ -31,10 +31,9 @@ pub const BACKLOG: i32 = 4096;
 /// `TcpListener::bind` would do, but it always asks for a backlog of 128.
 /// When more clients connect at once than the accept loop takes in that
 /// moment, the system drops the rest of their handshakes, and each one
-/// waits a second, then three, before trying again: at 2,048 connections
-/// arriving together, the benchmark's probe found hundreds never served
-/// within two seconds. Like `bind`, it lets a restarted server reuse the
-/// port at once (`SO_REUSEADDR`), on Unix.
+/// waits a second, then three, before trying again (the README's table
+/// of dependencies has the measurement). Like `bind`, it lets a restarted
+/// server reuse the port at once (`SO_REUSEADDR`), on Unix.
 pub fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
     use socket2::{Domain, Socket, Type};
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
