@@ -75,9 +75,9 @@ pub enum RequestError {
     Incomplete,
     /// Part of a request arrived, but not all of it before the deadline.
     TimedOut,
-    /// The request line and headers are longer than [`MAX_HEAD_SIZE`].
+    /// The request line and headers are longer than `MAX_HEAD_SIZE`.
     HeadTooLarge,
-    /// `Content-Length` is larger than [`MAX_BODY_SIZE`].
+    /// `Content-Length` is larger than `MAX_BODY_SIZE`.
     BodyTooLarge,
     /// The request uses `Transfer-Encoding` (a chunked body), which we do not
     /// implement. Guessing at it would misread where the body ends.
