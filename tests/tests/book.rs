@@ -1030,6 +1030,20 @@ fn the_books_and_readmes_lists_of_finals_crates_are_its_manifests() {
         manifest,
         "final-api.md's table of crates against final/Cargo.toml"
     );
+    // The `cargo add` lines a learner runs add the same crates.
+    let mut added: Vec<String> = chapter
+        .lines()
+        .filter_map(|line| line.strip_prefix("cargo add "))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .map(str::to_string)
+        .collect();
+    added.sort();
+    let mut expected = manifest.clone();
+    expected.sort();
+    assert_eq!(
+        added, expected,
+        "final-api.md's `cargo add` lines against final/Cargo.toml"
+    );
     let readme = fs::read_to_string(book_src().join("../../README.md")).expect("the README exists");
     assert_eq!(
         crates_in_table(&readme, "## Dependencies, and why", "`final`"),
