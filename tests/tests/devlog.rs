@@ -18,13 +18,14 @@ use std::time::Duration;
 
 use suite::checks;
 use suite::devlog::{self, BUGS, Fails, Pin};
-use suite::process::join_within;
+use suite::process::{ALL_AT_ONCE, run_all_within};
 use suite::report::{self, LEARNER_ADDR};
 use suite::server::Server;
 use suite::stage::Stage;
 
-/// The longest any one check may take, server start included: the slowest
-/// wait 12 s for an answer that never comes.
+/// The longest any one check may take, server start included (they all
+/// start at once, so this bounds the whole run): the slowest wait 12 s for
+/// an answer that never comes.
 const CHECK_LIMIT: Duration = Duration::from_secs(60);
 
 /// How long a fixture that crashed may take to exit after its check.
@@ -130,18 +131,15 @@ fn on_our_stage(proof: Proof) -> Result<(), String> {
 
 #[test]
 fn every_listed_check_fails_on_the_devlog_and_passes_on_our_stage() {
-    let runs: Vec<_> = proofs()
+    // Each proof has two sides, the fixture's and our stage's, and every
+    // side of every proof runs at once.
+    let sides: [fn(Proof) -> Result<(), String>; 2] = [on_the_fixture, on_our_stage];
+    let runs = proofs()
         .into_iter()
-        .flat_map(|proof| {
-            [
-                thread::spawn(move || on_the_fixture(proof)),
-                thread::spawn(move || on_our_stage(proof)),
-            ]
-        })
-        .collect();
-    let problems: Vec<String> = runs
+        .flat_map(|proof| sides.map(|side| move || side(proof)));
+    let problems: Vec<String> = run_all_within(runs, ALL_AT_ONCE, CHECK_LIMIT)
         .into_iter()
-        .filter_map(|run| match join_within(run, CHECK_LIMIT) {
+        .filter_map(|run| match run {
             Ok(Ok(())) => None,
             Ok(Err(problem)) | Err(problem) => Some(problem),
         })

@@ -11,41 +11,36 @@
 //! a check that stalls a single-threaded stage on purpose (a half-sent
 //! request) must not slow down the others.
 
-use std::thread;
 use std::time::Duration;
 
 use suite::checks::{self, Check};
-use suite::process::join_within;
+use suite::process::{ALL_AT_ONCE, run_all_within};
 use suite::report::{self, LEARNER_ADDR, Outcome};
 use suite::server::Server;
 use suite::stage::Stage;
 
-/// The longest any one check may take, server start included. The slowest
-/// checks wait 10 s for an answer that never comes; this is a hang.
+/// The longest any one check may take, server start included (they all
+/// start at once, so this bounds the whole run). The slowest checks wait
+/// 10 s for an answer that never comes; this is a hang.
 const CHECK_LIMIT: Duration = Duration::from_secs(60);
 
 /// Runs each check on its own fresh server of `stage`, all in parallel.
 /// Returns each outcome with its report, as `check` would print it.
 fn run_each_on_fresh_server(stage: Stage, checks: &[&'static Check]) -> Vec<(Outcome, String)> {
-    let runs: Vec<_> = checks
-        .iter()
-        .map(|&check| {
-            thread::spawn(move || {
-                let mut outcomes =
-                    report::run_all(&[check], &|| Server::reference(stage), true, |_, _| {})
-                        .unwrap_or_else(|err| panic!("cannot start {stage}: {err}"));
-                let outcome = outcomes.remove(0);
-                let report = report::describe(&outcome, LEARNER_ADDR, false);
-                (outcome, report)
-            })
-        })
-        .collect();
-    runs.into_iter()
+    let runs = checks.iter().map(|&check| {
+        move || {
+            let mut outcomes =
+                report::run_all(&[check], &|| Server::reference(stage), true, |_, _| {})
+                    .unwrap_or_else(|err| panic!("cannot start {stage}: {err}"));
+            let outcome = outcomes.remove(0);
+            let report = report::describe(&outcome, LEARNER_ADDR, false);
+            (outcome, report)
+        }
+    });
+    run_all_within(runs, ALL_AT_ONCE, CHECK_LIMIT)
+        .into_iter()
         .zip(checks)
-        .map(|(run, check)| {
-            join_within(run, CHECK_LIMIT)
-                .unwrap_or_else(|err| panic!("{} on {stage}: {err}", check.id))
-        })
+        .map(|(run, check)| run.unwrap_or_else(|err| panic!("{} on {stage}: {err}", check.id)))
         .collect()
 }
 

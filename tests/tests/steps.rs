@@ -31,17 +31,17 @@
 //!   adds is shown in that step (or spelled out in its prose, or shown in
 //!   the chapter it sends the learner to).
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::PathBuf;
-use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError, mpsc};
 use std::thread;
 use std::time::Duration;
 
 use suite::anchors;
 use suite::cargo;
 use suite::checks::{self, Check};
-use suite::process::join_within;
+use suite::process::{join_within, run_all_within};
 use suite::server::Server;
 use suite::stage::Stage;
 use suite::steps::{self, Step};
@@ -157,48 +157,28 @@ struct Job {
     binary: PathBuf,
 }
 
-/// Jobs handed out to workers as the stages' builds finish. A worker waits
-/// while the queue is empty and open, and stops once it is closed and
-/// empty.
-struct Queue {
-    state: Mutex<(VecDeque<Job>, bool)>,
-    changed: Condvar,
+/// What one job came to: whether its check passed, or why its server
+/// did not start.
+struct Ran {
+    stage: Stage,
+    done: usize,
+    check: &'static str,
+    passed: Result<bool, String>,
 }
 
-impl Queue {
-    fn new() -> Queue {
-        Queue {
-            state: Mutex::new((VecDeque::new(), false)),
-            changed: Condvar::new(),
-        }
-    }
-
-    fn push(&self, jobs: Vec<Job>) {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.0.extend(jobs);
-        self.changed.notify_all();
-    }
-
-    /// No more jobs will come: the workers stop once the queue is empty.
-    fn close(&self) {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.1 = true;
-        self.changed.notify_all();
-    }
-
-    fn next(&self) -> Option<Job> {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        loop {
-            if let Some(job) = state.0.pop_front() {
-                return Some(job);
-            }
-            if state.1 {
-                return None;
-            }
-            state = self
-                .changed
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
+impl Job {
+    /// Runs the check against a fresh server of the step.
+    fn run(self) -> Ran {
+        // Only whether it passed counts here, so unlike `report::run_all`
+        // this does not give a failed check's server half a second to
+        // show a crash.
+        let passed = Server::program_with(&self.binary, server_args(self.stage))
+            .map(|server| self.check.run(server.addr()).is_ok());
+        Ran {
+            stage: self.stage,
+            done: self.done,
+            check: self.check.id,
+            passed,
         }
     }
 }
@@ -209,6 +189,37 @@ impl Queue {
 struct Results {
     passed: BTreeMap<Stage, Passed>,
     errors: BTreeMap<Stage, Vec<String>>,
+}
+
+impl Results {
+    fn record_error(&mut self, stage: Stage, err: String) {
+        self.errors.entry(stage).or_default().push(err);
+    }
+
+    /// Records the runs of one pool. A job that panicked, or was still
+    /// running at [`RUN_LIMIT`], makes every stage's result an error: its
+    /// error does not say whose job it was.
+    fn record(&mut self, runs: Vec<Result<Ran, String>>) {
+        for run in runs {
+            let ran = match run {
+                Ok(ran) => ran,
+                Err(err) => {
+                    for stage in stages_with_steps() {
+                        self.record_error(stage, format!("a check did not finish: {err}"));
+                    }
+                    continue;
+                }
+            };
+            match ran.passed {
+                Ok(true) => {
+                    let passed = self.passed.entry(ran.stage).or_default();
+                    passed.insert((ran.done, ran.check));
+                }
+                Ok(false) => {}
+                Err(err) => self.record_error(ran.stage, format!("step {}: {err}", ran.done)),
+            }
+        }
+    }
 }
 
 /// Every stage's results, run once for all of them by the first test that
@@ -232,22 +243,27 @@ fn run_every_stage() -> Results {
     let _one = ONE_PROOF_AT_A_TIME
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
-    let results = Arc::new(Mutex::new(Results::default()));
-    let (waiting, crowd) = (Arc::new(Queue::new()), Arc::new(Queue::new()));
-    let workers: Vec<_> = [(&waiting, WAITING_AT_ONCE), (&crowd, AT_ONCE)]
-        .into_iter()
-        .flat_map(|(queue, at_once)| (0..at_once).map(|_| worker(queue, &results)))
-        .collect();
+    let mut results = Results::default();
+    // Two pools at the same time, each fed by a channel as the stages are
+    // built, and each with its own bound on how many checks at once.
+    let start_pool = |at_once| {
+        let (to_pool, jobs) = mpsc::channel::<Job>();
+        let runs = thread::spawn(move || {
+            run_all_within(jobs.into_iter().map(|job| || job.run()), at_once, RUN_LIMIT)
+        });
+        (to_pool, runs)
+    };
+    let (to_waiting, waiting) = start_pool(WAITING_AT_ONCE);
+    let (to_crowd, crowd) = start_pool(AT_ONCE);
     let mut alone = Vec::new();
     for stage in stages_with_steps() {
         let bin = match build_steps(stage) {
             Ok(bin) => bin,
             Err(err) => {
-                record_error(&results, stage, err);
+                results.record_error(stage, err);
                 continue;
             }
         };
-        let (mut slow, mut quick) = (Vec::new(), Vec::new());
         for done in 0..=steps::of_stage(stage).len() {
             let binary = bin.join(cargo::binary_name(&crate_name(stage, done)));
             for check in checks::for_stage(stage) {
@@ -257,69 +273,31 @@ fn run_every_stage() -> Results {
                     check,
                     binary: binary.clone(),
                 };
-                if ALONE.contains(&check.id) {
+                let pool = if ALONE.contains(&check.id) {
                     alone.push(job);
+                    continue;
                 } else if WAITING.contains(&check.id) {
-                    slow.push(job);
+                    &to_waiting
                 } else {
-                    quick.push(job);
-                }
-            }
-        }
-        waiting.push(slow);
-        crowd.push(quick);
-    }
-    waiting.close();
-    crowd.close();
-    finish(workers, &results);
-
-    let lonely = Arc::new(Queue::new());
-    lonely.push(alone);
-    lonely.close();
-    finish(vec![worker(&lonely, &results)], &results);
-    let mut results = results.lock().unwrap_or_else(PoisonError::into_inner);
-    std::mem::take(&mut *results)
-}
-
-/// A thread that runs the jobs of `queue`, each against a fresh server,
-/// until the queue is closed and empty.
-fn worker(queue: &Arc<Queue>, results: &Arc<Mutex<Results>>) -> thread::JoinHandle<()> {
-    let (queue, results) = (Arc::clone(queue), Arc::clone(results));
-    thread::spawn(move || {
-        while let Some(job) = queue.next() {
-            // Only whether it passed counts here, so unlike
-            // `report::run_all` this does not give a failed check's server
-            // half a second to show a crash.
-            match Server::program_with(&job.binary, server_args(job.stage)) {
-                Ok(server) => {
-                    if job.check.run(server.addr()).is_ok() {
-                        let mut results = results.lock().unwrap_or_else(PoisonError::into_inner);
-                        let passed = results.passed.entry(job.stage).or_default();
-                        passed.insert((job.done, job.check.id));
-                    }
-                }
-                Err(err) => record_error(&results, job.stage, format!("step {}: {err}", job.done)),
-            }
-        }
-    })
-}
-
-fn record_error(results: &Mutex<Results>, stage: Stage, err: String) {
-    let mut results = results.lock().unwrap_or_else(PoisonError::into_inner);
-    results.errors.entry(stage).or_default().push(err);
-}
-
-/// Waits for `workers`, each within [`RUN_LIMIT`]; a worker that hangs or
-/// panics makes every stage's result an error, since any of its jobs may
-/// be missing.
-fn finish(workers: Vec<thread::JoinHandle<()>>, results: &Mutex<Results>) {
-    for worker in workers {
-        if let Err(err) = join_within(worker, RUN_LIMIT) {
-            for stage in stages_with_steps() {
-                record_error(results, stage, format!("a worker failed: {err}"));
+                    &to_crowd
+                };
+                // Fails only if the pool's thread panicked, which joining
+                // it below reports.
+                let _ = pool.send(job);
             }
         }
     }
+    // No more jobs: each pool finishes those it has.
+    drop((to_waiting, to_crowd));
+    for pool in [waiting, crowd] {
+        // A pool returns by RUN_LIMIT after its start, now that all its
+        // jobs are sent; this bound only catches a pool gone wrong.
+        results.record(join_within(pool, RUN_LIMIT).unwrap_or_else(|err| vec![Err(err)]));
+    }
+
+    let alone = alone.into_iter().map(|job| || job.run());
+    results.record(run_all_within(alone, 1, RUN_LIMIT));
+    results
 }
 
 fn after_each_step_exactly_the_steps_checks_so_far_pass(stage: Stage) {

@@ -15,13 +15,13 @@
 //! applies each to a copy of its stage and builds them all together.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::OnceLock;
 use std::thread;
 use std::time::Duration;
 
 use suite::cargo;
 use suite::checks::{self, Check};
-use suite::process::join_within;
+use suite::process::{join_within, run_all_within};
 use suite::report::{self, LEARNER_ADDR, Outcome};
 use suite::server::Server;
 use suite::stage::Stage;
@@ -78,32 +78,18 @@ fn every_exercise_fails_on_its_stage_and_passes_with_its_solution() {
     // A pool rather than batches: a day 1 exercise takes two seconds and a
     // day 4 one twenty, and the next exercise starts as soon as any is
     // done, not when the slowest of a batch is.
-    let queue = Arc::new(Mutex::new(exercises::all()));
-    let workers: Vec<_> = (0..AT_ONCE)
-        .map(|_| {
-            let queue = Arc::clone(&queue);
-            thread::spawn(move || {
-                let mut problems = Vec::new();
-                loop {
-                    let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
-                    let Some(exercise) = next else { break };
-                    let run = thread::spawn(move || check_exercise(exercise));
-                    match join_within(run, EXERCISE_LIMIT) {
-                        Ok(found) => problems.extend(found),
-                        Err(err) => problems.push(format!("{}: {err}", exercise.id())),
-                    }
-                }
-                problems
-            })
-        })
-        .collect();
-    let problems: Vec<String> = workers
+    let runs = exercises::all().map(|exercise| {
+        move || {
+            let run = thread::spawn(move || check_exercise(exercise));
+            join_within(run, EXERCISE_LIMIT)
+                .unwrap_or_else(|err| vec![format!("{}: {err}", exercise.id())])
+        }
+    });
+    // Each exercise has its own bound; this one is for them all, and is
+    // only reached if something outside them hangs.
+    let problems: Vec<String> = run_all_within(runs, AT_ONCE, ALL_EXERCISES_LIMIT)
         .into_iter()
-        .flat_map(|worker| {
-            // Each exercise in it has its own bound; this one is for them
-            // all, and is only reached if something outside them hangs.
-            join_within(worker, ALL_EXERCISES_LIMIT).unwrap_or_else(|err| vec![err])
-        })
+        .flat_map(|run| run.unwrap_or_else(|err| vec![err]))
         .collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
@@ -124,7 +110,7 @@ const CHECK_LIMIT: Duration = Duration::from_secs(60);
 /// The longest one exercise may take: two servers and a stage's checks.
 const EXERCISE_LIMIT: Duration = Duration::from_secs(180);
 
-/// The longest one worker of the pool may take: all its exercises.
+/// The longest the whole pool may take: all the exercises.
 const ALL_EXERCISES_LIMIT: Duration = Duration::from_secs(600);
 
 fn check_exercise(exercise: &'static Exercise) -> Vec<String> {
