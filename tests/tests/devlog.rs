@@ -13,7 +13,6 @@
 //! Like the gate, every check runs against a fresh server of its own, all
 //! at the same time, each within a bound.
 
-use std::thread;
 use std::time::Duration;
 
 use suite::checks;
@@ -253,7 +252,7 @@ fn starve_of_descriptors(server: &Server) -> String {
     let _ = ask();
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline && !server.output().contains("Too many open files") {
-        thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(10));
     }
     // The fixture is gone by now, and then this fails, which is fine.
     let _ = prlimit(&[&format!("--nofile={soft}:")]);
