@@ -638,6 +638,14 @@ const FINAL_LINES_SHOWN_ELSEWHERE: &[(&str, &str)] = &[
     ),
 ];
 
+/// Every line of code `section` of `chapter` shows, trimmed.
+fn lines_shown(chapter: &str, section: &str) -> BTreeSet<String> {
+    shown_code(chapter, section)
+        .iter()
+        .flat_map(|(_, code)| code.lines().map(|line| line.trim().to_string()))
+        .collect()
+}
+
 #[test]
 fn every_line_a_final_step_adds_is_shown_by_that_step() {
     // The days' steps are made from what the chapter shows, so a line no
@@ -652,24 +660,10 @@ fn every_line_a_final_step_adds_is_shown_by_that_step() {
     let chapter = fs::read_to_string(cargo::root().join(&page)).expect("the chapter is readable");
     let elsewhere = fs::read_to_string(cargo::root().join("book/src/final-shutdown.md"))
         .expect("the shutdown chapter is readable");
-    let elsewhere_code: BTreeSet<String> = shown_code(&elsewhere, &elsewhere)
-        .into_iter()
-        .flat_map(|(_, code)| {
-            code.lines()
-                .map(|line| line.trim().to_string())
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let elsewhere_code = lines_shown(&elsewhere, &elsewhere);
     let mut problems = Vec::new();
     for (step, section) in step_sections(Stage::Final, &chapter) {
-        let shown: BTreeSet<String> = shown_code(&chapter, section)
-            .into_iter()
-            .flat_map(|(_, code)| {
-                code.lines()
-                    .map(|line| line.trim().to_string())
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        let shown = lines_shown(&chapter, section);
         let patch = final_steps::patch_text(step.number).unwrap_or_else(|err| panic!("{err}"));
         let mut file = String::new();
         let mut in_unit_tests = false;
