@@ -163,7 +163,9 @@ where
     // Fused: once it has said it has no more jobs, it is not asked again.
     let mut jobs = jobs.into_iter().fuse();
     loop {
+        // Past the deadline no job starts, even with a slot free.
         if running < at_once
+            && Instant::now() < deadline
             && let Some(job) = jobs.next()
         {
             let (index, finished) = (results.len(), finished.clone());
@@ -286,6 +288,28 @@ mod tests {
         assert!(still_running.contains("still running"), "{still_running}");
         let not_started = results[2].as_ref().expect_err("no slot was free in time");
         assert!(not_started.contains("not started"), "{not_started}");
+    }
+
+    #[test]
+    fn no_job_starts_past_the_bound_even_with_a_slot_free() {
+        // The second job comes late, past the bound; the third would
+        // have a free slot, and must not start.
+        let limit = Duration::from_millis(100);
+        let jobs = (0..3).map(|n| {
+            if n == 1 {
+                thread::sleep(limit * 2);
+            }
+            move || n
+        });
+        let results = run_all_within(jobs, ALL_AT_ONCE, limit);
+        assert_eq!(results.len(), 3);
+        assert_eq!(results[0], Ok(0));
+        assert!(
+            results[2]
+                .as_ref()
+                .is_err_and(|err| err.starts_with("not started")),
+            "{results:?}"
+        );
     }
 
     #[test]
