@@ -113,3 +113,48 @@ pub fn on_signals(shutdown: Shutdown) -> io::Result<()> {
     })
 }
 // ANCHOR_END: on_signals
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use mio::{Events, Poll, Token};
+
+    use super::*;
+
+    /// How long a waker that went off may take to show: it shows at once,
+    /// and this bound only turns a lost wake-up into a failure.
+    const BOUND: Duration = Duration::from_secs(5);
+
+    /// Whether `poll` reports its waker within `wait`.
+    fn woken(poll: &mut Poll, wait: Duration) -> bool {
+        let mut events = Events::with_capacity(4);
+        poll.poll(&mut events, Some(wait)).expect("poll works");
+        events.iter().any(|event| event.token() == Token(7))
+    }
+
+    #[test]
+    fn a_stop_request_wakes_a_waker_handed_over_before_it_or_after_it() {
+        let mut before = Poll::new().expect("a poll");
+        let mut after = Poll::new().expect("a poll");
+        let shutdown = Shutdown::new();
+        shutdown.wake_on_request(Waker::new(before.registry(), Token(7)).expect("a waker"));
+        // A tenth of a second of nothing is enough to call it nothing.
+        assert!(
+            !woken(&mut before, Duration::from_millis(100)),
+            "woken before any request"
+        );
+        shutdown.request();
+        assert!(shutdown.requested());
+        assert!(
+            woken(&mut before, BOUND),
+            "a waker held when the request came"
+        );
+        // A loop still starting when the request came is not left waiting.
+        shutdown.wake_on_request(Waker::new(after.registry(), Token(7)).expect("a waker"));
+        assert!(
+            woken(&mut after, BOUND),
+            "a waker handed over after the request"
+        );
+    }
+}
