@@ -81,13 +81,9 @@ const WAITING: &[&str] = &[
 ];
 
 /// Checks that pass or fail by how quickly the server answers while it is
-/// busy: they run last, one at a time, when every other check of every
-/// stage is done, so that the other checks' servers cannot slow them down.
-const ALONE: &[&str] = &[
-    "final-sleepers-do-not-block",
-    "day4-concurrent-sleeps",
-    "final-idle-clients-do-not-starve",
-];
+/// busy ([`checks::TIMED`]): they run last, one at a time, when every
+/// other check of every stage is done.
+const ALONE: &[&str] = checks::TIMED;
 
 /// Held while the checks run, and while another test builds the steps:
 /// a cargo build beside the [`ALONE`] checks would slow them down.
