@@ -30,6 +30,10 @@ use crate::response::Response;
 use crate::router::{self, App};
 use crate::shutdown::Shutdown;
 // ANCHOR_END: uses
+// ANCHOR: pieces_uses
+use crate::request::Version;
+use crate::response::Pieces;
+// ANCHOR_END: pieces_uses
 
 // ANCHOR: socket
 /// What a connection reads from and writes to. The event loop gives it a
@@ -151,6 +155,14 @@ pub struct Connection<S = TcpStream> {
     /// What we still have to write, from `sent` on.
     out: Vec<u8>,
     sent: usize,
+    // ANCHOR_END: connection
+    // ANCHOR: connection_pieces
+    /// The rest of a body made in pieces (see [`Response::pieces`]), and
+    /// whether each piece goes out as a chunk.
+    pieces: Option<Box<dyn Pieces>>,
+    chunked: bool,
+    // ANCHOR_END: connection_pieces
+    // ANCHOR: connection_end
     /// Whether the socket may have bytes we have not read. The event loop
     /// reports news once (it is edge-triggered), so we must remember it
     /// until a read says there is nothing left.
@@ -166,7 +178,7 @@ struct Delivery {
     /// Only the head: the answer to a `HEAD` request.
     head_only: bool,
 }
-// ANCHOR_END: connection
+// ANCHOR_END: connection_end
 
 // ANCHOR: new
 impl<S: Socket> Connection<S> {
@@ -181,6 +193,12 @@ impl<S: Socket> Connection<S> {
             },
             out: Vec::new(),
             sent: 0,
+            // ANCHOR_END: new
+            // ANCHOR: new_pieces
+            pieces: None,
+            chunked: false,
+            // ANCHOR_END: new_pieces
+            // ANCHOR: new_end
             // The client may have sent its request before we registered
             // the socket: look once.
             readable: true,
@@ -204,7 +222,7 @@ impl<S: Socket> Connection<S> {
     fn enter(&mut self, phase: Phase) {
         self.phase = phase;
     }
-    // ANCHOR_END: new
+    // ANCHOR_END: new_end
 
     // ANCHOR: advance
     /// Goes as far as the bytes at hand allow: writes what is owed, reads
@@ -234,11 +252,19 @@ impl<S: Socket> Connection<S> {
         }
         match self.phase {
             Phase::Writing { close, .. } => {
+                // ANCHOR_END: advance
+                // ANCHOR: advance_pieces
+                if self.next_piece(close, now) {
+                    // One piece per turn: the others on this loop go first.
+                    return Break(Next::Again);
+                }
+                // ANCHOR_END: advance_pieces
+                // ANCHOR: advance_writing
                 self.written(close, now);
                 Continue(())
             }
             Phase::Idle { .. } | Phase::Reading { .. } => self.read_request(server, now),
-            // ANCHOR_END: advance
+            // ANCHOR_END: advance_writing
             // ANCHOR: advance_handling
             Phase::Handling => Break(Next::Wait),
             // ANCHOR_END: advance_handling
@@ -247,6 +273,45 @@ impl<S: Socket> Connection<S> {
         }
     }
     // ANCHOR_END: advance_end
+
+    // ANCHOR: next_piece
+    /// Puts the next piece of a body made in pieces in the outgoing
+    /// buffer, as a chunk if the connection stays open; after the last,
+    /// the empty chunk that ends them. `false` when there is nothing more.
+    /// Each piece gives the client a fresh [`WRITE_TIMEOUT`] to take it.
+    fn next_piece(&mut self, close: bool, now: Instant) -> bool {
+        let Some(pieces) = &mut self.pieces else {
+            return false;
+        };
+        self.out.clear();
+        self.sent = 0;
+        if !self.chunked {
+            if !pieces.next_piece(&mut self.out) {
+                self.pieces = None;
+                return false;
+            }
+        } else {
+            let mut piece = Vec::new();
+            if pieces.next_piece(&mut piece) {
+                // An empty chunk would end the body: skip it.
+                if !piece.is_empty() {
+                    // Writing to a `Vec` cannot fail.
+                    let _ = write!(self.out, "{:x}\r\n", piece.len());
+                    self.out.extend_from_slice(&piece);
+                    self.out.extend_from_slice(b"\r\n");
+                }
+            } else {
+                self.out.extend_from_slice(b"0\r\n\r\n");
+                self.pieces = None;
+            }
+        }
+        self.enter(Phase::Writing {
+            until: now + WRITE_TIMEOUT,
+            close,
+        });
+        true
+    }
+    // ANCHOR_END: next_piece
 
     // ANCHOR: written
     /// The answer is out: wait for the next request, or start closing.
@@ -386,13 +451,22 @@ impl<S: Socket> Connection<S> {
         // section 9.3.2): the client will not read one, and on a kept-open
         // connection it would be read as the start of the next answer.
         let head_only = request.method == "HEAD";
+        // ANCHOR_END: answer_end
+        // ANCHOR: answer_pieces
+        // A body in pieces goes out in chunks, and only an HTTP/1.1 client
+        // may be sent those (RFC 9112, section 6.1): an HTTP/1.0 one learns
+        // where the body ends from the close.
+        let keep_alive =
+            keep_alive && (response.pieces.is_none() || request.version == Version::Http11);
+        // ANCHOR_END: answer_pieces
+        // ANCHOR: answer_deliver
         let delivery = Delivery {
             keep_alive,
             head_only,
         };
-        self.queue(&response, delivery, request.line(), server, now);
+        self.queue(response, delivery, request.line(), server, now);
     }
-    // ANCHOR_END: answer_end
+    // ANCHOR_END: answer_deliver
 
     // ANCHOR: refuse
     /// Answers a request that could not be read (or served), then closes:
@@ -406,7 +480,7 @@ impl<S: Socket> Connection<S> {
             keep_alive: false,
             head_only: false,
         };
-        self.queue(&response, delivery, "-", server, now);
+        self.queue(response, delivery, "-", server, now);
     }
 
     // ANCHOR_END: refuse
@@ -422,7 +496,7 @@ impl<S: Socket> Connection<S> {
             keep_alive: false,
             head_only: false,
         };
-        self.queue(&response, delivery, "-", server, now);
+        self.queue(response, delivery, "-", server, now);
     }
     // ANCHOR_END: turn_away
 
@@ -431,7 +505,7 @@ impl<S: Socket> Connection<S> {
     /// logs it.
     fn queue(
         &mut self,
-        response: &Response,
+        response: Response,
         delivery: Delivery,
         line: impl Display,
         server: &ServerWide,
@@ -439,7 +513,7 @@ impl<S: Socket> Connection<S> {
     ) {
         let start = self.out.len();
         self.out
-            .extend_from_slice(&Response::resolve(response, delivery.keep_alive));
+            .extend_from_slice(&Response::resolve(&response, delivery.keep_alive));
         if delivery.head_only {
             // The body comes last; the headers, Content-Length included,
             // stay as they are.
@@ -458,8 +532,17 @@ impl<S: Socket> Connection<S> {
             until: now + WRITE_TIMEOUT,
             close: !delivery.keep_alive,
         });
+        // ANCHOR_END: queue
+        // ANCHOR: queue_pieces
+        if !delivery.head_only {
+            // The rest of a body in pieces: `step` writes it, a piece a turn.
+            self.pieces = response.pieces;
+            self.chunked = delivery.keep_alive;
+        }
+        // ANCHOR_END: queue_pieces
+        // ANCHOR: queue_end
     }
-    // ANCHOR_END: queue
+    // ANCHOR_END: queue_end
 
     // ANCHOR: deadline
     /// Called by the event loop every so often: whatever phase has

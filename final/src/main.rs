@@ -2,6 +2,7 @@
 //! announce, and serve until Ctrl-C.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use todo_server::cli::{self, Command, USAGE};
 use todo_server::origin::Policy;
@@ -54,7 +55,7 @@ fn main() -> ExitCode {
         Some(path) => println!(
             "To-dos are kept in {} ({} loaded).",
             path.display(),
-            store.list().len()
+            store.count()
         ),
         None => println!(
             "To-dos are kept in memory only, and are gone when the server stops. Use --data FILE to keep them."
@@ -68,7 +69,7 @@ fn main() -> ExitCode {
     }
     let policy = Policy::new(addr, &config.allow_hosts, config.cors.clone());
     let app = App {
-        store,
+        store: Arc::new(store),
         addr,
         policy,
     };

@@ -21,6 +21,7 @@ use crate::date;
 pub const CACHE_CONTROL: &str = "no-store";
 // ANCHOR_END: cache_control
 
+// ANCHOR: pieces
 /// A response, turned into bytes by [`Response::resolve`].
 #[derive(Debug)]
 pub struct Response {
@@ -29,7 +30,27 @@ pub struct Response {
     pub headers: Vec<(&'static str, String)>,
     /// The body; empty for 204.
     pub body: Vec<u8>,
+    /// A body too long to make at once, made a piece at a time instead,
+    /// as the client takes it; `body` is then empty. Such an answer has no
+    /// `Content-Length` (its length is not known yet): it goes out in
+    /// chunks on a connection kept open, or ends with the connection.
+    pub pieces: Option<Box<dyn Pieces>>,
 }
+
+/// Where the pieces of a long body come from (see [`Response::pieces`]).
+/// `Send`, because a worker thread may make the response that an event
+/// loop then writes.
+pub trait Pieces: Send {
+    /// Appends the next piece to `out`. `false` once there is none left.
+    fn next_piece(&mut self, out: &mut Vec<u8>) -> bool;
+}
+
+impl std::fmt::Debug for dyn Pieces {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pieces")
+    }
+}
+// ANCHOR_END: pieces
 
 /// The body of every error: `{"error": "…"}`.
 #[derive(Serialize)]
@@ -51,6 +72,7 @@ impl Response {
                 status,
                 headers: vec![("Content-Type", "application/json".to_string())],
                 body,
+                pieces: None,
             },
             Err(err) => Response::error(500, &format!("could not write the answer: {err}")),
         }
@@ -66,6 +88,7 @@ impl Response {
             status,
             headers: vec![("Content-Type", "application/json".to_string())],
             body,
+            pieces: None,
         }
     }
     // ANCHOR_END: error
@@ -84,6 +107,17 @@ impl Response {
             status,
             headers: Vec::new(),
             body: Vec::new(),
+            pieces: None,
+        }
+    }
+
+    /// A JSON response whose body `pieces` makes as the client takes it.
+    pub fn json_in_pieces(status: u16, pieces: Box<dyn Pieces>) -> Response {
+        Response {
+            status,
+            headers: vec![("Content-Type", "application/json".to_string())],
+            body: Vec::new(),
+            pieces: Some(pieces),
         }
     }
 
@@ -135,8 +169,14 @@ impl Response {
         // ANCHOR_END: resolve
         // ANCHOR: resolve_end
         // 204 and 304 never have a body, so they carry no length either
-        // (RFC 9110, section 8.6).
-        if response.status != 204 && response.status != 304 {
+        // (RFC 9110, section 8.6). A body in pieces has no length yet: on
+        // a connection that stays open, chunks say where it ends (RFC 9112,
+        // section 7.1); on one that closes, the close does (section 6.3).
+        if response.pieces.is_some() {
+            if keep_alive {
+                bytes.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+            }
+        } else if response.status != 204 && response.status != 304 {
             let _ = write!(bytes, "Content-Length: {}\r\n", response.body.len());
         }
         bytes.extend_from_slice(if keep_alive {

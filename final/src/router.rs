@@ -1,6 +1,7 @@
 //! Which handler answers which request.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -15,7 +16,9 @@ use crate::todos;
 /// What the handlers need: the store, our own address for building URLs
 /// when a client sends no `Host` header, and who may be served.
 pub struct App {
-    pub store: Store,
+    /// Shared, so that a long list can go on reading it after its
+    /// handler has returned (see `todos::list`).
+    pub store: Arc<Store>,
     pub addr: SocketAddr,
     /// The host allow-list and CORS (see `origin.rs`).
     pub policy: Policy,

@@ -46,6 +46,7 @@ mod state;
 mod tests;
 
 use std::io;
+use std::ops::Bound::{Excluded, Unbounded};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -203,6 +204,20 @@ impl Store {
     /// Every to-do, oldest first.
     pub fn list(&self) -> Vec<Todo> {
         self.lock().todos.values().cloned().collect()
+    }
+
+    /// How many to-dos there are.
+    pub fn count(&self) -> usize {
+        self.lock().todos.len()
+    }
+
+    /// At most `count` to-dos, oldest first, from the first one whose id
+    /// is above `after`: a page of the list, for answering a long list
+    /// a piece at a time without holding the lock for all of it.
+    pub fn page(&self, after: u64, count: usize) -> Vec<Todo> {
+        let state = self.lock();
+        let later = state.todos.range((Excluded(after), Unbounded));
+        later.take(count).map(|(_, todo)| todo.clone()).collect()
     }
 
     /// The to-do with `id`.

@@ -7,12 +7,17 @@
 //! by hand, so that an error can name the field that is wrong ("completed
 //! must be true or false") instead of serde's position-based messages.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::request::Request;
 use crate::response::Response;
 use crate::store::{Changes, SaveError, Store, Todo};
+// ANCHOR: pieces_uses
+use crate::response::Pieces;
+// ANCHOR_END: pieces_uses
 
 // ANCHOR: view
 /// A to-do as clients see it: the stored fields plus `url`, the absolute
@@ -40,11 +45,87 @@ impl<'a> TodoView<'a> {
 // ANCHOR_END: view
 
 /// `GET /todos`: every to-do, oldest first.
-pub fn list(store: &Store, base: &str) -> Response {
+pub fn list(store: &Arc<Store>, base: &str) -> Response {
+    // ANCHOR: list_in_pieces
+    if store.count() > PAGE {
+        return Response::json_in_pieces(200, Box::new(ListPieces::new(store, base)));
+    }
+    // ANCHOR_END: list_in_pieces
     let todos = store.list();
     let views: Vec<TodoView> = todos.iter().map(|todo| TodoView::new(todo, base)).collect();
     Response::json(200, &views)
 }
+
+// ANCHOR: list_pieces
+/// How many to-dos a list answers at once: a list this long or shorter is
+/// one body with a `Content-Length`, and a longer one goes out in pieces
+/// of this many (about 30 kB), one per turn of the event loop.
+///
+/// Writing a list of 100,000 to-dos (12 MB of JSON) in one go would keep
+/// its event loop from every other connection for a tenth of a second.
+/// Making it on a worker thread instead frees the loop, but holds the
+/// whole body in memory while it is sent, once per client that asks.
+pub const PAGE: usize = 256;
+
+/// The pieces of a long list: `[`, then a page of to-dos at a time
+/// separated by commas, then `]`.
+///
+/// Each page is read under the store's lock, but not the whole list at
+/// once: a change that lands while the list is on its way shows in it if
+/// its to-do is on a page not yet read. Each to-do is whole either way.
+struct ListPieces {
+    store: Arc<Store>,
+    base: String,
+    /// The id of the last to-do written: the next page starts after it.
+    after: u64,
+    /// Whether the `[` is out.
+    started: bool,
+    /// Whether the `]` is out.
+    done: bool,
+}
+
+impl ListPieces {
+    fn new(store: &Arc<Store>, base: &str) -> ListPieces {
+        ListPieces {
+            store: Arc::clone(store),
+            base: base.to_string(),
+            after: 0,
+            started: false,
+            done: false,
+        }
+    }
+}
+// ANCHOR_END: list_pieces
+
+// ANCHOR: list_next_piece
+impl Pieces for ListPieces {
+    fn next_piece(&mut self, out: &mut Vec<u8>) -> bool {
+        if self.done {
+            return false;
+        }
+        let page = self.store.page(self.after, PAGE);
+        for todo in &page {
+            out.push(if self.started { b',' } else { b'[' });
+            self.started = true;
+            // Writing to a `Vec` cannot fail, nor can serializing a view
+            // of plain fields; and with part of the list sent, there would
+            // be no other status left to give.
+            let _ = serde_json::to_writer(&mut *out, &TodoView::new(todo, &self.base));
+        }
+        if page.len() < PAGE {
+            if !self.started {
+                out.push(b'[');
+            }
+            out.push(b']');
+            self.done = true;
+        }
+        if let Some(last) = page.last() {
+            self.after = last.id;
+        }
+        true
+    }
+}
+// ANCHOR_END: list_next_piece
 
 // ANCHOR: create
 /// `POST /todos`: 201 with the new to-do, and its address in `Location`.
@@ -200,3 +281,61 @@ fn integer(fields: &Map<String, Value>, name: &str) -> Result<Option<i64>, Strin
     }
 }
 // ANCHOR_END: fields
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store with `count` to-dos, and the list it answers, pieces and
+    /// all, as one body.
+    fn listed(count: usize) -> (Arc<Store>, Vec<serde_json::Value>) {
+        let store = Arc::new(Store::in_memory());
+        for n in 0..count {
+            let created = store.create(format!("to-do {n}"), n % 2 == 0, None);
+            assert!(created.is_ok(), "an in-memory store takes every to-do");
+        }
+        let mut response = list(&store, "http://x");
+        let mut body = std::mem::take(&mut response.body);
+        if let Some(mut pieces) = response.pieces {
+            while pieces.next_piece(&mut body) {}
+        }
+        let list = serde_json::from_slice(&body).expect("a JSON list");
+        (store, list)
+    }
+
+    #[test]
+    fn a_list_in_pieces_is_the_list_in_one_piece() {
+        for count in [0, 1, PAGE, PAGE + 1, 2 * PAGE, 3 * PAGE + 7] {
+            let (store, got) = listed(count);
+            let todos = store.page(0, usize::MAX);
+            let want: Vec<serde_json::Value> = todos
+                .iter()
+                .map(|todo| serde_json::json!(TodoView::new(todo, "http://x")))
+                .collect();
+            assert_eq!(got, want, "{count} to-dos");
+        }
+    }
+
+    #[test]
+    fn a_change_lands_in_a_long_list_on_its_way_if_its_page_is_not_read_yet() {
+        let (store, _) = listed(2 * PAGE);
+        let mut response = list(&store, "http://x");
+        let mut pieces = response.pieces.take().expect("a long list goes in pieces");
+        let mut body = Vec::new();
+        assert!(pieces.next_piece(&mut body)); // The first page.
+        let (first, last) = (1, 2 * PAGE as u64);
+        assert!(store.delete(first).is_ok() && store.delete(last).is_ok());
+        let added = store
+            .create("late".into(), false, None)
+            .expect("a new to-do");
+        while pieces.next_piece(&mut body) {}
+        let ids: Vec<u64> = serde_json::from_slice::<Vec<serde_json::Value>>(&body)
+            .expect("a JSON list")
+            .iter()
+            .filter_map(|todo| todo["id"].as_u64())
+            .collect();
+        assert!(ids.contains(&first), "the page read before the delete");
+        assert!(!ids.contains(&last), "a page read after it");
+        assert_eq!(ids.last(), Some(&added.id));
+    }
+}

@@ -13,6 +13,7 @@
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::*;
@@ -176,7 +177,7 @@ impl Driver {
     fn with_cors(script: Script, cors: Option<&str>) -> Driver {
         let addr = SocketAddr::from(ADDR);
         let app = App {
-            store: Store::in_memory(),
+            store: Arc::new(Store::in_memory()),
             addr,
             policy: Policy::new(addr, &[], cors.map(str::to_string)),
         };
@@ -650,5 +651,107 @@ fn the_answer_to_head_has_its_head_only_even_with_another_behind_it() {
         second.starts_with("HTTP/1.1 200 "),
         "a body after HEAD's answer: {second:?}"
     );
+    driver.log.take_lines();
+}
+
+/// A driver whose store holds more to-dos than one page of a list: three
+/// pieces, the last with a single to-do.
+fn with_a_long_list() -> Driver {
+    let driver = Driver::new(Script::default());
+    for n in 0..=2 * crate::todos::PAGE {
+        let title = format!("to-do {n}");
+        let created = driver.server.app.store.create(title, false, None);
+        assert!(created.is_ok(), "an in-memory store takes every to-do");
+    }
+    driver
+}
+
+/// The body of a chunked answer that starts `text`, and what follows it.
+fn dechunk(text: &str) -> (String, &str) {
+    let mut body = String::new();
+    let mut rest = text;
+    loop {
+        let (size, after) = rest.split_once("\r\n").expect("a chunk size line");
+        let size = usize::from_str_radix(size, 16).expect("a hexadecimal size");
+        let (data, after) = after.split_at(size);
+        rest = after.strip_prefix("\r\n").expect("a CRLF after the chunk");
+        if size == 0 {
+            return (body, rest);
+        }
+        body.push_str(data);
+    }
+}
+
+/// How many to-dos the JSON list `body` holds.
+fn count_of(body: &str) -> usize {
+    let list: Vec<serde_json::Value> = serde_json::from_str(body).expect("a JSON list");
+    list.len()
+}
+
+#[test]
+fn a_long_list_goes_out_in_chunks_a_piece_per_turn_and_the_connection_stays_open() {
+    let mut driver = with_a_long_list();
+    let list = "GET /todos HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    driver
+        .script()
+        .arrivals
+        .push_back(Arrival::Bytes(list.into()));
+    driver
+        .script()
+        .arrivals
+        .push_back(Arrival::Bytes(GET.into()));
+    driver.connection.mark_readable();
+    // Three pieces and the empty chunk that ends them, each its own turn.
+    let mut turns = 1;
+    while let Next::Again = driver.connection.advance(&driver.server, driver.now) {
+        turns += 1;
+    }
+    assert_eq!(turns, 5);
+    let written = String::from_utf8_lossy(&driver.connection.socket.written).into_owned();
+    let (head, rest) = written.split_once("\r\n\r\n").expect("a whole head");
+    assert!(
+        head.contains("\r\nTransfer-Encoding: chunked\r\n"),
+        "{head}"
+    );
+    assert!(!head.contains("Content-Length"), "{head}");
+    let (body, after) = dechunk(rest);
+    assert_eq!(count_of(&body), 2 * crate::todos::PAGE + 1);
+    assert!(after.starts_with("HTTP/1.1 200 "), "{after:?}");
+    assert_eq!(driver.ends(), In("idle"));
+    driver.log.take_lines();
+}
+
+#[test]
+fn a_long_list_to_an_http_1_0_client_ends_with_the_close() {
+    let mut driver = with_a_long_list();
+    driver.happen(Event::Send(
+        "GET /todos HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+    ));
+    let written = String::from_utf8_lossy(&driver.connection.socket.written).into_owned();
+    let (head, body) = written.split_once("\r\n\r\n").expect("a whole head");
+    assert!(!head.contains("Transfer-Encoding"), "{head}");
+    assert!(!head.contains("Content-Length"), "{head}");
+    assert!(head.ends_with("\r\nConnection: close"), "{head}");
+    assert_eq!(count_of(body), 2 * crate::todos::PAGE + 1);
+    assert_eq!(driver.ends(), In("lingering"));
+    assert!(driver.connection.socket.shut);
+    driver.log.take_lines();
+}
+
+#[test]
+fn the_answer_to_head_on_a_long_list_has_no_pieces() {
+    let mut driver = with_a_long_list();
+    driver.happen(Event::Send(
+        "HEAD /todos HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    ));
+    driver.happen(Event::Send(GET));
+    let written = String::from_utf8_lossy(&driver.connection.socket.written).into_owned();
+    let (head, rest) = written.split_once("\r\n\r\n").expect("a whole head");
+    assert!(
+        head.contains("\r\nTransfer-Encoding: chunked\r\n"),
+        "{head}"
+    );
+    assert!(rest.starts_with("HTTP/1.1 200 "), "{rest:?}");
+    assert_eq!(driver.ends(), In("idle"));
     driver.log.take_lines();
 }

@@ -621,7 +621,7 @@ fn a_failed_sync_answers_500_over_http_and_the_todo_is_not_there() {
         let shutdown = shutdown.clone();
         let policy = crate::origin::Policy::new(addr, &[], None);
         let app = App {
-            store,
+            store: std::sync::Arc::new(store),
             addr,
             policy,
         };

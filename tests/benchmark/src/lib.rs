@@ -21,6 +21,7 @@
 //! workshop. [`plot`] draws the charts from the CSV it writes, and
 //! [`storage`] is the scenario for keeping to-dos on disk.
 
+pub mod big_list;
 pub mod plot;
 pub mod storage;
 

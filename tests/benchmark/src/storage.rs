@@ -180,7 +180,7 @@ wrk.headers["Content-Type"] = "application/json"
 
 /// A snapshot of `count` to-dos in `folder/todos.json`, in the format
 /// every version of `final` reads: the one it has always written.
-fn write_snapshot(folder: &Path, count: usize) -> Result<(), String> {
+pub(crate) fn write_snapshot(folder: &Path, count: usize) -> Result<(), String> {
     fs::create_dir_all(folder).map_err(|err| err.to_string())?;
     let mut json = format!("{{\n  \"next_id\": {},\n  \"todos\": {{\n", count + 1);
     for id in 1..=count {
@@ -196,7 +196,7 @@ fn write_snapshot(folder: &Path, count: usize) -> Result<(), String> {
 }
 
 /// An empty `folder`, holding a copy of `seed`'s files if given.
-fn prepare(folder: &Path, seed: Option<&PathBuf>) -> Result<(), String> {
+pub(crate) fn prepare(folder: &Path, seed: Option<&PathBuf>) -> Result<(), String> {
     let _ = fs::remove_dir_all(folder);
     fs::create_dir_all(folder).map_err(|err| err.to_string())?;
     if let Some(seed) = seed {

@@ -7,6 +7,7 @@
 //! cargo run -p tests --bin bench -- --smoke             # seconds: CI's check
 //! cargo run -p tests --release --bin bench -- --storage # keeping to-dos on disk
 //! cargo run -p tests --release --bin bench -- --peers   # final against the peers
+//! cargo run -p tests --release --bin bench -- --big-list # a long list beside /hello
 //! ```
 //!
 //! `--peers` builds the workspace `tests/peers` (axum, tiny_http and
@@ -29,6 +30,12 @@
 //! log, measured once that way. `--smoke` runs a small storage scenario
 //! too.
 //!
+//! `--big-list` starts `final` (and the `--contender`, if any) on 100,000
+//! to-dos, and measures `/hello`'s p99 at 64 connections alone and while
+//! one more client lists them all in a loop (see
+//! `tests/benchmark/src/big_list.rs`); it writes `big-list-runs.csv` and
+//! `big-list.md`. About four minutes per contender.
+//!
 //! The full run writes `tests/benchmark/results/runs.csv` (every run),
 //! `tests/benchmark/results/medians.csv` (the median of each point) and the
 //! charts in `book/src/bench/`. `--smoke` writes to `bench-smoke/` in
@@ -40,6 +47,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use benchmark::big_list::{self, BigListPlan};
 use benchmark::storage::{self, Contender, StoragePlan};
 use benchmark::{self as bench, Plan, Row, plot};
 use suite::cargo;
@@ -51,11 +59,13 @@ struct Options {
     plot_only: bool,
     storage: bool,
     peers: bool,
+    big_list: bool,
     /// `NAME=PATH` from `--contender`: another build of `final`.
     contender: Option<(String, PathBuf)>,
 }
 
-const USAGE: &str = "usage: bench [--smoke] [--plot] [--peers|--storage] [--contender NAME=PATH]";
+const USAGE: &str =
+    "usage: bench [--smoke] [--plot] [--peers|--storage|--big-list] [--contender NAME=PATH]";
 
 fn options(args: Vec<String>) -> Result<Options, String> {
     let mut options = Options {
@@ -63,6 +73,7 @@ fn options(args: Vec<String>) -> Result<Options, String> {
         plot_only: false,
         storage: false,
         peers: false,
+        big_list: false,
         contender: None,
     };
     let mut args = args.into_iter();
@@ -72,6 +83,7 @@ fn options(args: Vec<String>) -> Result<Options, String> {
             "--plot" => options.plot_only = true,
             "--storage" => options.storage = true,
             "--peers" => options.peers = true,
+            "--big-list" => options.big_list = true,
             "--contender" => {
                 let value = args.next().ok_or("--contender needs NAME=PATH")?;
                 let (name, path) = value
@@ -109,7 +121,9 @@ fn main() -> ExitCode {
             root.join("book/src/bench"),
         )
     };
-    let result = if options.storage && !options.plot_only {
+    let result = if options.big_list {
+        run_big_list(&options, &data)
+    } else if options.storage && !options.plot_only {
         run_storage(&options, &data, &charts)
     } else {
         let set = if options.peers {
@@ -181,6 +195,23 @@ fn run_storage(options: &Options, data: &Path, charts: &Path) -> Result<(), Stri
     )?;
     let _ = fs::remove_dir_all(&work);
     draw_storage(data, charts)
+}
+
+/// The long list beside `/hello`, for `final` and the contender.
+fn run_big_list(options: &Options, data: &Path) -> Result<(), String> {
+    let mut contenders = vec![("final".to_string(), cargo::reference_binary(Stage::Final)?)];
+    contenders.extend(options.contender.clone());
+    let work = cargo::target_dir()?.join("bench-big-list");
+    let samples = big_list::run(&contenders, BigListPlan::FULL, &work)?;
+    fs::create_dir_all(data).map_err(|err| format!("cannot create {}: {err}", data.display()))?;
+    write(
+        &data.join("big-list-runs.csv"),
+        &big_list::runs_csv(&samples),
+    )?;
+    let table = big_list::table(&samples);
+    write(&data.join("big-list.md"), &table)?;
+    println!("{table}");
+    Ok(())
 }
 
 /// The storage chart, from every `storage-NAME.csv` in `data`.

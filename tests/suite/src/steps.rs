@@ -397,6 +397,14 @@ pub static STEPS: &[Step] = &[
         checks: &["day4-concurrent-sleeps", "final-sleepers-do-not-block"],
         and_every_other_check: false,
     },
+    Step {
+        stage: Final,
+        number: 7,
+        slug: "long-lists-in-pieces",
+        title: "A long list, a piece at a time",
+        checks: &["final-long-list-in-chunks"],
+        and_every_other_check: false,
+    },
 ];
 
 /// The steps of `stage`, in order; empty for a chapter without steps.

@@ -237,9 +237,25 @@ pub fn read_reply(stream: &mut TcpStream, deadline: Instant) -> Reply {
         Err(error) => return failed(error, received),
     };
 
-    // The body: `Content-Length` bytes, or everything until the server
-    // closes when there is no length (RFC 9112, section 6.3).
+    // The body: chunks, `Content-Length` bytes, or everything until the
+    // server closes when there is neither (RFC 9112, section 6.3).
     let body_start = head_end + 4;
+    let chunked = headers.iter().any(|(name, value)| {
+        name.eq_ignore_ascii_case("transfer-encoding")
+            && value.to_ascii_lowercase().contains("chunked")
+    });
+    if chunked && status >= 200 && status != 204 && status != 304 {
+        return match read_chunked(stream, &mut received, deadline) {
+            Ok(body) => Reply::Response(RawResponse {
+                raw: received,
+                status_line,
+                status,
+                headers,
+                body,
+            }),
+            Err(error) => failed(error, received),
+        };
+    }
     let length = headers
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
@@ -289,6 +305,59 @@ pub fn read_reply(stream: &mut TcpStream, deadline: Instant) -> Reply {
         headers,
         body,
     })
+}
+
+/// Reads a chunked body (RFC 9112, section 7.1) to its last byte and not
+/// one further, keeping the bytes in `received`; returns the body without
+/// its framing.
+fn read_chunked(
+    stream: &mut TcpStream,
+    received: &mut Vec<u8>,
+    deadline: Instant,
+) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    loop {
+        let line = read_line(stream, received, deadline)?;
+        let size = line.split(';').next().unwrap_or_default().trim();
+        let size =
+            usize::from_str_radix(size, 16).map_err(|_| format!("{line:?} is not a chunk size"))?;
+        if size == 0 {
+            // Trailer fields, if any, up to an empty line.
+            while !read_line(stream, received, deadline)?.is_empty() {}
+            return Ok(body);
+        }
+        let start = received.len();
+        while received.len() < start + size + 2 {
+            let missing = start + size + 2 - received.len();
+            match read_more(stream, received, deadline, missing) {
+                Ok(0) => return Err("the connection closed in the middle of a chunk".into()),
+                Ok(_) => {}
+                Err(err) => return Err(read_error(&err)),
+            }
+        }
+        if !received.ends_with(b"\r\n") {
+            return Err(format!("a chunk of {size} bytes is not followed by CRLF"));
+        }
+        body.extend_from_slice(&received[start..start + size]);
+    }
+}
+
+/// Reads one line of a chunked body, a byte at a time so as not to take
+/// what follows it, and returns it without its CRLF.
+fn read_line(
+    stream: &mut TcpStream,
+    received: &mut Vec<u8>,
+    deadline: Instant,
+) -> Result<String, String> {
+    let start = received.len();
+    while !received[start..].ends_with(b"\r\n") {
+        match read_more(stream, received, deadline, 1) {
+            Ok(0) => return Err("the connection closed in the middle of a chunked body".into()),
+            Ok(_) => {}
+            Err(err) => return Err(read_error(&err)),
+        }
+    }
+    Ok(String::from_utf8_lossy(&received[start..received.len() - 2]).into_owned())
 }
 
 /// A response head, without its empty line: the status line, the status,

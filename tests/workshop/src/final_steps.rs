@@ -47,9 +47,10 @@ const fn piece(step: usize, file: &'static str, anchor: &'static str) -> Piece {
 
 const CONNECTION: &str = "connection.rs";
 const EVENT_LOOP: &str = "event_loop.rs";
+const TODOS: &str = "todos.rs";
 
 /// The pieces of files that are there before the step that shows them:
-/// `route_or_500`, in `router.rs`, and steps 3 to 6. Steps 1 and 2 add the
+/// `route_or_500`, in `router.rs`, and steps 3 to 7. Steps 1 and 2 add the
 /// two files of their own (see [`WRITTEN`]) as these pieces leave them.
 const PIECES: &[Piece] = &[
     piece(1, "router.rs", "route_or_500"),
@@ -75,6 +76,17 @@ const PIECES: &[Piece] = &[
     piece(6, EVENT_LOOP, "receive_answer"),
     piece(6, EVENT_LOOP, "drive_handle"),
     piece(6, EVENT_LOOP, "hand_over"),
+    piece(7, CONNECTION, "pieces_uses"),
+    piece(7, CONNECTION, "connection_pieces"),
+    piece(7, CONNECTION, "new_pieces"),
+    piece(7, CONNECTION, "advance_pieces"),
+    piece(7, CONNECTION, "next_piece"),
+    piece(7, CONNECTION, "answer_pieces"),
+    piece(7, CONNECTION, "queue_pieces"),
+    piece(7, TODOS, "pieces_uses"),
+    piece(7, TODOS, "list_in_pieces"),
+    piece(7, TODOS, "list_pieces"),
+    piece(7, TODOS, "list_next_piece"),
 ];
 
 /// The start of `server.rs` before step 2, up to `listen`: what the

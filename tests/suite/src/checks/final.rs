@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::{Check, Expect, Failure, Payload, Probe, open};
-use crate::client::{call, create_todo, expecting, failed_reply, head_matches_get, id_of};
+use crate::client::{
+    self, call, create_todo, expecting, failed_reply, failure, head_matches_get, id_of,
+};
 use crate::stage::Stage::Final;
 use crate::wire::{self, Exchange, RawResponse, Reply};
 
@@ -397,6 +399,14 @@ pub static CHECKS: &[Check] = &[
         title: "an answer to HEAD has no body, so the next answer on the connection is not garbled",
         hint: "Whatever you answer to HEAD (even a 405), send the status line and headers only: the client reads no body after a HEAD answer (RFC 9110, section 9.3.2).",
         probe: Probe::Script(head_without_body),
+    },
+    Check {
+        id: "final-long-list-in-chunks",
+        from: Final,
+        until: None,
+        title: "a list of 1,000 to-dos comes in chunks, whole and in order, on a connection that stays open",
+        hint: "A long list made in one go holds up every other connection on its event loop while it is written. Make it a page at a time, as the socket takes it, and send each page as a chunk (Transfer-Encoding: chunked, RFC 9112, section 7.1), ending with the empty chunk `0`.",
+        probe: Probe::Script(long_list_in_chunks),
     },
     Check {
         id: "final-expect-continue",
@@ -1142,6 +1152,75 @@ fn head_without_body(addr: SocketAddr) -> Result<(), Failure> {
             received: text,
         }),
     }
+}
+
+/// How many to-dos [`long_list_in_chunks`] makes: more than a page of any
+/// sensible size, and few enough to make in a fraction of a second.
+const LONG_LIST: usize = 1_000;
+
+fn long_list_in_chunks(addr: SocketAddr) -> Result<(), Failure> {
+    // The to-dos, a hundred requests at a time on one connection.
+    let post = client::request("POST", "/todos", Some(r#"{"title":"one of many"}"#));
+    let batch = post.repeat(100);
+    let mut stream = open(addr, &[])?;
+    for _ in 0..LONG_LIST / 100 {
+        if let Err(err) = stream.write_all(&batch) {
+            return Err(failure(
+                "the server takes 100 pipelined POSTs",
+                &batch,
+                err.to_string(),
+            ));
+        }
+        for _ in 0..100 {
+            let reply = wire::read_reply(&mut stream, Instant::now() + Duration::from_secs(5));
+            expecting(Expect::Json(201, &[]), &post, &reply)?;
+        }
+    }
+    let get = client::request("GET", "/todos", None);
+    let reply = ask(&mut stream, &get, Duration::from_secs(10));
+    let Reply::Response(response) = &reply else {
+        return Err(failed_reply("200 with the list".into(), &get, &reply));
+    };
+    let chunked = response.header("transfer-encoding") == Some("chunked");
+    let ids: Option<Vec<u64>> = response.json().ok().and_then(|list| {
+        let list = list.as_array()?;
+        list.iter().map(|todo| todo.get("id")?.as_u64()).collect()
+    });
+    let whole = ids
+        .as_ref()
+        .is_some_and(|ids| ids.len() >= LONG_LIST && ids.windows(2).all(|pair| pair[0] < pair[1]));
+    if response.status != 200 || !chunked || !whole {
+        return Err(failed_reply(
+            format!(
+                "200, Transfer-Encoding: chunked, and a JSON list of at least {LONG_LIST} to-dos in the order of their ids"
+            ),
+            &get,
+            &reply,
+        ));
+    }
+    // The empty chunk ended the list: the next answer comes on the same
+    // connection.
+    let hello = client::request("GET", "/hello", None);
+    let reply = ask(&mut stream, &hello, Duration::from_secs(5));
+    match &reply {
+        Reply::Response(response) if response.status == 200 => Ok(()),
+        _ => Err(failed_reply(
+            "200 to a GET /hello on the same connection, after the list".into(),
+            &hello,
+            &reply,
+        )),
+    }
+}
+
+/// Sends `request` on `stream` and reads the answer, for at most `within`.
+fn ask(stream: &mut TcpStream, request: &[u8], within: Duration) -> Reply {
+    if let Err(err) = stream.write_all(request) {
+        return Reply::Failed {
+            error: format!("cannot send: {err}"),
+            received: Vec::new(),
+        };
+    }
+    wire::read_reply(stream, Instant::now() + within)
 }
 
 fn expect_continue(addr: SocketAddr) -> Result<(), Failure> {
