@@ -95,7 +95,7 @@ fn one(
 ) -> Result<Sample, String> {
     let data = folder.join("todos.json");
     let data = data.to_string_lossy();
-    let server = Server::program_with(binary, &["--data", &data])?;
+    let server = Server::measured(binary, &["--data", &data])?;
     let addr = server.addr();
     let alone = hello(addr, plan.load)?;
     let stop = Arc::new(AtomicBool::new(false));

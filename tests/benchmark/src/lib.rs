@@ -357,12 +357,13 @@ pub fn smoke_points() -> Vec<Point> {
 
 /// Runs `point` once on a fresh server.
 pub fn run(point: Point, plan: Plan) -> Result<Measure, String> {
-    let server = match point.contender {
-        Contender::Stage(stage) => Server::reference(stage)?,
-        Contender::Day4KeepAlive => Server::program(&keep_alive_pool()?)?,
-        Contender::Peer(peer) => Server::program(&peer_binary(peer)?)?,
-        Contender::Build(build) => Server::program(&build.binary)?,
+    let binary = match point.contender {
+        Contender::Stage(stage) => cargo::reference_binary(stage)?,
+        Contender::Day4KeepAlive => keep_alive_pool()?,
+        Contender::Peer(peer) => peer_binary(peer)?,
+        Contender::Build(build) => build.binary.clone(),
     };
+    let server = Server::measured(&binary, &[])?;
     let addr = server.addr();
     // The floor answers `/todos/1` without a to-do: it has no routes.
     if point.scenario == Scenario::Todo && point.contender.serves_routes() {

@@ -108,6 +108,24 @@ impl Server {
         .map_err(|err| format!("{}: {err}", binary.display()))
     }
 
+    /// [`program_with`](Self::program_with), for a benchmark: what the
+    /// server writes to standard error goes nowhere instead of to us.
+    ///
+    /// A busy server's access log is tens of thousands of lines a second,
+    /// and reading them line by line would cost this process a good part
+    /// of a core, which on a small machine the server being measured
+    /// would lose. The server still pays for writing its log; error
+    /// messages are lost, which a benchmark can afford.
+    pub fn measured(binary: &Path, args: &[&str]) -> Result<Server, String> {
+        Server::spawn_with(
+            Command::new(binary).args(args),
+            false,
+            Duration::from_secs(10),
+            Stdio::null(),
+        )
+        .map_err(|err| format!("{}: {err}", binary.display()))
+    }
+
     /// Starts `shell_command` through the system's shell (`sh -c` on Unix,
     /// `cmd /C` on Windows), with `PORT=0`.
     ///
@@ -232,11 +250,22 @@ impl Server {
     }
 
     fn spawn(command: &mut Command, kill_tree: bool, wait: Duration) -> Result<Server, String> {
+        Server::spawn_with(command, kill_tree, wait, Stdio::piped())
+    }
+
+    /// Starts `command`, its standard error going to `stderr`: read and
+    /// kept, or, for [`measured`](Self::measured), nowhere.
+    fn spawn_with(
+        command: &mut Command,
+        kill_tree: bool,
+        wait: Duration,
+        stderr: Stdio,
+    ) -> Result<Server, String> {
         let mut child = command
             .env("PORT", "0")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(stderr)
             .spawn()
             .map_err(|err| format!("cannot start the server: {err}"))?;
 
