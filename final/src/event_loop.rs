@@ -53,20 +53,22 @@ pub const SWEEP_EVERY: Duration = Duration::from_millis(100);
 // ANCHOR_END: sweep_every
 
 // ANCHOR: yield_after
-/// After a batch of at least this many events, a loop hands its core over
+/// After a batch of at least this many events, or once [`GIVE_WAY_EVERY`]
+/// has passed since it last did, a loop hands its core over
 /// (`thread::yield_now`) before it waits again.
 ///
-/// A loop with that much to do has no time to sleep in `poll`, and the
+/// A loop that always has news has no time to sleep in `poll`, and the
 /// system then takes its core away at a moment of its own choosing, for a
-/// whole time slice, with dozens of connections waiting on it for their
-/// answers. Giving way between batches, when no connection is half
-/// served, makes the pauses short and regular instead. Below 16 events,
-/// the loop soon sleeps in `poll` anyway, and giving way after every
-/// batch, however small, costs more than it saves. The number is
-/// measured, not derived: the benchmark chapter ("Round two: the event
-/// loop") has the figures, and `tests/benchmark/results/profile/yield.txt`
-/// the runs.
+/// whole time slice, with every connection of the loop waiting for its
+/// answer. Giving way between batches, when no connection is half
+/// served, makes the pauses short and regular instead. A big batch gives
+/// way at once. Small batches that never stop coming (a few busy clients
+/// on a machine whose cores they share) give way once a millisecond:
+/// giving way after every small batch costs more than it saves. Both
+/// numbers are measured, not derived: the benchmark chapter ("Round two:
+/// the event loop", and "Against axum and tiny_http") has the figures.
 pub const YIELD_AFTER: usize = 16;
+pub const GIVE_WAY_EVERY: Duration = Duration::from_millis(1);
 // ANCHOR_END: yield_after
 
 // ANCHOR: waker
@@ -289,6 +291,7 @@ impl EventLoop {
     fn run(mut self) {
         let mut events = Events::with_capacity(1024);
         let mut next_sweep = Instant::now() + SWEEP_EVERY;
+        let mut gave_way = Instant::now();
         loop {
             // With connections waiting for another turn, only look for news.
             let timeout = if self.again.is_empty() {
@@ -325,8 +328,9 @@ impl EventLoop {
             }
             // ANCHOR_END: run
             // ANCHOR: run_rest
-            if events.iter().count() >= YIELD_AFTER {
+            if events.iter().count() >= YIELD_AFTER || now >= gave_way + GIVE_WAY_EVERY {
                 thread::yield_now();
+                gave_way = now;
             }
             for message in self.inbox.take() {
                 self.receive(message, now);
