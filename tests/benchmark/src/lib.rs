@@ -408,6 +408,12 @@ fn keep_alive_pool() -> Result<PathBuf, String> {
 /// A target folder of its own, because Cargo locks a target folder while
 /// it builds, and the peers have nothing to share with the stages.
 fn peer_binary(peer: Peer) -> Result<PathBuf, String> {
+    peer_program(peer.package())
+}
+
+/// The binary of `package` in the `tests/peers` workspace, built with the
+/// rest of the workspace (see [`peer_binary`]).
+pub(crate) fn peer_program(package: &str) -> Result<PathBuf, String> {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     let dir = BUILT
         .get_or_init(|| {
@@ -429,7 +435,7 @@ fn peer_binary(peer: Peer) -> Result<PathBuf, String> {
             Ok(cargo::target_dir()?.join("peers").join(cargo::profile()))
         })
         .clone()?;
-    Ok(dir.join(cargo::binary_name(peer.package())))
+    Ok(dir.join(cargo::binary_name(package)))
 }
 
 fn create_todo(addr: SocketAddr) -> Result<(), String> {

@@ -4,7 +4,8 @@
 //! record and sync it, so this scenario first measures exactly that, in
 //! the same folder and the same run, as the reference: a loop of small
 //! appends, each followed by `sync_data` (what the log uses), right
-//! before and right after each run. Then, with wrk:
+//! before and right after each run, and, for one connection, SQLite's
+//! rate (the `sqlite-loop` peer: WAL, `synchronous=FULL`). Then, with wrk:
 //!
 //! - durable POSTs at 1 and 16 connections, on an empty store and on one
 //!   with 100,000 to-dos (a snapshot, the format every version reads);
@@ -46,6 +47,9 @@ pub struct StoragePlan {
     pub repeats: usize,
     /// The size of the big store.
     pub big: usize,
+    /// Whether to measure SQLite beside the raw loop: it is a peer, and
+    /// the smoke run never builds the peers.
+    pub sqlite: bool,
 }
 
 impl StoragePlan {
@@ -55,6 +59,7 @@ impl StoragePlan {
         raw: Duration::from_secs(2),
         repeats: 3,
         big: 100_000,
+        sqlite: true,
     };
     /// Seconds, for CI: every step once, on a small store.
     pub const SMOKE: StoragePlan = StoragePlan {
@@ -62,6 +67,7 @@ impl StoragePlan {
         raw: Duration::from_millis(100),
         repeats: 1,
         big: 300,
+        sqlite: false,
     };
 }
 
@@ -132,6 +138,18 @@ pub fn run(contender: &Contender, plan: StoragePlan, work: &Path) -> Result<Vec<
                 let (measure, rss) = post(contender, &folder, &script, connections, plan.load)?;
                 let after = raw_append_sync(&work.join("raw"), plan.raw)?;
                 let disk = (before + after) / 2.0;
+                // A database's rate for one writer, in the same minute.
+                if connections == 1 && plan.sqlite {
+                    let sqlite = sqlite_loop(&work.join("sqlite"), plan.raw)?;
+                    record("sqlite", store, connections, run, sqlite);
+                    record(
+                        "post-vs-sqlite",
+                        store,
+                        connections,
+                        run,
+                        measure.requests_per_second / sqlite,
+                    );
+                }
                 disk_rates.push(disk);
                 record("post", store, connections, run, measure.requests_per_second);
                 record("append+sync", store, connections, run, disk);
@@ -237,6 +255,26 @@ fn raw_append_sync(folder: &Path, duration: Duration) -> Result<f64, String> {
     Ok(count as f64 / started.elapsed().as_secs_f64())
 }
 // ANCHOR_END: raw
+
+/// How many single-row transactions a second SQLite makes durable here
+/// (WAL, `synchronous=FULL`, one connection): the `sqlite-loop` peer.
+fn sqlite_loop(folder: &Path, duration: Duration) -> Result<f64, String> {
+    prepare(folder, None)?;
+    let program = crate::peer_program("sqlite-loop")?;
+    let mut command = Command::new(&program);
+    command.arg(folder).arg(duration.as_secs_f64().to_string());
+    let output = suite::process::run(&mut command, duration + Duration::from_secs(60))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        return Err(format!(
+            "sqlite-loop failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    text.trim()
+        .parse()
+        .map_err(|_| format!("sqlite-loop printed {text:?}, not a rate"))
+}
 
 /// One wrk run of durable POSTs; the measure and the server's peak memory.
 fn post(
