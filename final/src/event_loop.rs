@@ -25,7 +25,7 @@
 //! ```
 
 // ANCHOR: uses
-use std::io;
+use std::io::{self, Write as _};
 use std::mem;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -255,7 +255,7 @@ impl Drop for LoopHandle {
         if let Some(thread) = self.thread.take()
             && thread.join().is_err()
         {
-            eprintln!("an event loop panicked");
+            let _ = writeln!(io::stderr(), "an event loop panicked");
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `cargo run -p final`: parse the command line, open the store, bind,
 //! announce, and serve until Ctrl-C.
 
+use std::io::{self, Write as _};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -79,7 +80,9 @@ fn main() -> ExitCode {
         loops: config.loops.unwrap_or_else(server::one_loop_per_core),
     };
     server::run(listener, app, limits, shutdown);
-    println!("Stopped.");
+    // Not `println!`, which panics if nobody reads standard output any
+    // more (`final | head -1`): the server has stopped either way.
+    let _ = writeln!(io::stdout(), "Stopped.");
     ExitCode::SUCCESS
     // ANCHOR_END: signals
 }

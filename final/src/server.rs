@@ -2,7 +2,7 @@
 //! turn it away with 503 when the server is full, until shutdown.
 
 // ANCHOR: uses
-use std::io;
+use std::io::{self, Write as _};
 use std::net::{SocketAddr, TcpListener};
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -109,7 +109,10 @@ pub fn run(listener: TcpListener, app: App, limits: Limits, shutdown: Shutdown) 
     // The listening socket closed when the accept loop returned: from now
     // on, new clients are refused at once instead of queueing in the
     // backlog for a server that will never accept them.
-    eprintln!("Stopped accepting; waiting for connections in flight.");
+    let _ = writeln!(
+        io::stderr(),
+        "Stopped accepting; waiting for connections in flight."
+    );
     drop(loops); // Each loop finishes its connections, then stops.
     drop(workers); // The last handle: closes the queue, joins the workers.
     drop(log); // Every connection is done: write the last lines.

@@ -11,7 +11,7 @@
 //! raising it wakes each: the accept loop registers one, and a stop
 //! request reaches it at once.
 
-use std::io;
+use std::io::{self, Write as _};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -96,15 +96,19 @@ pub const EXIT_ON_SECOND_SIGNAL: i32 = 130;
 /// a system that refuses the handler. Either way the error is returned,
 /// and `main` serves anyway, with a warning.
 pub fn on_signals(shutdown: Shutdown) -> io::Result<()> {
+    // Requested first, said second, and said without `eprintln!`, which
+    // panics when standard error is gone (a closed pipe): the stop must not
+    // depend on anyone reading the message.
     let handler = move || {
         if shutdown.requested() {
-            eprintln!("Second stop signal: exiting now.");
+            let _ = writeln!(io::stderr(), "Second stop signal: exiting now.");
             std::process::exit(EXIT_ON_SECOND_SIGNAL);
         }
-        eprintln!(
+        shutdown.request();
+        let _ = writeln!(
+            io::stderr(),
             "Received a stop signal (Ctrl-C or SIGTERM): finishing requests in flight, then stopping."
         );
-        shutdown.request();
     };
     ctrlc::set_handler(handler).map_err(|err| match err {
         // The operating system's own error says more than ctrlc's wrapper.

@@ -17,6 +17,7 @@
 //! request) does not. When every thread is busy, jobs wait in the queue;
 //! when the queue is full too, the event loop answers 503 at once.
 
+use std::io::{self, Write as _};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
@@ -154,13 +155,15 @@ impl Drop for ThreadPool {
             if let Some(thread) = worker.thread.take()
                 && thread.join().is_err()
             {
-                eprintln!("worker {} had panicked", worker.id);
+                let _ = writeln!(io::stderr(), "worker {} had panicked", worker.id);
             }
         }
-        match self.workers.len() {
-            1 => eprintln!("Joined the worker thread."),
-            n => eprintln!("Joined all {n} worker threads."),
-        }
+        // Not `eprintln!`, which panics if standard error is gone: the
+        // server is stopping, and a lost message must not stop that.
+        let _ = match self.workers.len() {
+            1 => writeln!(io::stderr(), "Joined the worker thread."),
+            n => writeln!(io::stderr(), "Joined all {n} worker threads."),
+        };
     }
 }
 // ANCHOR_END: drop

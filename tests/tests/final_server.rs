@@ -376,6 +376,55 @@ fn sigterm_finishes_the_request_in_flight_then_exits_0() {
     );
 }
 
+// Sends a signal: Unix only (Windows has no SIGTERM or SIGKILL to send).
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_the_server_even_when_nobody_reads_its_output() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    // Standard error is a pipe whose reading end is already closed, and
+    // standard output one that closes after the first line, as for
+    // `final 2>&1 | head -1`: every later write to them fails, and
+    // `eprintln!` or `println!` would panic.
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let mut child = Command::new(reference_binary(Stage::Final).expect("final builds"))
+        .env("PORT", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(writer)
+        .spawn()
+        .expect("final starts");
+    let stdout = child.stdout.take().expect("piped");
+    let first = thread::spawn(move || BufReader::new(stdout).lines().next());
+    let first = join_within(first, Duration::from_secs(10)).expect("a first line in time");
+    assert!(
+        matches!(&first, Some(Ok(line)) if line.starts_with("Listening on http://")),
+        "{first:?}"
+    );
+    let killed = process::run(
+        std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string()),
+        Duration::from_secs(10),
+    )
+    .expect("kill runs");
+    assert!(killed.status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        match child.try_wait().expect("can ask") {
+            Some(status) => break status,
+            None if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
+            None => {
+                let _ = child.kill();
+                panic!("still running 10 s after SIGTERM, with its output closed");
+            }
+        }
+    };
+    assert!(status.success(), "exit 0, got {status:?}");
+}
+
 #[test]
 fn a_saturated_server_answers_503_with_retry_after() {
     // One thread, and room for one connection in the queue: of four
