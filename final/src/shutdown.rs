@@ -96,9 +96,7 @@ pub const EXIT_ON_SECOND_SIGNAL: i32 = 130;
 /// a system that refuses the handler. Either way the error is returned,
 /// and `main` serves anyway, with a warning.
 pub fn on_signals(shutdown: Shutdown) -> io::Result<()> {
-    // Requested first, said second, and said without `eprintln!`, which
-    // panics when standard error is gone (a closed pipe): the stop must not
-    // depend on anyone reading the message.
+    // Stop first, then say so, with no `eprintln!`: it panics on a closed pipe.
     let handler = move || {
         if shutdown.requested() {
             let _ = writeln!(io::stderr(), "Second stop signal: exiting now.");
