@@ -51,17 +51,23 @@ fn main() -> ExitCode {
         }
     };
 
-    println!("Listening on http://{addr}");
-    match store.file() {
-        Some(path) => println!(
+    // Not `println!`, which panics once nobody reads standard output: with
+    // `final | head -1`, `head` leaves after the first line, and the server
+    // must go on serving.
+    let mut out = io::stdout();
+    let _ = writeln!(out, "Listening on http://{addr}");
+    let _ = match store.file() {
+        Some(path) => writeln!(
+            out,
             "To-dos are kept in {} ({} loaded).",
             path.display(),
             store.count()
         ),
-        None => println!(
+        None => writeln!(
+            out,
             "To-dos are kept in memory only, and are gone when the server stops. Use --data FILE to keep them."
         ),
-    }
+    };
 
     // ANCHOR: signals
     let shutdown = Shutdown::new();
@@ -80,8 +86,7 @@ fn main() -> ExitCode {
         loops: config.loops.unwrap_or_else(server::one_loop_per_core),
     };
     server::run(listener, app, limits, shutdown);
-    // Not `println!`, which panics if nobody reads standard output any
-    // more (`final | head -1`): the server has stopped either way.
+    // Not `println!` either: the server has stopped whoever reads this.
     let _ = writeln!(io::stdout(), "Stopped.");
     ExitCode::SUCCESS
     // ANCHOR_END: signals

@@ -386,7 +386,9 @@ fn sigterm_stops_the_server_even_when_nobody_reads_its_output() {
     // Standard error is a pipe whose reading end is already closed, and
     // standard output one that closes after the first line, as for
     // `final 2>&1 | head -1`: every later write to them fails, and
-    // `eprintln!` or `println!` would panic.
+    // `eprintln!` or `println!` would panic. (Whether the banner's second
+    // line comes before or after the close is a race: the server must
+    // survive either.)
     let (reader, writer) = std::io::pipe().expect("a pipe");
     drop(reader);
     let mut child = Command::new(reference_binary(Stage::Final).expect("final builds"))
