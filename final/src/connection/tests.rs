@@ -682,6 +682,13 @@ fn dechunk(text: &str) -> (String, &str) {
     }
 }
 
+/// What the connection wrote: the first answer's head, and all after it.
+fn head_and_rest(driver: &Driver) -> (String, String) {
+    let written = String::from_utf8_lossy(&driver.connection.socket.written);
+    let (head, rest) = written.split_once("\r\n\r\n").expect("a whole head");
+    (head.to_string(), rest.to_string())
+}
+
 /// How many to-dos the JSON list `body` holds.
 fn count_of(body: &str) -> usize {
     let list: Vec<serde_json::Value> = serde_json::from_str(body).expect("a JSON list");
@@ -707,14 +714,13 @@ fn a_long_list_goes_out_in_chunks_a_piece_per_turn_and_the_connection_stays_open
         turns += 1;
     }
     assert_eq!(turns, 5);
-    let written = String::from_utf8_lossy(&driver.connection.socket.written).into_owned();
-    let (head, rest) = written.split_once("\r\n\r\n").expect("a whole head");
+    let (head, rest) = head_and_rest(&driver);
     assert!(
         head.contains("\r\nTransfer-Encoding: chunked\r\n"),
         "{head}"
     );
     assert!(!head.contains("Content-Length"), "{head}");
-    let (body, after) = dechunk(rest);
+    let (body, after) = dechunk(&rest);
     assert_eq!(count_of(&body), 2 * crate::todos::PAGE + 1);
     assert!(after.starts_with("HTTP/1.1 200 "), "{after:?}");
     assert_eq!(driver.ends(), In("idle"));
@@ -727,12 +733,11 @@ fn a_long_list_to_an_http_1_0_client_ends_with_the_close() {
     driver.happen(Event::Send(
         "GET /todos HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
     ));
-    let written = String::from_utf8_lossy(&driver.connection.socket.written).into_owned();
-    let (head, body) = written.split_once("\r\n\r\n").expect("a whole head");
+    let (head, body) = head_and_rest(&driver);
     assert!(!head.contains("Transfer-Encoding"), "{head}");
     assert!(!head.contains("Content-Length"), "{head}");
     assert!(head.ends_with("\r\nConnection: close"), "{head}");
-    assert_eq!(count_of(body), 2 * crate::todos::PAGE + 1);
+    assert_eq!(count_of(&body), 2 * crate::todos::PAGE + 1);
     assert_eq!(driver.ends(), In("lingering"));
     assert!(driver.connection.socket.shut);
     driver.log.take_lines();
@@ -745,8 +750,7 @@ fn the_answer_to_head_on_a_long_list_has_no_pieces() {
         "HEAD /todos HTTP/1.1\r\nHost: localhost\r\n\r\n",
     ));
     driver.happen(Event::Send(GET));
-    let written = String::from_utf8_lossy(&driver.connection.socket.written).into_owned();
-    let (head, rest) = written.split_once("\r\n\r\n").expect("a whole head");
+    let (head, rest) = head_and_rest(&driver);
     assert!(
         head.contains("\r\nTransfer-Encoding: chunked\r\n"),
         "{head}"

@@ -1163,6 +1163,8 @@ fn long_list_in_chunks(addr: SocketAddr) -> Result<(), Failure> {
     let post = client::request("POST", "/todos", Some(r#"{"title":"one of many"}"#));
     let batch = post.repeat(100);
     let mut stream = open(addr, &[])?;
+    // A server that stops reading must fail the check, not hang it.
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));
     for _ in 0..LONG_LIST / 100 {
         if let Err(err) = stream.write_all(&batch) {
             return Err(failure(
