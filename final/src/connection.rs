@@ -442,16 +442,16 @@ impl<S: Socket> Connection<S> {
         now: Instant,
     ) {
         let response = server.app.policy.decorate(response);
-        // ANCHOR_END: answer
+        /* STAND-IN: keep_alive
+        let keep_alive = false;
+        */
         // ANCHOR: keep_alive
         let keep_alive = request.keep_alive() && !server.shutdown.requested();
         // ANCHOR_END: keep_alive
-        // ANCHOR: answer_end
         // Whatever we answer to a HEAD, even a 405, has no body (RFC 9110,
         // section 9.3.2): the client will not read one, and on a kept-open
         // connection it would be read as the start of the next answer.
         let head_only = request.method == "HEAD";
-        // ANCHOR_END: answer_end
         // ANCHOR: answer_pieces
         // A body in pieces goes out in chunks, and only an HTTP/1.1 client
         // may be sent those (RFC 9112, section 6.1): an HTTP/1.0 one learns
@@ -459,14 +459,13 @@ impl<S: Socket> Connection<S> {
         let keep_alive =
             keep_alive && (response.pieces.is_none() || request.version == Version::Http11);
         // ANCHOR_END: answer_pieces
-        // ANCHOR: answer_deliver
         let delivery = Delivery {
             keep_alive,
             head_only,
         };
         self.queue(response, delivery, request.line(), server, now);
     }
-    // ANCHOR_END: answer_deliver
+    // ANCHOR_END: answer
 
     // ANCHOR: refuse
     /// Answers a request that could not be read (or served), then closes:

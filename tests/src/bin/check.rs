@@ -11,6 +11,7 @@
 //! check solution day3-head               # its solution, once you passed it
 //! check new my-server                    # a starter crate in workshop/
 //! check new my-server --from day4        # day 4's code, to skip ahead
+//! check new my-loop --before final-connections  # where that chapter starts
 //! check next                             # what to do next
 //! check --list                           # every stage, check and exercise
 //! ```
@@ -35,7 +36,7 @@ const USAGE: &str = "\
 usage: check <STAGE | CHECK-ID | EXERCISE-ID> [--crate NAME | --addr HOST:PORT | --cmd \"COMMAND\"]
        check <EXERCISE-ID> --hint [--crate NAME]
        check solution <EXERCISE-ID> [--crate NAME] [--anyway]
-       check new <NAME>
+       check new <NAME> [--from STAGE | --before CHAPTER]
        check next [--crate NAME]
        check --list [--crate NAME]
 
@@ -55,6 +56,8 @@ usage: check <STAGE | CHECK-ID | EXERCISE-ID> [--crate NAME | --addr HOST:PORT |
                current crate only if there is none yet
   --from       with new: start from a day's code instead (day1 to day4),
                as the book builds it, to skip ahead
+  --before     with new: start where a chapter's first step starts
+               (final-connections), to skip ahead
   --full       show long payloads byte for byte instead of summarised
   next         say what to do next: which chapter to read, and on a chapter
                built in steps (day 2; the final server's
@@ -70,6 +73,8 @@ struct Args {
     krate: Option<String>,
     /// For `new`: start from this stage's code rather than the starter.
     from: Option<String>,
+    /// For `new`: start where this chapter's steps start.
+    before: Option<String>,
     hint: bool,
     anyway: bool,
     list: bool,
@@ -194,6 +199,7 @@ fn parse(raw: impl Iterator<Item = String>) -> Result<Args, String> {
             "--cmd" => args.cmd = Some(raw.next().ok_or("--cmd needs a command")?),
             "--crate" => args.krate = Some(raw.next().ok_or("--crate needs a name")?),
             "--from" => args.from = Some(raw.next().ok_or("--from needs a stage")?),
+            "--before" => args.before = Some(raw.next().ok_or("--before needs a chapter")?),
             "--hint" => args.hint = true,
             "--anyway" => args.anyway = true,
             "--list" => args.list = true,
@@ -222,7 +228,10 @@ fn run(args: Args) -> Result<bool, String> {
     }
     let words: Vec<&str> = args.words.iter().map(String::as_str).collect();
     match words.as_slice() {
-        ["new", name] => new(name, args.from.as_deref()).map(|()| true),
+        ["new", name] => match &args.before {
+            Some(chapter) => new_before(name, chapter).map(|()| true),
+            None => new(name, args.from.as_deref()).map(|()| true),
+        },
         ["next"] => next(&args).map(|()| true),
         ["solution", id] => solution(id, &args),
         [id] if args.hint => hint(id, &args).map(|()| true),
@@ -385,6 +394,25 @@ fn new(name: &str, from: Option<&str>) -> Result<(), String> {
          cargo run -p tests --bin check -- day1 --crate {name}\n\n\
          Run your server yourself with `cargo run -p {name}`.",
         chapter(Stage::Day1)
+    );
+    Ok(())
+}
+
+/// `check new NAME --before CHAPTER`.
+fn new_before(name: &str, chapter: &str) -> Result<(), String> {
+    let dir = starter::create_before(name, chapter)?;
+    println!("Created {}.", dir.display());
+    let mut progress = Progress::load();
+    if progress
+        .adopt_new_crate(name, &workshop::crates())
+        .is_none()
+    {
+        progress.save();
+    }
+    println!(
+        "\nIt is the crate the first step of book/src/{chapter}.md starts from.\n\
+         Follow its steps; each ends with the command that checks it. Then:\n\n    \
+         cargo run -p tests --bin check -- next --crate {name}"
     );
     Ok(())
 }

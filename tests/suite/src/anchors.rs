@@ -86,6 +86,67 @@ pub fn anchors(text: &str) -> Result<Vec<Anchor>, String> {
     Ok(done)
 }
 
+/// A stand-in: code a crate holds until a later step shows the anchor
+/// right below it, kept in the finished source as a block comment, as
+/// Crafting Interpreters keeps the code a later chapter replaces:
+///
+/// ```text
+/// /* STAND-IN: keep_alive
+/// let keep_alive = false;
+/// */
+/// // ANCHOR: keep_alive
+/// let keep_alive = request.keep_alive() && !shutdown;
+/// // ANCHOR_END: keep_alive
+/// ```
+///
+/// The build-along crate has the stand-in's code (uncommented) before
+/// the step that shows `keep_alive`, and the anchor's code from then on.
+/// A page shows the stand-in's code where it hides the anchor (a step
+/// before the one that shows it), and nothing of it anywhere else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StandIn {
+    /// The anchor it stands in for.
+    pub name: String,
+    /// The lines of its `/* STAND-IN: name` and `*/` (0-based).
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The stand-in that opens on `line`, if one does.
+fn stand_in_start(line: &str) -> Option<&str> {
+    line.trim().strip_prefix("/* STAND-IN: ").map(str::trim)
+}
+
+/// Every stand-in in `text`, in order. One that never closes, or is not
+/// followed at once by the anchor it names, is an error.
+pub fn stand_ins(text: &str) -> Result<Vec<StandIn>, String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut found = Vec::new();
+    let mut at = 0;
+    while at < lines.len() {
+        let Some(name) = stand_in_start(lines[at]) else {
+            at += 1;
+            continue;
+        };
+        let end = (at + 1..lines.len())
+            .find(|&k| lines[k].trim() == "*/")
+            .ok_or_else(|| format!("line {}: stand-in {name} never ends", at + 1))?;
+        if lines.get(end + 1).and_then(|line| marker(line)) != Some(Marker::Start(name)) {
+            return Err(format!(
+                "line {}: stand-in {name} is not followed by `// ANCHOR: {name}`",
+                end + 1
+            ));
+        }
+        found.push(StandIn {
+            name: name.to_string(),
+            start: at,
+            end,
+        });
+        at = end + 1;
+    }
+    Ok(found)
+}
+
 /// The code of anchor `name` in `text`, as mdBook shows it: the lines
 /// between its markers, without the marker lines of anchors inside it.
 pub fn shown(text: &str, name: &str) -> Result<String, String> {
@@ -123,13 +184,25 @@ pub fn shown_hiding(text: &str, name: &str, hidden: &[&str]) -> Result<String, S
         .filter(|anchor| hidden.contains(&anchor.name.as_str()))
         .filter(|anchor| anchor.start >= from && anchor.end < to)
         .collect();
+    // A stand-in's code shows where its anchor is hidden; its comment
+    // lines never do.
+    let stand_ins = stand_ins(text)?;
+    let left_out = |number: usize| {
+        stand_ins.iter().any(|stand_in| {
+            let shown = inside.iter().any(|a| a.name == stand_in.name);
+            let edge = number == stand_in.start || number == stand_in.end;
+            (stand_in.start..=stand_in.end).contains(&number) && (edge || !shown)
+        })
+    };
     let kept = text
         .lines()
         .enumerate()
         .skip(from)
         .take(to - from)
         .filter(|(number, line)| {
-            !is_marker(line) && !inside.iter().any(|a| (a.start..=a.end).contains(number))
+            !is_marker(line)
+                && !left_out(*number)
+                && !inside.iter().any(|a| (a.start..=a.end).contains(number))
         })
         .map(|(_, line)| line);
     Ok(one_blank_at_most(kept))
@@ -203,7 +276,12 @@ pub fn expand_page(
         };
         let hidden = hidden_on_page(page, path, name);
         let text = read(path)?;
-        let whole = shown_hiding(&text, name, &[]).map_err(|err| format!("{path}: {err}"))?;
+        // What mdBook would show: stand-ins' comments included.
+        let whole = if name.is_empty() {
+            without_markers(&text)
+        } else {
+            shown(&text, name).map_err(|err| format!("{path}: {err}"))?
+        };
         let code = shown_hiding(&text, name, &hidden).map_err(|err| format!("{path}: {err}"))?;
         if code == whole {
             out.push_str(line);
@@ -297,6 +375,36 @@ fn b() {}
             expanded,
             "```rust\nfn a() {\n}\n```\n\n```rust\n{{#include a.rs:inner}}\n```\n"
         );
+    }
+
+    #[test]
+    fn a_stand_in_shows_where_its_anchor_is_hidden_and_nowhere_else() {
+        let text = "fn a() {\n    /* STAND-IN: later\n    let x = 0;\n    */\n    // ANCHOR: later\n    let x = 1;\n    // ANCHOR_END: later\n    use_it(x);\n}\n";
+        assert_eq!(
+            stand_ins(text),
+            Ok(vec![StandIn {
+                name: "later".into(),
+                start: 1,
+                end: 3
+            }])
+        );
+        assert_eq!(
+            shown_hiding(text, "", &["later"]).as_deref(),
+            Ok("fn a() {\n    let x = 0;\n    use_it(x);\n}\n"),
+            "before the step that shows `later`"
+        );
+        assert_eq!(
+            shown_hiding(text, "", &[]).as_deref(),
+            Ok("fn a() {\n    let x = 1;\n    use_it(x);\n}\n"),
+            "the finished function"
+        );
+        for broken in [
+            "/* STAND-IN: a\nx\n",
+            "/* STAND-IN: a\nx\n*/\nfn b() {}\n",
+            "/* STAND-IN: a\nx\n*/\n// ANCHOR: b\n// ANCHOR_END: b\n",
+        ] {
+            assert!(stand_ins(broken).is_err(), "{broken:?}");
+        }
     }
 
     #[test]

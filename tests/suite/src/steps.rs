@@ -7,8 +7,8 @@
 //! different story:
 //! - `tests/tests/book.rs` makes sure every step has its heading in the
 //!   chapter, names exactly its checks, and ends with the `check` command;
-//! - `tests/tests/steps.rs` builds the learner's code after each step (the
-//!   patches in `tests/workshop/steps/`) and proves that exactly the checks
+//! - `tests/tests/steps.rs` builds the learner's code after each step (as
+//!   `workshop::build_along` makes it) and proves that exactly the checks
 //!   of the steps done so far pass.
 //!
 //! A check of the stage that is in no step is one the learner's crate
@@ -27,8 +27,6 @@ pub struct Step {
     pub stage: Stage,
     /// 1, 2, 3… in the order of the chapter.
     pub number: usize,
-    /// The step's patch is `tests/workshop/steps/<stage>/<NN>-<slug>.patch`.
-    pub slug: &'static str,
     /// The heading's words after `Step N: `.
     pub title: &'static str,
     /// The checks this step turns green, in the order the book names them.
@@ -58,11 +56,6 @@ impl Step {
                 _ => None,
             })
             .collect()
-    }
-
-    /// The file name of the step's patch.
-    pub fn patch_name(&self) -> String {
-        format!("{:02}-{}.patch", self.number, self.slug)
     }
 
     /// Every check this step turns green: its own, and with
@@ -107,7 +100,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Day1,
         number: 1,
-        slug: "write-the-answer-down",
         title: "Write the answer down",
         // Nothing sends the answer yet: the compiler is this step's
         // judge, and the chapter says so.
@@ -117,7 +109,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Day1,
         number: 2,
-        slug: "read-the-request-and-answer",
         title: "Read the request, and answer",
         checks: &[
             "day1-answers",
@@ -132,7 +123,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Day2,
         number: 1,
-        slug: "a-library-and-what-we-want-out",
         title: "A library, and what we want out",
         // Types no client can see: the compiler is the judge of steps 1
         // to 4, and the chapter says so.
@@ -142,7 +132,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Day2,
         number: 2,
-        slug: "everything-that-can-go-wrong",
         title: "Everything that can go wrong",
         checks: &[],
         and_every_other_check: false,
@@ -150,7 +139,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Day2,
         number: 3,
-        slug: "where-does-a-request-end",
         title: "Where does a request end?",
         checks: &[],
         and_every_other_check: false,
@@ -158,7 +146,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Day2,
         number: 4,
-        slug: "the-request-line",
         title: "The request line",
         checks: &[],
         and_every_other_check: false,
@@ -166,7 +153,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Day2,
         number: 5,
-        slug: "echo-the-request-line",
         title: "Echo the request line",
         checks: &[
             "day2-echo-request-line",
@@ -184,7 +170,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Day2,
         number: 6,
-        slug: "header-lines",
         title: "Header lines, and the rules of the request line",
         checks: &[
             "day2-header-names",
@@ -196,7 +181,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Day2,
         number: 7,
-        slug: "read-the-body",
         title: "Read the body",
         checks: &[
             "day2-body-1023",
@@ -210,7 +194,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Day2,
         number: 8,
-        slug: "lengths-to-refuse",
         title: "Refuse the lengths you cannot trust",
         checks: &[
             "day2-bad-content-length",
@@ -224,7 +207,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Day2,
         number: 9,
-        slug: "size-limits",
         title: "Limits on size",
         checks: &["day2-headers-too-large", "day2-body-too-large"],
         and_every_other_check: false,
@@ -232,7 +214,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Day2,
         number: 10,
-        slug: "a-deadline",
         title: "A deadline for the whole request",
         checks: &["day2-deadline-whole-request"],
         and_every_other_check: false,
@@ -240,7 +221,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Day2,
         number: 11,
-        slug: "a-timeout-on-every-read",
         title: "A timeout on every read",
         checks: &["day2-partial-request-timeout", "day2-silent-client"],
         and_every_other_check: false,
@@ -248,7 +228,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Day2,
         number: 12,
-        slug: "hang-up-gently",
         title: "Hang up gently",
         checks: &[],
         and_every_other_check: false,
@@ -256,7 +235,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Day3,
         number: 1,
-        slug: "a-response-as-a-value",
         title: "A response, as a value",
         // Nothing builds a response yet: the compiler is this step's
         // judge, and the chapter says so.
@@ -266,7 +244,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Day3,
         number: 2,
-        slug: "a-response-as-bytes",
         title: "A response, as bytes",
         // Still not sent: the unit tests the step shows are its judge
         // (`cargo test`), and the chapter says so.
@@ -276,7 +253,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Day3,
         number: 3,
-        slug: "route-and-answer",
         title: "Route, and answer with a Response",
         checks: &["day3-hello", "day3-hello-name", "day3-not-found"],
         and_every_other_check: false,
@@ -284,7 +260,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Day3,
         number: 4,
-        slug: "decode-the-query",
         title: "Decode the query",
         checks: &[
             "day3-hello-unicode",
@@ -296,7 +271,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Day3,
         number: 5,
-        slug: "a-slow-route-and-a-405",
         title: "A slow route, and 405 for the wrong method",
         checks: &["day3-sleep", "day3-sleep-bad-ms", "day3-method-not-allowed"],
         and_every_other_check: false,
@@ -304,7 +278,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Day4,
         number: 1,
-        slug: "workers",
         title: "Workers that wait for jobs",
         // Nothing starts a worker yet: the compiler is this step's judge,
         // and its warnings say what step 2 will use.
@@ -314,7 +287,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Day4,
         number: 2,
-        slug: "the-pool",
         title: "A pool that hands out jobs",
         // Still unused by main: the judge is the compiler, whose warnings
         // from step 1 are gone, and the chapter says so.
@@ -324,7 +296,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Day4,
         number: 3,
-        slug: "serve-on-the-pool",
         title: "Hand each connection to the pool",
         checks: &["day4-concurrent-sleeps", "day4-idle-client-does-not-block"],
         and_every_other_check: false,
@@ -332,7 +303,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Day4,
         number: 4,
-        slug: "a-panic-is-a-500",
         title: "A panic costs one 500",
         checks: &["day4-panic-is-500"],
         and_every_other_check: false,
@@ -340,7 +310,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         number: 1,
-        slug: "a-connection-as-a-state-machine",
         title: "A connection, as a state machine",
         // Nothing calls the connection yet: the compiler is this step's
         // judge, and the chapter says so.
@@ -350,7 +319,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         number: 2,
-        slug: "serve-on-an-event-loop",
         title: "One request per connection, on an event loop",
         // The one check the chapter's subject decides: a server that gives
         // each waiting connection a thread from a small pool fails it.
@@ -360,7 +328,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         number: 3,
-        slug: "keep-the-connection-open",
         title: "Keep the connection open",
         checks: &[
             "final-keep-alive",
@@ -372,7 +339,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         number: 4,
-        slug: "send-100-continue",
         title: "Say 100 Continue",
         checks: &["final-expect-continue", "final-chunked-expect-continue"],
         and_every_other_check: false,
@@ -380,7 +346,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         number: 5,
-        slug: "deadlines",
         title: "Deadlines, checked ten times a second",
         checks: &[
             "day2-partial-request-timeout",
@@ -392,7 +357,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         number: 6,
-        slug: "hand-waiting-handlers-to-workers",
         title: "Handlers that wait go to worker threads",
         checks: &["day4-concurrent-sleeps", "final-sleepers-do-not-block"],
         and_every_other_check: false,
@@ -400,7 +364,6 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         number: 7,
-        slug: "long-lists-in-pieces",
         title: "A long list, a piece at a time",
         checks: &["final-long-list-in-chunks"],
         and_every_other_check: false,
@@ -592,6 +555,5 @@ mod tests {
             of_stage(Day2)[2].html_id(),
             "step-3-where-does-a-request-end"
         );
-        assert_eq!(of_stage(Day2)[6].patch_name(), "07-read-the-body.patch");
     }
 }

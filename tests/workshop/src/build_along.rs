@@ -15,7 +15,9 @@
 //!    runs of lines taken out and lines put in: *hunks*.
 //! 2. Each line put in belongs to the step whose include shows it (the
 //!    innermost anchor a step includes). A blank line belongs with the
-//!    next line that has a step.
+//!    next line that has a step; the first and last lines of a block
+//!    (`impl EventLoop {`, `}`) that no step shows belong with the first
+//!    step that shows a line inside it.
 //! 3. A hunk is done by the first step that shows one of its lines: from
 //!    then on, its old lines are gone and its new lines appear as the
 //!    steps that show them come.
@@ -25,6 +27,16 @@
 //! at the top of a file) and its unit tests are the two things the book
 //! leaves out on purpose, and so does the learner's crate, unless a step
 //! includes the whole file.
+//!
+//! Code that a later step replaces stays in the stage's source as a
+//! stand-in comment above the anchor that replaces it
+//! ([`anchors::StandIn`]): its lines are the learner's from the step that
+//! shows them until the step that shows the anchor.
+//!
+//! The final server grows from the learner's day 4 the same way. While its
+//! chapters are not all in steps, a line of `final/src` that no step shows
+//! is not an error but *given*: there before the first step, as the
+//! chapter's "How to follow" section says ([`coverage`] counts them).
 
 use std::fs;
 use std::path::PathBuf;
@@ -71,7 +83,17 @@ pub fn shown_by_steps(stage: Stage) -> Result<Vec<Shown>, String> {
         let end = text[start..]
             .find("\n## ")
             .map_or(text.len(), |at| start + at);
+        let mut given = false;
         for line in text[start..end].lines() {
+            // A block fenced as `rust,ignore,given` shows code the learner
+            // already has, for reference: it adds nothing.
+            if let Some(fence) = line.trim().strip_prefix("```") {
+                given = fence.split(',').any(|word| word.trim() == "given");
+                continue;
+            }
+            if given {
+                continue;
+            }
             let Some(argument) = line
                 .trim()
                 .strip_prefix(&prefix)
@@ -102,28 +124,108 @@ fn before(stage: Stage) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
     match previous {
         None => Ok(starter::starter_files(LEARNER)),
         Some(&previous) if previous != Stage::Final => {
-            files_after(previous, steps::of_stage(previous).len())
+            let mut files = files_after(previous, steps::of_stage(previous).len())?;
+            if stage == Stage::Final {
+                given_to_the_final_server(&mut files)?;
+            }
+            Ok(files)
         }
         Some(_) => Err(format!("{stage} has no build-along steps made this way")),
     }
 }
 
-/// The stage's source files, by path inside its crate (`src/lib.rs`).
-fn stage_sources(stage: Stage) -> Result<Vec<(String, String)>, String> {
-    let dir = cargo::root().join(stage.name()).join("src");
-    let mut files = Vec::new();
-    let entries = fs::read_dir(&dir).map_err(|err| format!("{}: {err}", dir.display()))?;
+/// What the final server's chapters give the learner rather than show
+/// as code: the crates the API chapter has them add with `cargo add`
+/// (the learner's manifest gets `final/Cargo.toml`'s dependencies), and
+/// the page's files in `static/`, which the browser chapter hands over
+/// whole.
+fn given_to_the_final_server(files: &mut Vec<(PathBuf, Vec<u8>)>) -> Result<(), String> {
+    let dir = cargo::root().join("final");
+    let manifest = fs::read_to_string(dir.join("Cargo.toml"))
+        .map_err(|err| format!("final/Cargo.toml: {err}"))?;
+    let dependencies: String = manifest
+        .split_once("[dependencies]\n")
+        .map(|(_, rest)| rest)
+        .unwrap_or_default()
+        .lines()
+        .take_while(|line| !line.starts_with('['))
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let (_, learner) = files
+        .iter_mut()
+        .find(|(path, _)| path.as_os_str() == "Cargo.toml")
+        .ok_or("the learner's crate has no Cargo.toml")?;
+    let mut text = String::from_utf8_lossy(learner).into_owned();
+    text.push_str(&dependencies);
+    *learner = text.into_bytes();
+    let static_dir = dir.join("static");
+    let entries =
+        fs::read_dir(&static_dir).map_err(|err| format!("{}: {err}", static_dir.display()))?;
     for entry in entries {
         let path = entry.map_err(|err| err.to_string())?.path();
-        let name = path
-            .file_name()
-            .and_then(|name| name.to_str())
-            .ok_or_else(|| format!("{}: not a plain name", path.display()))?;
-        let text = fs::read_to_string(&path).map_err(|err| format!("{}: {err}", path.display()))?;
-        files.push((format!("src/{name}"), text));
+        let bytes = fs::read(&path).map_err(|err| format!("{}: {err}", path.display()))?;
+        let name = path.file_name().ok_or("a file in static/ has no name")?;
+        files.push((PathBuf::from("static").join(name), bytes));
     }
+    Ok(())
+}
+
+/// The stage's source files, by path inside its crate (`src/lib.rs`,
+/// `src/store/log.rs`), without the files of modules only tests compile
+/// (`#[cfg(test)]` on the line above their `mod`): those are unit tests,
+/// which the book leaves out.
+fn stage_sources(stage: Stage) -> Result<Vec<(String, String)>, String> {
+    let root = cargo::root().join(stage.name());
+    let mut files = Vec::new();
+    let mut folders = vec![root.join("src")];
+    while let Some(dir) = folders.pop() {
+        let entries = fs::read_dir(&dir).map_err(|err| format!("{}: {err}", dir.display()))?;
+        for entry in entries {
+            let path = entry.map_err(|err| err.to_string())?.path();
+            if path.is_dir() {
+                folders.push(path);
+                continue;
+            }
+            let name = path
+                .strip_prefix(&root)
+                .ok()
+                .and_then(|name| name.to_str())
+                .ok_or_else(|| format!("{}: not a plain name", path.display()))?;
+            let text =
+                fs::read_to_string(&path).map_err(|err| format!("{}: {err}", path.display()))?;
+            files.push((name.replace('\\', "/"), text));
+        }
+    }
+    let tests_only: Vec<String> = files
+        .iter()
+        .flat_map(|(file, text)| {
+            let lines: Vec<&str> = text.lines().collect();
+            lines
+                .windows(2)
+                .filter(|pair| pair[0].trim() == "#[cfg(test)]")
+                .filter_map(|pair| module_file(file, pair[1]))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    files.retain(|(file, _)| !tests_only.contains(file));
     files.sort();
     Ok(files)
+}
+
+/// The file of the module that `line` of `file` declares (`pub mod log;`
+/// in `src/store.rs` is `src/store/log.rs`), if the line declares one.
+fn module_file(file: &str, line: &str) -> Option<String> {
+    let line = line.trim();
+    let name = line
+        .strip_prefix("pub mod ")
+        .or_else(|| line.strip_prefix("mod "))?
+        .strip_suffix(';')?;
+    let folder = match file {
+        "src/lib.rs" | "src/main.rs" => "src",
+        other => other.strip_suffix(".rs")?,
+    };
+    Some(format!("{folder}/{name}.rs"))
 }
 
 /// A line of a stage's file, with the step that shows it, if any.
@@ -131,13 +233,31 @@ fn stage_sources(stage: Stage) -> Result<Vec<(String, String)>, String> {
 struct Line {
     text: String,
     step: Option<usize>,
+    /// For a stand-in's line: the step that replaces it (see
+    /// [`anchors::StandIn`]). The line is in the crate from `step` until
+    /// just before this one.
+    until: Option<usize>,
+}
+
+impl Line {
+    fn there_after(&self, done: usize) -> bool {
+        self.step.is_some_and(|step| step <= done) && self.until.is_none_or(|until| done < until)
+    }
 }
 
 /// The lines of a stage's `file` that the learner types, each with the
 /// step that shows it: without the anchor markers, and without the module
-/// introduction and the unit tests unless a step shows them.
-fn lines_with_steps(file: &str, text: &str, shown: &[Shown]) -> Result<Vec<Line>, String> {
+/// introduction and the unit tests unless a step shows them. A line no
+/// step shows has no step, unless `given` says at which step the learner
+/// has it anyway (see [`files_after`]).
+fn lines_with_steps(
+    file: &str,
+    text: &str,
+    shown: &[Shown],
+    given: &dyn Fn(&str) -> Option<usize>,
+) -> Result<Vec<Line>, String> {
     let all = anchors::anchors(text).map_err(|err| format!("{file}: {err}"))?;
+    let stand_ins = anchors::stand_ins(text).map_err(|err| format!("{file}: {err}"))?;
     let count = text.lines().count();
     let mut ranges = Vec::new();
     for piece in shown.iter().filter(|piece| piece.file == file) {
@@ -166,21 +286,62 @@ fn lines_with_steps(file: &str, text: &str, shown: &[Shown]) -> Result<Vec<Line>
         .lines()
         .take_while(|line| line.starts_with("//!") || line.trim().is_empty())
         .count();
-    let tests = text
-        .lines()
-        .position(|line| line == "#[cfg(test)]")
+    // The unit tests: the module at the end of the file that
+    // `#[cfg(test)]` opens, and any module of test helpers declared
+    // with it above (`#[cfg(test)] mod faulty_disk;`).
+    let raw: Vec<&str> = text.lines().collect();
+    let tests = (0..count)
+        .find(|&k| {
+            raw[k] == "#[cfg(test)]"
+                && raw
+                    .get(k + 1)
+                    .is_some_and(|next| next.trim() == "mod tests {")
+        })
         .unwrap_or(count);
+    let test_helpers: Vec<usize> = (0..tests)
+        .filter(|&k| {
+            raw[k] == "#[cfg(test)]"
+                && raw
+                    .get(k + 1)
+                    .is_some_and(|next| module_file(file, next).is_some())
+        })
+        .flat_map(|k| [k, k + 1])
+        .collect();
+    // (Not in the unit tests, which the learner's crate leaves out.)
+    braces_go_with_their_block(&raw[..tests], &mut step_of[..tests], given(""));
+    // A stand-in's lines last until the step that shows its anchor.
+    let mut until_of: Vec<Option<usize>> = vec![None; count];
+    let mut edges = Vec::new();
+    for stand_in in &stand_ins {
+        let replaced = shown
+            .iter()
+            .find(|piece| piece.file == file && piece.anchor.as_ref() == Some(&stand_in.name))
+            .ok_or_else(|| {
+                format!(
+                    "{file}: a stand-in for {}, which no step shows",
+                    stand_in.name
+                )
+            })?;
+        for line in &mut until_of[stand_in.start..=stand_in.end] {
+            *line = Some(replaced.step);
+        }
+        edges.extend([stand_in.start, stand_in.end]);
+    }
     let mut lines: Vec<Line> = text
         .lines()
-        .zip(step_of)
+        .zip(step_of.into_iter().zip(until_of))
         .enumerate()
-        .filter(|(number, (line, step))| {
+        .filter(|(number, (line, (step, _)))| {
             let left_out = *number < introduction || *number >= tests;
-            !anchors::is_marker(line) && (step.is_some() || !left_out)
+            !anchors::is_marker(line)
+                && !edges.contains(number)
+                && !test_helpers.contains(number)
+                && (step.is_some() || !left_out)
         })
-        .map(|(_, (line, step))| Line {
+        .map(|(_, (line, (step, until)))| Line {
             text: line.to_string(),
-            step,
+            step: step.or_else(|| (!line.trim().is_empty()).then(|| given(line)).flatten()),
+            until,
         })
         .collect();
     // A blank line goes with the next line that has a step (or, at the
@@ -206,6 +367,42 @@ fn lines_with_steps(file: &str, text: &str, shown: &[Shown]) -> Result<Vec<Line>
         lines.pop();
     }
     Ok(lines)
+}
+
+/// Gives a block's opening and closing lines that no step shows (`impl
+/// EventLoop {` and its `}`, around methods that several steps show) to
+/// the first step that shows a line inside the block, and a closing line
+/// alone to the step of the line that opened it: a chapter says "open an
+/// `impl` block" in its prose rather than show a line with nothing in it.
+fn braces_go_with_their_block(lines: &[&str], step_of: &mut [Option<usize>], given: Option<usize>) {
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    let closer = |open: usize| {
+        (open + 1..lines.len()).find(|&k| {
+            indent(lines[k]) == indent(lines[open]) && lines[k].trim_start().starts_with('}')
+        })
+    };
+    for open in 0..lines.len() {
+        if !lines[open].trim_end().ends_with('{') || anchors::is_marker(lines[open]) {
+            continue;
+        }
+        let Some(close) = closer(open) else {
+            continue;
+        };
+        // What no step shows inside is given, where the stage gives it.
+        let inside = (open + 1..close)
+            .filter_map(|k| {
+                let code = !lines[k].trim().is_empty() && !anchors::is_marker(lines[k]);
+                step_of[k].or(given.filter(|_| code))
+            })
+            .min();
+        let first = step_of[open].or(inside);
+        if step_of[open].is_none() {
+            step_of[open] = inside;
+        }
+        if step_of[close].is_none() {
+            step_of[close] = first;
+        }
+    }
 }
 
 /// One piece of the comparison of the old file with the new.
@@ -304,7 +501,18 @@ fn loosen(edits: Vec<Edit>, new: &[Line]) -> Vec<Edit> {
 /// unless a step shows the stage's whole file, introduction and all: the
 /// learner replaces the file then, and the stage's introduction replaces
 /// theirs.
-fn file_after(file: &str, old: &str, new: &[Line], done: usize) -> Result<String, String> {
+///
+/// The learner's unit tests from earlier days stay at the end of the file
+/// if `keep_old_tests`: not in the final server, whose API chapter has the
+/// learner delete them, since they test day 3's `Response` and the final
+/// server's is another.
+fn file_after(
+    file: &str,
+    old: &str,
+    new: &[Line],
+    done: usize,
+    keep_old_tests: bool,
+) -> Result<String, String> {
     let introduction = old
         .lines()
         .take_while(|line| line.starts_with("//!") || line.trim().is_empty())
@@ -329,7 +537,10 @@ fn file_after(file: &str, old: &str, new: &[Line], done: usize) -> Result<String
         .position(|line| *line == "#[cfg(test)]")
         .filter(|_| !tests_shown)
         .unwrap_or(old.len());
-    let (mut old, kept_tests) = old.split_at(own_tests);
+    let (mut old, mut kept_tests) = old.split_at(own_tests);
+    if !keep_old_tests {
+        kept_tests = &[];
+    }
     if !kept_tests.is_empty() {
         while let Some((last, rest)) = old.split_last()
             && last.trim().is_empty()
@@ -362,8 +573,12 @@ fn file_after(file: &str, old: &str, new: &[Line], done: usize) -> Result<String
                     before,
                     ..Hunk::default()
                 };
-                out.push_str(new_text[j]);
-                out.push('\n');
+                // A stand-in the learner already had goes with the step
+                // that replaces it.
+                if new[j].until.is_none_or(|until| done < until) {
+                    out.push_str(new_text[j]);
+                    out.push('\n');
+                }
             }
             Edit::Remove(i) => hunk.taken_out.push(old[i]),
             Edit::Add(j) => hunk.put_in.push(&new[j]),
@@ -425,7 +640,7 @@ impl Hunk<'_> {
             }
         }
         for line in &self.put_in {
-            if line.step.is_some_and(|step| step <= done) {
+            if line.there_after(done) {
                 out.push_str(&line.text);
                 out.push('\n');
             }
@@ -436,30 +651,116 @@ impl Hunk<'_> {
 
 /// The learner's files after the first `done` steps of `stage` (0: before
 /// the first step), by path inside the crate.
+///
+/// The final server's chapters are not all in steps yet: a line of
+/// `final/src` that no step shows is *given*, there before the first step
+/// (see [`coverage`]), except a `mod` line, which comes with the first
+/// step that shows a line of its module's file. For the days, such a line
+/// is an error.
 pub fn files_after(stage: Stage, done: usize) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
     let mut files = before(stage)?;
-    let shown = shown_by_steps(stage)?;
-    // The stage calls itself by its name (`use day2::request::Request;`);
-    // the learner's crate has its own.
-    let own_name = format!("{}::", stage.name());
-    let learner = format!("{LEARNER}::");
-    for (file, text) in stage_sources(stage)? {
-        let text = text.replace(&own_name, &learner);
-        let new = lines_with_steps(&file, &text, &shown)?;
+    for (file, new) in stage_lines(stage)? {
         let path = PathBuf::from(&file);
         let old = files
             .iter()
             .find(|(p, _)| *p == path)
             .map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned())
             .unwrap_or_default();
-        let text = file_after(&file, &old, &new, done)?;
+        let text = file_after(&file, &old, &new, done, stage != Stage::Final)?;
         files.retain(|(p, _)| *p != path);
         if !text.is_empty() {
             files.push((path, text.into_bytes()));
         }
     }
+    // A file of the learner's that no module declares any more is gone
+    // (day 4's `json.rs`, once serde writes the JSON).
+    let declared: Vec<String> = files
+        .iter()
+        .flat_map(|(path, bytes)| {
+            let file = path.to_string_lossy().replace('\\', "/");
+            String::from_utf8_lossy(bytes)
+                .lines()
+                .filter_map(|line| module_file(&file, line))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    files.retain(|(path, _)| {
+        let file = path.to_string_lossy().replace('\\', "/");
+        let root = file == "src/lib.rs" || file == "src/main.rs";
+        root || !file.ends_with(".rs") || declared.contains(&file)
+    });
     files.sort();
     Ok(files)
+}
+
+/// Every line of each of `stage`'s files as the learner types it, with
+/// the step that shows it (see [`files_after`] for the lines no step
+/// shows).
+fn stage_lines(stage: Stage) -> Result<Vec<(String, Vec<Line>)>, String> {
+    let shown = shown_by_steps(stage)?;
+    // The stage calls itself by its name (`use day2::request::Request;`,
+    // `use todo_server::…` in the final server); the learner's crate has
+    // its own.
+    let own_name = match stage {
+        Stage::Final => "todo_server::".to_string(),
+        day => format!("{}::", day.name()),
+    };
+    let learner = format!("{LEARNER}::");
+    let sources: Vec<(String, String)> = stage_sources(stage)?
+        .into_iter()
+        .map(|(file, text)| (file, text.replace(&own_name, &learner)))
+        .collect();
+    let no_given = |_: &str| None;
+    if stage != Stage::Final {
+        return sources
+            .iter()
+            .map(|(file, text)| {
+                Ok((
+                    file.clone(),
+                    lines_with_steps(file, text, &shown, &no_given)?,
+                ))
+            })
+            .collect();
+    }
+    // The first step that shows a line of each file, for its `mod` line.
+    let mut first_step = Vec::new();
+    for (file, text) in &sources {
+        let lines = lines_with_steps(file, text, &shown, &no_given)?;
+        let given = lines
+            .iter()
+            .any(|line| line.step.is_none() && !line.text.trim().is_empty());
+        let first = lines.iter().filter_map(|line| line.step).min();
+        first_step.push((file.clone(), if given { Some(0) } else { first }));
+    }
+    sources
+        .iter()
+        .map(|(file, text)| {
+            let given = |line: &str| match module_file(file, line) {
+                Some(module) => first_step
+                    .iter()
+                    .find(|(other, _)| *other == module)
+                    .map_or(Some(0), |(_, first)| *first),
+                None => Some(0),
+            };
+            Ok((file.clone(), lines_with_steps(file, text, &shown, &given)?))
+        })
+        .collect()
+}
+
+/// How much of `stage`'s code its steps show: the lines (not blank, not
+/// markers, outside module introductions and unit tests) that a step
+/// shows, and those the learner is given instead, by file.
+pub fn coverage(stage: Stage) -> Result<Vec<(String, usize, usize)>, String> {
+    let shown = shown_by_steps(stage)?;
+    let mut out = Vec::new();
+    for (file, text) in stage_sources(stage)? {
+        let lines = lines_with_steps(&file, &text, &shown, &|_| None)?;
+        let solid = lines.iter().filter(|line| !line.text.trim().is_empty());
+        let (by_steps, given): (Vec<&Line>, Vec<&Line>) =
+            solid.partition(|line| line.step.is_some());
+        out.push((file, by_steps.len(), given.len()));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -471,6 +772,7 @@ mod tests {
             .map(|(text, step)| Line {
                 text: text.to_string(),
                 step: *step,
+                until: None,
             })
             .collect()
     }
@@ -496,7 +798,7 @@ mod tests {
         ];
         for (done, expected) in rows {
             assert_eq!(
-                file_after("main.rs", old, &new, done).as_deref(),
+                file_after("main.rs", old, &new, done, true).as_deref(),
                 Ok(expected),
                 "after step {done}"
             );
@@ -516,7 +818,7 @@ mod tests {
             ("fn c() {}", Some(2)),
         ]);
         assert_eq!(
-            file_after("main.rs", old, &new, 1).as_deref(),
+            file_after("main.rs", old, &new, 1, true).as_deref(),
             Ok("fn a() { new(); }\n")
         );
     }
@@ -531,11 +833,11 @@ mod tests {
             ("pub mod b;", Some(2)),
         ]);
         assert_eq!(
-            file_after("lib.rs", old, &new, 1).as_deref(),
+            file_after("lib.rs", old, &new, 1, true).as_deref(),
             Ok("//! Mine.\n\npub mod a;\n")
         );
         assert_eq!(
-            file_after("lib.rs", old, &new, 2).as_deref(),
+            file_after("lib.rs", old, &new, 2, true).as_deref(),
             Ok("//! The stage's.\n\npub mod a;\npub mod b;\n")
         );
     }
@@ -545,7 +847,7 @@ mod tests {
         let old = "fn a() {}\n\n#[cfg(test)]\nmod tests {}\n";
         let new = lines(&[("fn a() {}", None), ("fn b() {}", Some(1))]);
         assert_eq!(
-            file_after("lib.rs", old, &new, 1).as_deref(),
+            file_after("lib.rs", old, &new, 1, true).as_deref(),
             Ok("fn a() {}\nfn b() {}\n\n#[cfg(test)]\nmod tests {}\n")
         );
     }
@@ -553,7 +855,7 @@ mod tests {
     #[test]
     fn a_new_line_no_step_shows_is_an_error() {
         let new = lines(&[("fn main() {}", None)]);
-        let err = file_after("main.rs", "", &new, 1).expect_err("nobody shows it");
+        let err = file_after("main.rs", "", &new, 1, true).expect_err("nobody shows it");
         assert!(err.contains("no step shows it"), "{err}");
     }
 

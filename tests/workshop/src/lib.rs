@@ -29,7 +29,6 @@
 pub mod build_along;
 pub mod counterexamples;
 pub mod exercises;
-pub mod final_steps;
 pub mod progress;
 pub mod solutions;
 pub mod starter;

@@ -121,11 +121,38 @@ pub fn after(stage: Stage, name: &str) -> Result<Vec<(PathBuf, Vec<u8>)>, String
         return Err("the final server's chapters start from day 4: use --from day4".into());
     }
     let last = suite::steps::of_stage(stage).len();
-    let files = crate::build_along::files_after(stage, last)?;
+    Ok(named(crate::build_along::files_after(stage, last)?, name))
+}
+
+/// Creates `workshop/<name>/` as a learner's crate stands before the
+/// first step of `chapter` (`final-connections`), for a learner who
+/// starts there: `check new NAME --before final-connections`.
+pub fn create_before(name: &str, chapter: &str) -> Result<PathBuf, String> {
+    validate_name(name)?;
+    let stage = Stage::ALL
+        .into_iter()
+        .find(|stage| {
+            !suite::steps::of_stage(*stage).is_empty()
+                && suite::steps::chapter_with_steps(*stage) == chapter
+        })
+        .ok_or_else(|| format!("--before: no chapter {chapter} in steps"))?;
+    let dir = workshop_dir().join(name);
+    if dir.exists() {
+        return Err(format!("{} already exists", dir.display()));
+    }
+    write_files(
+        &dir,
+        named(crate::build_along::files_after(stage, 0)?, name),
+    )?;
+    Ok(dir)
+}
+
+/// `files` of the learner's crate, under the crate's name `name`.
+fn named(files: Vec<(PathBuf, Vec<u8>)>, name: &str) -> Vec<(PathBuf, Vec<u8>)> {
     // Cargo knows the crate as `my-server`; Rust code names its library
     // `my_server`.
     let in_code = name.replace('-', "_");
-    Ok(files
+    files
         .into_iter()
         .map(|(path, bytes)| {
             let text = String::from_utf8_lossy(&bytes);
@@ -136,7 +163,7 @@ pub fn after(stage: Stage, name: &str) -> Result<Vec<(PathBuf, Vec<u8>)>, String
             };
             (path, named.into_bytes())
         })
-        .collect())
+        .collect()
 }
 
 /// The code of anchor `name` in `file` (relative to the repository's

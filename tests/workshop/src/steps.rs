@@ -1,12 +1,6 @@
 //! The code of the build-along steps: what a learner's crate holds after
-//! each step of a chapter (the table of steps is [`suite::steps`]).
-//!
-//! The days' steps are made from each day's own code and its chapter
-//! ([`build_along`]). The final server's connection steps are still
-//! patches in `tests/workshop/steps/final/NN-<slug>.patch`, cut from
-//! `final/src` by [`final_steps`], against the final server without its
-//! connection code; they move to [`build_along`] when the final server's
-//! chapters become steps.
+//! each step of a chapter (the table of steps is [`suite::steps`]), made
+//! by [`build_along`] from each stage's own code and its chapter.
 //!
 //! The learner's crate is called [`LEARNER`] (`use
 //! stepper::request::Request;`). To build every step side by side, each
@@ -17,34 +11,17 @@ use std::path::PathBuf;
 
 use suite::cargo::{self, ScratchCrate};
 use suite::stage::Stage;
-use suite::steps::{self, Step};
+use suite::steps;
 
-use crate::{build_along, final_steps};
+use crate::build_along;
 
 /// The name of the learner's crate in the steps' patches.
 pub const LEARNER: &str = "stepper";
 
-/// The patch of `step`.
-pub fn patch(step: &Step) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("steps")
-        .join(step.stage.name())
-        .join(step.patch_name())
-}
-
 /// The learner's files after the first `done` steps of `stage` (0: before
 /// the first step).
 pub fn files_after(stage: Stage, done: usize) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
-    let start = match stage {
-        Stage::Final => final_steps::cut(0)?,
-        days => return build_along::files_after(days, done),
-    };
-    let patches: Vec<PathBuf> = steps::of_stage(stage)
-        .into_iter()
-        .take(done)
-        .map(patch)
-        .collect();
-    cargo::patched_files(&start, &patches)
+    build_along::files_after(stage, done)
 }
 
 /// The package name of the learner's crate after `done` steps of `stage`,
