@@ -303,11 +303,14 @@ fn after_each_step_exactly_the_steps_checks_so_far_pass(stage: Stage) {
             let owner = step_list
                 .iter()
                 .find(|step| step.turns_green().contains(&check.id));
-            let expected = owner.is_none_or(|step| step.number <= done);
+            let expected = owner.is_none_or(|step| step.position() <= done);
             let got = passed.contains(&(done, check.id));
             if got != expected {
                 let claim = match owner {
-                    Some(step) => format!("the book says step {} turns it green", step.number),
+                    Some(step) => format!(
+                        "the book says {}'s step {} turns it green",
+                        step.chapter, step.number
+                    ),
                     None => "it is in no step, so it must pass from the start".to_string(),
                 };
                 let verb = if got { "passes" } else { "fails" };
@@ -438,9 +441,10 @@ fn the_final_servers_steps_show_no_fewer_of_its_lines() {
 
 /// The step sections of `chapter`: each step of `stage` with its text,
 /// from its heading to the next `## ` heading.
-fn step_sections(stage: Stage, chapter: &str) -> Vec<(&'static Step, &str)> {
+fn step_sections<'a>(stage: Stage, name: &str, chapter: &'a str) -> Vec<(&'static Step, &'a str)> {
     steps::of_stage(stage)
         .into_iter()
+        .filter(|step| step.chapter == name)
         .filter_map(|step| {
             let heading = format!("\n## {}\n", step.heading());
             let start = chapter.find(&heading)? + heading.len();
@@ -494,19 +498,30 @@ fn shown_code(chapter: &str, section: &str) -> Vec<(String, String)> {
 fn every_step_shows_code_the_learner_has_after_it() {
     let mut problems = Vec::new();
     for stage in stages_with_steps() {
-        let page = format!("book/src/{}.md", steps::chapter_with_steps(stage));
-        let chapter =
-            fs::read_to_string(cargo::root().join(&page)).expect("the chapter is readable");
-        let sections = step_sections(stage, &chapter);
+        let mut sections = Vec::new();
+        for name in steps::chapters_with_steps(stage) {
+            let page = format!("book/src/{name}.md");
+            let chapter =
+                fs::read_to_string(cargo::root().join(&page)).expect("the chapter is readable");
+            let found = step_sections(stage, name, &chapter)
+                .into_iter()
+                .map(|(step, section)| (step, section.to_string()))
+                .collect::<Vec<_>>();
+            sections.extend(
+                found
+                    .into_iter()
+                    .map(|(step, section)| (page.clone(), chapter.clone(), step, section)),
+            );
+        }
         assert_eq!(
             sections.len(),
             steps::of_stage(stage).len(),
-            "every step has a section in {page}"
+            "every step of {stage} has a section in its chapter"
         );
         let folder = format!("{}/", stage.name());
-        for (step, section) in sections {
-            let files = files_after(stage, step.number).unwrap_or_else(|err| panic!("{err}"));
-            let blocks = shown_code(&chapter, section);
+        for (page, chapter, step, section) in sections {
+            let files = files_after(stage, step.position()).unwrap_or_else(|err| panic!("{err}"));
+            let blocks = shown_code(&chapter, &section);
             if blocks.is_empty() {
                 problems.push(format!("{page}: {} shows no code", step.heading()));
             }

@@ -460,7 +460,7 @@ fn next(args: &Args) -> Result<(), String> {
                     "First, if you skipped it: {}'s \"{}\" has no check, because nothing a client sees on Linux shows whether it is there (book/src/{}.md, #{}).\n",
                     step.stage,
                     step.heading(),
-                    step.chapter(),
+                    step.chapter,
                     step.html_id()
                 );
             }
@@ -491,7 +491,7 @@ fn print_next_step(name: &str, step: &Step, check: &str) {
         "Next for {name}: {stage}, step {} of {total}: {}.\n",
         step.number, step.title
     );
-    let page = step.chapter();
+    let page = step.chapter;
     println!(
         "Read:  \"{}\" in book/src/{page}.md ({page}.html#{} in `mdbook serve book`)",
         step.heading(),

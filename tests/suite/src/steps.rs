@@ -25,6 +25,9 @@ use crate::stage::Stage;
 #[derive(Debug)]
 pub struct Step {
     pub stage: Stage,
+    /// The chapter the step is in, as `book/src/<chapter>.md`: a day's
+    /// own, or one of the final server's.
+    pub chapter: &'static str,
     /// 1, 2, 3… in the order of the chapter.
     pub number: usize,
     /// The heading's words after `Step N: `.
@@ -78,20 +81,27 @@ impl Step {
         ids
     }
 
-    /// The chapter the step is in, as `book/src/<chapter>.md`.
-    pub fn chapter(&self) -> &'static str {
-        chapter_with_steps(self.stage)
+    /// Where the step stands among all of its stage's, from 1: the
+    /// learner's crate after it is the stage's crate after this many
+    /// steps, across the chapters.
+    pub fn position(&self) -> usize {
+        of_stage(self.stage)
+            .iter()
+            .position(|step| std::ptr::eq(*step, self))
+            .map_or(0, |at| at + 1)
     }
 }
 
-/// The chapter that holds `stage`'s steps (`day2`, `final-connections`):
-/// the final server's chapters are several, and only the one on
-/// connections is cut into steps.
-pub fn chapter_with_steps(stage: Stage) -> &'static str {
-    match stage {
-        Stage::Final => "final-connections",
-        other => other.name(),
+/// The chapters that hold `stage`'s steps, in the book's order: a day's
+/// own, and those of the final server's chapters that are cut into steps.
+pub fn chapters_with_steps(stage: Stage) -> Vec<&'static str> {
+    let mut chapters: Vec<&'static str> = Vec::new();
+    for step in of_stage(stage) {
+        if !chapters.contains(&step.chapter) {
+            chapters.push(step.chapter);
+        }
     }
+    chapters
 }
 
 use Stage::{Day1, Day2, Day3, Day4, Final};
@@ -99,6 +109,7 @@ use Stage::{Day1, Day2, Day3, Day4, Final};
 pub static STEPS: &[Step] = &[
     Step {
         stage: Day1,
+        chapter: "day1",
         number: 1,
         title: "Write the answer down",
         // Nothing sends the answer yet: the compiler is this step's
@@ -108,6 +119,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Day1,
+        chapter: "day1",
         number: 2,
         title: "Read the request, and answer",
         checks: &[
@@ -122,6 +134,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Day2,
+        chapter: "day2",
         number: 1,
         title: "A library, and what we want out",
         // Types no client can see: the compiler is the judge of steps 1
@@ -131,6 +144,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Day2,
+        chapter: "day2",
         number: 2,
         title: "Everything that can go wrong",
         checks: &[],
@@ -138,6 +152,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Day2,
+        chapter: "day2",
         number: 3,
         title: "Where does a request end?",
         checks: &[],
@@ -145,6 +160,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Day2,
+        chapter: "day2",
         number: 4,
         title: "The request line",
         checks: &[],
@@ -152,6 +168,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Day2,
+        chapter: "day2",
         number: 5,
         title: "Echo the request line",
         checks: &[
@@ -169,6 +186,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Day2,
+        chapter: "day2",
         number: 6,
         title: "Header lines, and the rules of the request line",
         checks: &[
@@ -180,6 +198,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Day2,
+        chapter: "day2",
         number: 7,
         title: "Read the body",
         checks: &[
@@ -193,6 +212,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Day2,
+        chapter: "day2",
         number: 8,
         title: "Refuse the lengths you cannot trust",
         checks: &[
@@ -206,6 +226,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Day2,
+        chapter: "day2",
         number: 9,
         title: "Limits on size",
         checks: &["day2-headers-too-large", "day2-body-too-large"],
@@ -213,6 +234,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Day2,
+        chapter: "day2",
         number: 10,
         title: "A deadline for the whole request",
         checks: &["day2-deadline-whole-request"],
@@ -220,6 +242,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Day2,
+        chapter: "day2",
         number: 11,
         title: "A timeout on every read",
         checks: &["day2-partial-request-timeout", "day2-silent-client"],
@@ -227,6 +250,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Day2,
+        chapter: "day2",
         number: 12,
         title: "Hang up gently",
         checks: &[],
@@ -234,6 +258,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Day3,
+        chapter: "day3",
         number: 1,
         title: "A response, as a value",
         // Nothing builds a response yet: the compiler is this step's
@@ -243,6 +268,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Day3,
+        chapter: "day3",
         number: 2,
         title: "A response, as bytes",
         // Still not sent: the unit tests the step shows are its judge
@@ -252,6 +278,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Day3,
+        chapter: "day3",
         number: 3,
         title: "Route, and answer with a Response",
         checks: &["day3-hello", "day3-hello-name", "day3-not-found"],
@@ -259,6 +286,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Day3,
+        chapter: "day3",
         number: 4,
         title: "Decode the query",
         checks: &[
@@ -270,6 +298,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Day3,
+        chapter: "day3",
         number: 5,
         title: "A slow route, and 405 for the wrong method",
         checks: &["day3-sleep", "day3-sleep-bad-ms", "day3-method-not-allowed"],
@@ -277,6 +306,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Day4,
+        chapter: "day4",
         number: 1,
         title: "Workers that wait for jobs",
         // Nothing starts a worker yet: the compiler is this step's judge,
@@ -286,6 +316,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Day4,
+        chapter: "day4",
         number: 2,
         title: "A pool that hands out jobs",
         // Still unused by main: the judge is the compiler, whose warnings
@@ -295,6 +326,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Day4,
+        chapter: "day4",
         number: 3,
         title: "Hand each connection to the pool",
         checks: &["day4-concurrent-sleeps", "day4-idle-client-does-not-block"],
@@ -302,6 +334,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Day4,
+        chapter: "day4",
         number: 4,
         title: "A panic costs one 500",
         checks: &["day4-panic-is-500"],
@@ -309,6 +342,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Final,
+        chapter: "final-connections",
         number: 1,
         title: "A connection, as a state machine",
         // Nothing calls the connection yet: the compiler is this step's
@@ -318,6 +352,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Final,
+        chapter: "final-connections",
         number: 2,
         title: "One request per connection, on an event loop",
         // The one check the chapter's subject decides: a server that gives
@@ -327,6 +362,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Final,
+        chapter: "final-connections",
         number: 3,
         title: "Keep the connection open",
         checks: &[
@@ -338,6 +374,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Final,
+        chapter: "final-connections",
         number: 4,
         title: "Say 100 Continue",
         checks: &["final-expect-continue", "final-chunked-expect-continue"],
@@ -345,6 +382,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Final,
+        chapter: "final-connections",
         number: 5,
         title: "Deadlines, checked ten times a second",
         checks: &[
@@ -356,6 +394,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Final,
+        chapter: "final-connections",
         number: 6,
         title: "Handlers that wait go to worker threads",
         checks: &["day4-concurrent-sleeps", "final-sleepers-do-not-block"],
@@ -363,6 +402,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Final,
+        chapter: "final-connections",
         number: 7,
         title: "A long list, a piece at a time",
         checks: &["final-long-list-in-chunks"],
@@ -417,7 +457,7 @@ pub fn next(stage: Stage, passed: impl Fn(&str) -> bool) -> Option<&'static Step
 pub fn seen_after(step: &Step) -> Option<&'static Step> {
     of_stage(step.stage)
         .into_iter()
-        .filter(|later| later.number > step.number)
+        .filter(|later| later.position() > step.position())
         .find(|later| !later.checks.is_empty() || later.and_every_other_check)
 }
 
@@ -474,7 +514,14 @@ mod tests {
         for stage in Stage::ALL {
             let mut owned: Vec<&str> = Vec::new();
             for (i, step) in of_stage(stage).iter().enumerate() {
-                assert_eq!(step.number, i + 1, "{}", step.heading());
+                let first_of_chapter = i == 0 || of_stage(stage)[i - 1].chapter != step.chapter;
+                let expected = if first_of_chapter {
+                    1
+                } else {
+                    of_stage(stage)[i - 1].number + 1
+                };
+                assert_eq!(step.number, expected, "{}", step.heading());
+                assert_eq!(step.position(), i + 1);
                 for id in step.checks {
                     let check = checks::find(id).unwrap_or_else(|| panic!("no check {id}"));
                     assert!(check.applies_to(stage), "{id} does not apply to {stage}");
@@ -545,7 +592,7 @@ mod tests {
         assert_eq!(step.map(|step| step.number), Some(1));
         let step = next(Final, |id| rest.contains(&id));
         assert_eq!(step.map(|step| step.number), Some(3));
-        assert_eq!(serving.chapter(), "final-connections");
+        assert_eq!(serving.chapter, "final-connections");
     }
 
     #[test]

@@ -44,7 +44,7 @@ use std::path::PathBuf;
 use suite::anchors::{self, Anchor};
 use suite::cargo;
 use suite::stage::Stage;
-use suite::steps;
+use suite::steps::{self, Step};
 
 use crate::starter;
 use crate::steps::LEARNER;
@@ -59,58 +59,64 @@ pub struct Shown {
     pub anchor: Option<String>,
 }
 
-/// The chapter of `stage`, as text.
-fn chapter(stage: Stage) -> Result<String, String> {
-    let path = cargo::root()
-        .join("book/src")
-        .join(format!("{}.md", steps::chapter_with_steps(stage)));
-    fs::read_to_string(&path).map_err(|err| format!("{}: {err}", path.display()))
-}
-
 /// What each step of `stage` shows of the stage's code, in the order of
-/// the chapter: every include of `../../<stage>/` between the step's
-/// heading and the next `## ` heading.
+/// the chapters: every include of `../../<stage>/` between the step's
+/// heading and the next `## ` heading, except in a block fenced as
+/// `rust,ignore,given`, which shows code the learner already has.
 pub fn shown_by_steps(stage: Stage) -> Result<Vec<Shown>, String> {
-    let text = chapter(stage)?;
     let prefix = format!("{{{{#include ../../{}/", stage.name());
     let mut shown = Vec::new();
-    for step in steps::of_stage(stage) {
-        let heading = format!("\n## {}\n", step.heading());
-        let start = text
-            .find(&heading)
-            .ok_or_else(|| format!("the chapter has no heading {heading:?}"))?
-            + heading.len();
-        let end = text[start..]
-            .find("\n## ")
-            .map_or(text.len(), |at| start + at);
-        let mut given = false;
-        for line in text[start..end].lines() {
-            // A block fenced as `rust,ignore,given` shows code the learner
-            // already has, for reference: it adds nothing.
-            if let Some(fence) = line.trim().strip_prefix("```") {
-                given = fence.split(',').any(|word| word.trim() == "given");
-                continue;
-            }
-            if given {
-                continue;
-            }
-            let Some(argument) = line
-                .trim()
-                .strip_prefix(&prefix)
-                .and_then(|rest| rest.strip_suffix("}}"))
-            else {
-                continue;
-            };
-            let (file, anchor) = match argument.split_once(':') {
-                Some((file, anchor)) => (file, Some(anchor.to_string())),
-                None => (argument, None),
-            };
-            shown.push(Shown {
-                step: step.number,
-                file: file.to_string(),
-                anchor,
-            });
+    for chapter in steps::chapters_with_steps(stage) {
+        let path = cargo::root().join("book/src").join(format!("{chapter}.md"));
+        let text = fs::read_to_string(&path).map_err(|err| format!("{}: {err}", path.display()))?;
+        for step in steps::of_stage(stage)
+            .into_iter()
+            .filter(|step| step.chapter == chapter)
+        {
+            shown.extend(shown_by_step(step, &text, &prefix)?);
         }
+    }
+    Ok(shown)
+}
+
+/// What `step` shows of its stage's code, in `text`, its chapter.
+fn shown_by_step(step: &Step, text: &str, prefix: &str) -> Result<Vec<Shown>, String> {
+    let heading = format!("\n## {}\n", step.heading());
+    let start = text
+        .find(&heading)
+        .ok_or_else(|| format!("{}.md has no heading {heading:?}", step.chapter))?
+        + heading.len();
+    let end = text[start..]
+        .find("\n## ")
+        .map_or(text.len(), |at| start + at);
+    let mut shown = Vec::new();
+    let mut given = false;
+    for line in text[start..end].lines() {
+        // A block fenced as `rust,ignore,given` shows code the learner
+        // already has, for reference: it adds nothing.
+        if let Some(fence) = line.trim().strip_prefix("```") {
+            given = fence.split(',').any(|word| word.trim() == "given");
+            continue;
+        }
+        if given {
+            continue;
+        }
+        let Some(argument) = line
+            .trim()
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix("}}"))
+        else {
+            continue;
+        };
+        let (file, anchor) = match argument.split_once(':') {
+            Some((file, anchor)) => (file, Some(anchor.to_string())),
+            None => (argument, None),
+        };
+        shown.push(Shown {
+            step: step.position(),
+            file: file.to_string(),
+            anchor,
+        });
     }
     Ok(shown)
 }

@@ -129,21 +129,17 @@ pub fn after(stage: Stage, name: &str) -> Result<Vec<(PathBuf, Vec<u8>)>, String
 /// starts there: `check new NAME --before final-connections`.
 pub fn create_before(name: &str, chapter: &str) -> Result<PathBuf, String> {
     validate_name(name)?;
-    let stage = Stage::ALL
-        .into_iter()
-        .find(|stage| {
-            !suite::steps::of_stage(*stage).is_empty()
-                && suite::steps::chapter_with_steps(*stage) == chapter
-        })
+    let first = suite::steps::STEPS
+        .iter()
+        .find(|step| step.chapter == chapter)
         .ok_or_else(|| format!("--before: no chapter {chapter} in steps"))?;
     let dir = workshop_dir().join(name);
     if dir.exists() {
         return Err(format!("{} already exists", dir.display()));
     }
-    write_files(
-        &dir,
-        named(crate::build_along::files_after(stage, 0)?, name),
-    )?;
+    let done = first.position() - 1;
+    let files = crate::build_along::files_after(first.stage, done)?;
+    write_files(&dir, named(files, name))?;
     Ok(dir)
 }
 
