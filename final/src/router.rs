@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+// ANCHOR: assets_use
 use crate::assets;
+// ANCHOR_END: assets_use
 use crate::origin::Policy;
 use crate::request::Request;
 use crate::response::Response;
@@ -51,8 +53,10 @@ enum Resource {
     Hello,
     Sleep,
     Panic,
+    // ANCHOR: asset_resource
     /// One of the to-do page's files (see `assets.rs`).
     Asset,
+    // ANCHOR_END: asset_resource
 }
 
 impl Resource {
@@ -64,7 +68,9 @@ impl Resource {
             "/hello" => Some(Resource::Hello),
             "/sleep" => Some(Resource::Sleep),
             "/panic" => Some(Resource::Panic),
+            // ANCHOR: asset_path
             path if assets::is_asset(path) => Some(Resource::Asset),
+            // ANCHOR_END: asset_path
             _ => match path.strip_prefix("/todos/").map(str::parse::<u64>) {
                 Some(Ok(id)) => Some(Resource::Todo(id)),
                 _ => None,
@@ -81,9 +87,10 @@ impl Resource {
         match self {
             Resource::Todos => "GET, HEAD, POST, DELETE, OPTIONS",
             Resource::Todo(_) => "GET, HEAD, PATCH, DELETE, OPTIONS",
-            Resource::Hello | Resource::Sleep | Resource::Panic | Resource::Asset => {
-                "GET, HEAD, OPTIONS"
-            }
+            Resource::Hello | Resource::Sleep | Resource::Panic => "GET, HEAD, OPTIONS",
+            // ANCHOR: asset_allow
+            Resource::Asset => "GET, HEAD, OPTIONS",
+            // ANCHOR_END: asset_allow
         }
     }
 }
@@ -135,8 +142,9 @@ pub fn route(request: &Request, app: &App) -> Response {
         ("PATCH", Resource::Todo(id)) => todos::update(&app.store, id, request, &base),
         ("DELETE", Resource::Todo(id)) => todos::delete(&app.store, id),
 
+        // ANCHOR: asset_dispatch
         ("GET", Resource::Asset) => assets::serve(&request.path, request),
-
+        // ANCHOR_END: asset_dispatch
         ("GET", Resource::Hello) => hello(request),
         ("GET", Resource::Sleep) => sleep(request),
         ("GET", Resource::Panic) => panic!("GET /panic panics on purpose"),

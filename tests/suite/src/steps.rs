@@ -408,6 +408,22 @@ pub static STEPS: &[Step] = &[
         checks: &["final-long-list-in-chunks"],
         and_every_other_check: false,
     },
+    Step {
+        stage: Final,
+        chapter: "final-browser",
+        number: 1,
+        title: "Three files, built into the binary",
+        checks: &["final-page"],
+        and_every_other_check: false,
+    },
+    Step {
+        stage: Final,
+        chapter: "final-browser",
+        number: 2,
+        title: "Is my copy still good? ETag and 304",
+        checks: &["final-page-not-modified"],
+        and_every_other_check: false,
+    },
 ];
 
 /// The steps of `stage`, in order; empty for a chapter without steps.

@@ -17,6 +17,7 @@ use serde_json::Value;
 use super::{Check, Expect, Failure, Payload, Probe, open};
 use crate::client::{
     self, call, create_todo, expecting, failed_reply, failure, head_matches_get, id_of,
+    request_closing,
 };
 use crate::stage::Stage::Final;
 use crate::wire::{self, Exchange, RawResponse, Reply};
@@ -440,7 +441,99 @@ pub static CHECKS: &[Check] = &[
         hint: "Take the next id and insert the to-do under one lock, so that two requests can never get the same id.",
         probe: Probe::Script(concurrent_creates),
     },
+    // The page for browsers (final-browser.md).
+    Check {
+        id: "final-page",
+        from: Final,
+        until: None,
+        title: "GET / serves the to-do page as HTML, /app.js as JavaScript, and /../app.js not at all",
+        hint: "Keep the page's three files in the binary with `include_str!`, each with its path and its Content-Type (with `charset=utf-8`), and answer any other path 404: a server that maps paths onto a folder must fend off `..`.",
+        probe: Probe::Script(page),
+    },
+    Check {
+        id: "final-page-not-modified",
+        from: Final,
+        until: None,
+        title: "the page's files carry an ETag, and If-None-Match with it gets 304 and no body",
+        hint: "Send `ETag: \"<a hash of the file>\"` and `Cache-Control: no-cache`. When `If-None-Match` lists that tag (or `W/` and the tag, or `*`), answer 304 Not Modified with no body.",
+        probe: Probe::Script(page_not_modified),
+    },
 ];
+
+/// `GET path` on a connection of its own, answered 200 with a body whose
+/// `Content-Type` starts with `content_type`; the answer.
+fn asset(addr: SocketAddr, path: &str, content_type: &str) -> Result<RawResponse, Failure> {
+    let sent = request_closing("GET", path, None);
+    let reply = Exchange::new(sent.clone()).run(addr);
+    match &reply {
+        Reply::Response(response)
+            if response.status == 200
+                && !response.body.is_empty()
+                && response
+                    .header("content-type")
+                    .is_some_and(|value| value.starts_with(content_type)) =>
+        {
+            Ok(response.clone())
+        }
+        _ => Err(failed_reply(
+            format!("200, a body, and Content-Type: {content_type}; charset=utf-8"),
+            &sent,
+            &reply,
+        )),
+    }
+}
+
+fn page(addr: SocketAddr) -> Result<(), Failure> {
+    let html = asset(addr, "/", "text/html")?;
+    if !String::from_utf8_lossy(&html.body).contains("<html") {
+        return Err(failure(
+            "the to-do page: an HTML document",
+            &request_closing("GET", "/", None),
+            String::from_utf8_lossy(&html.raw).into_owned(),
+        ));
+    }
+    asset(addr, "/app.js", "text/javascript")?;
+    let sent = request_closing("GET", "/../app.js", None);
+    let reply = Exchange::new(sent.clone()).run(addr);
+    expecting(Expect::Error(&[404]), &sent, &reply)
+}
+
+fn page_not_modified(addr: SocketAddr) -> Result<(), Failure> {
+    let first = asset(addr, "/app.css", "text/css")?;
+    let sent = request_closing("GET", "/app.css", None);
+    let Some(tag) = first.header("etag").filter(|tag| tag.ends_with('"')) else {
+        return Err(failure(
+            "an ETag header, a quoted tag",
+            &sent,
+            String::from_utf8_lossy(&first.raw).into_owned(),
+        ));
+    };
+    let asking = |tags: &str| {
+        format!("GET /app.css HTTP/1.1\r\nHost: 127.0.0.1\r\nIf-None-Match: {tags}\r\nConnection: close\r\n\r\n")
+            .into_bytes()
+    };
+    for (tags, status) in [
+        (tag.to_string(), 304),
+        (format!("W/{tag}"), 304),
+        (format!("\"stale\", {tag}"), 304),
+        ("\"stale\"".to_string(), 200),
+    ] {
+        let sent = asking(&tags);
+        let reply = Exchange::new(sent.clone()).run(addr);
+        let body_ok = |response: &RawResponse| status == 200 || response.body.is_empty();
+        match &reply {
+            Reply::Response(response) if response.status == status && body_ok(response) => {}
+            _ => {
+                let expected = match status {
+                    304 => format!("304 Not Modified, with no body, for If-None-Match: {tags}"),
+                    _ => format!("200 and the file, for a tag that is not its own ({tags})"),
+                };
+                return Err(failed_reply(expected, &sent, &reply));
+            }
+        }
+    }
+    Ok(())
+}
 
 fn list(addr: SocketAddr) -> Result<(), Failure> {
     let (sent, reply) = call(addr, "GET", "/todos", None);
