@@ -204,7 +204,9 @@ pub fn shown_hiding(text: &str, name: &str, hidden: &[&str]) -> Result<String, S
                 && !left_out(*number)
                 && !inside.iter().any(|a| (a.start..=a.end).contains(number))
         })
-        .map(|(_, line)| line);
+        .map(|(_, line)| line)
+        // A hidden piece at the top leaves no blank line behind it.
+        .skip_while(|line| line.trim().is_empty());
     Ok(one_blank_at_most(kept))
 }
 
