@@ -2,13 +2,18 @@
 //! turn it away with 503 when the server is full, until shutdown.
 
 /* STAND-IN: uses
-use std::io;
-use std::net::{SocketAddr, TcpListener};
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::num::NonZeroUsize;
+use std::sync::Arc;
 use std::thread;
+use std::time::{Duration, Instant};
 
-use crate::router::App;
+use crate::reader::{Progress, RequestReader};
+use crate::response::Response;
+use crate::router::{self, App};
 use crate::shutdown::Shutdown;
+use crate::thread_pool::ThreadPool;
 */
 // ANCHOR: uses
 use std::io::{self, Write as _};
@@ -75,19 +80,81 @@ pub fn one_loop_per_core() -> usize {
 // ANCHOR_END: limits
 
 /* STAND-IN: run
-// ANCHOR: hang_up
-/// Takes connections until `shutdown` is requested, and hangs up on each:
-/// the API is ready, and nothing reads a request yet.
+// ANCHOR: one_request_each
+/// Serves each connection on a worker of the pool, day 4's way: one
+/// request, one answer, then the connection closes. A client that says
+/// nothing holds its worker until the read times out.
 pub fn run(listener: TcpListener, app: App, limits: Limits, shutdown: Shutdown) {
-    let _ = (app, limits);
+    let app = Arc::new(app);
+    let workers = limits.threads.min(DAY_4_WORKERS);
+    let mut pool = ThreadPool::new(workers, workers * 4);
     for stream in listener.incoming() {
         if shutdown.requested() {
             break;
         }
-        drop(stream);
+        let Ok(mut stream) = stream else {
+            continue;
+        };
+        if !pool.has_room() {
+            let busy = app.policy.decorate(Response::busy());
+            let _ = stream.write_all(&Response::resolve(&busy, false));
+            continue;
+        }
+        let app = Arc::clone(&app);
+        pool.execute(move || answer_one(stream, &app));
     }
 }
-// ANCHOR_END: hang_up
+
+
+/// As many workers as day 4 had.
+const DAY_4_WORKERS: usize = 4;
+
+/// How long a request may take to arrive, as on day 2.
+const REQUEST_DEADLINE: Duration = Duration::from_secs(5);
+// ANCHOR_END: one_request_each
+
+// ANCHOR: answer_one
+/// Reads one request from `stream`, answers it, and hangs up gently.
+fn answer_one(mut stream: TcpStream, app: &App) {
+    let until = Instant::now() + REQUEST_DEADLINE;
+    let mut reader = RequestReader::new();
+    let mut chunk = [0u8; 16 * 1024];
+    let (response, head_only) = loop {
+        match reader.poll() {
+            Ok(Progress::Done(request)) => {
+                break (router::route_or_500(&request, app), request.method == "HEAD");
+            }
+            Ok(Progress::NeedHead | Progress::NeedBody { .. }) => {}
+            Err(err) => break (Response::error(err.status(), err.message()), false),
+        }
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break (Response::error(408, "the request took too long"), false);
+        }
+        let _ = stream.set_read_timeout(Some(left));
+        match stream.read(&mut chunk) {
+            Ok(0) => return,
+            Ok(n) => reader.feed(&chunk[..n]),
+            // Silence before a request closes without a word; a request
+            // cut short by the deadline or the client gets its 408.
+            Err(_) if reader.is_empty() => return,
+            Err(_) => break (Response::error(408, "the request took too long"), false),
+        }
+    };
+    let response = app.policy.decorate(response);
+    let mut bytes = Response::resolve(&response, false);
+    if head_only {
+        bytes.truncate(bytes.len() - response.body.len());
+    }
+    let _ = stream.write_all(&bytes);
+    // As on day 2: shut our side, and read what the client still sends,
+    // so that closing does not reset the connection and lose the answer.
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    let until = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < until && matches!(stream.read(&mut chunk), Ok(1..)) {}
+}
+// ANCHOR_END: answer_one
 */
 // ANCHOR: run
 /// Serves `listener` until `shutdown` is requested, then waits for the

@@ -490,6 +490,7 @@ fn every_step_has_its_heading_names_its_checks_and_ends_with_the_check_command()
             named.sort_unstable();
             named.dedup();
             let mut listed: Vec<&str> = step.checks.to_vec();
+            listed.extend(step.turns_red);
             listed.sort_unstable();
             if named != listed {
                 problems.push(format!(
@@ -497,15 +498,6 @@ fn every_step_has_its_heading_names_its_checks_and_ends_with_the_check_command()
                     step.heading()
                 ));
             }
-            // The step that turns the rest green says so, in those words.
-            let words = section.split_whitespace().collect::<Vec<_>>().join(" ");
-            if step.and_every_other_check && !words.contains("every other check") {
-                problems.push(format!(
-                    "{}: turns every other check green, and does not say \"every other check\"",
-                    step.heading()
-                ));
-            }
-
             // The section ends with a shell block holding the command.
             let command = format!("cargo run -p tests --bin check -- {stage} --crate ");
             let last_block = section.trim_end().strip_suffix("```").and_then(|rest| {

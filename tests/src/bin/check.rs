@@ -498,7 +498,7 @@ fn print_next_step(name: &str, step: &Step, check: &str) {
         step.html_id()
     );
     println!("Check: {check}");
-    if step.checks.is_empty() && !step.and_every_other_check {
+    if step.checks.is_empty() {
         match steps::seen_after(step) {
             Some(later) if later.number > step.number + 1 => println!(
                 "\nNo check can see steps {} to {}: the chapter says what judges them. If you have done them and `cargo build -p {name}` succeeds, go on to step {}, which turns these green: {}.",
@@ -516,12 +516,13 @@ fn print_next_step(name: &str, step: &Step, check: &str) {
         }
         return;
     }
-    let rest = if step.and_every_other_check {
-        ", and every other check of the stage but the later steps'"
-    } else {
-        ""
-    };
-    println!("\nIt turns these green: {}{rest}.", step.checks.join(", "));
+    println!("\nIt turns these green: {}.", step.checks.join(", "));
+    if !step.turns_red.is_empty() {
+        println!(
+            "It turns these red, until a later step turns them green again: {}.",
+            step.turns_red.join(", ")
+        );
+    }
 }
 
 /// The exercises of the stages passed so far that are still open.

@@ -188,11 +188,16 @@ pub fn shown_hiding(text: &str, name: &str, hidden: &[&str]) -> Result<String, S
     // lines never do.
     let stand_ins = stand_ins(text)?;
     let left_out = |number: usize| {
-        stand_ins.iter().any(|stand_in| {
-            let shown = inside.iter().any(|a| a.name == stand_in.name);
-            let edge = number == stand_in.start || number == stand_in.end;
-            (stand_in.start..=stand_in.end).contains(&number) && (edge || !shown)
-        })
+        // (An include of code inside a stand-in shows it all.)
+        let around = |start: usize, end: usize| start >= from && end < to;
+        stand_ins
+            .iter()
+            .filter(|s| around(s.start, s.end))
+            .any(|stand_in| {
+                let shown = inside.iter().any(|a| a.name == stand_in.name);
+                let edge = number == stand_in.start || number == stand_in.end;
+                (stand_in.start..=stand_in.end).contains(&number) && (edge || !shown)
+            })
     };
     let kept = text
         .lines()
