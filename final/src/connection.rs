@@ -99,13 +99,11 @@ enum Phase {
     /// Part of a request is in: its head, or (with `body`) its head and
     /// part of its body.
     Reading { until: Instant, body: bool },
-    // ANCHOR_END: phase
     // ANCHOR: phase_handling
     /// A worker thread is answering the request (see [`Next::Handle`]).
     /// No deadline: the handler's own time is bounded.
     Handling,
     // ANCHOR_END: phase_handling
-    // ANCHOR: phase_end
     /// An answer is being written; then the connection goes back to
     /// `Idle`, or, with `close`, to `Lingering`.
     Writing { until: Instant, close: bool },
@@ -114,7 +112,7 @@ enum Phase {
     /// not destroy the answer (see [`Connection::linger`]).
     Lingering { until: Instant, discarded: usize },
 }
-// ANCHOR_END: phase_end
+// ANCHOR_END: phase
 
 // ANCHOR: next
 /// What the event loop should do with a connection after
@@ -123,21 +121,19 @@ enum Phase {
 pub enum Next {
     /// Nothing until the socket has news or a deadline passes.
     Wait,
-    // ANCHOR_END: next
     // ANCHOR: next_handle
     /// Run this request's handler on a worker thread, then call
     /// [`Connection::answer`]: the handler may wait (for the disk, or on
     /// purpose), and the event loop must not.
     Handle(Request),
     // ANCHOR_END: next_handle
-    // ANCHOR: next_end
     /// Close the connection.
     Close,
     /// There is more to do, but the connection has had its turn: call
     /// [`Connection::advance`] again once the loop has served the others.
     Again,
 }
-// ANCHOR_END: next_end
+// ANCHOR_END: next
 
 // ANCHOR: connection
 /// A socket, and the reader that turns what arrives on it into requests.
@@ -155,14 +151,12 @@ pub struct Connection<S = TcpStream> {
     /// What we still have to write, from `sent` on.
     out: Vec<u8>,
     sent: usize,
-    // ANCHOR_END: connection
     // ANCHOR: connection_pieces
     /// The rest of a body made in pieces (see [`Response::pieces`]), and
     /// whether each piece goes out as a chunk.
     pieces: Option<Box<dyn Pieces>>,
     chunked: bool,
     // ANCHOR_END: connection_pieces
-    // ANCHOR: connection_end
     /// Whether the socket may have bytes we have not read. The event loop
     /// reports news once (it is edge-triggered), so we must remember it
     /// until a read says there is nothing left.
@@ -178,7 +172,7 @@ struct Delivery {
     /// Only the head: the answer to a `HEAD` request.
     head_only: bool,
 }
-// ANCHOR_END: connection_end
+// ANCHOR_END: connection
 
 // ANCHOR: new
 impl<S: Socket> Connection<S> {
@@ -193,12 +187,10 @@ impl<S: Socket> Connection<S> {
             },
             out: Vec::new(),
             sent: 0,
-            // ANCHOR_END: new
             // ANCHOR: new_pieces
             pieces: None,
             chunked: false,
             // ANCHOR_END: new_pieces
-            // ANCHOR: new_end
             // The client may have sent its request before we registered
             // the socket: look once.
             readable: true,
@@ -222,7 +214,7 @@ impl<S: Socket> Connection<S> {
     fn enter(&mut self, phase: Phase) {
         self.phase = phase;
     }
-    // ANCHOR_END: new_end
+    // ANCHOR_END: new
 
     // ANCHOR: advance
     /// Goes as far as the bytes at hand allow: writes what is owed, reads
@@ -252,27 +244,23 @@ impl<S: Socket> Connection<S> {
         }
         match self.phase {
             Phase::Writing { close, .. } => {
-                // ANCHOR_END: advance
                 // ANCHOR: advance_pieces
                 if self.next_piece(close, now) {
                     // One piece per turn: the others on this loop go first.
                     return Break(Next::Again);
                 }
                 // ANCHOR_END: advance_pieces
-                // ANCHOR: advance_writing
                 self.written(close, now);
                 Continue(())
             }
             Phase::Idle { .. } | Phase::Reading { .. } => self.read_request(server, now),
-            // ANCHOR_END: advance_writing
             // ANCHOR: advance_handling
             Phase::Handling => Break(Next::Wait),
             // ANCHOR_END: advance_handling
-            // ANCHOR: advance_end
             Phase::Lingering { .. } => Break(self.linger(now)),
         }
     }
-    // ANCHOR_END: advance_end
+    // ANCHOR_END: advance
 
     // ANCHOR: next_piece
     /// Puts the next piece of a body made in pieces in the outgoing
@@ -357,7 +345,6 @@ impl<S: Socket> Connection<S> {
                 Ok(Progress::Done(request)) => return self.handle(request, server, now),
                 Ok(Progress::NeedBody { send_continue }) => {
                     self.body_started(now);
-                    // ANCHOR_END: read_request
                     // ANCHOR: send_continue
                     if send_continue {
                         // The client waits for this before it sends the
@@ -367,14 +354,13 @@ impl<S: Socket> Connection<S> {
                         return Continue(());
                     }
                     // ANCHOR_END: send_continue
-                    // ANCHOR: read_request_end
                 }
                 Ok(Progress::NeedHead) => {}
             }
         }
         self.read_more(server, now)
     }
-    // ANCHOR_END: read_request_end
+    // ANCHOR_END: read_request
 
     // ANCHOR: read_more
     /// The reader needs more bytes: read, if the socket may have some.
@@ -414,7 +400,6 @@ impl<S: Socket> Connection<S> {
     // ANCHOR: handle
     /// A whole request: route it, and queue the answer.
     fn handle(&mut self, request: Request, server: &ServerWide, now: Instant) -> ControlFlow<Next> {
-        // ANCHOR_END: handle
         // ANCHOR: handle_may_wait
         // Answering here is faster: no hand-over, no thread to wake. But
         // while a handler runs, this event loop serves nobody else, so
@@ -424,12 +409,11 @@ impl<S: Socket> Connection<S> {
             return Break(Next::Handle(request));
         }
         // ANCHOR_END: handle_may_wait
-        // ANCHOR: handle_end
         let response = router::route_or_500(&request, &server.app);
         self.answer(&request, response, server, now);
         Continue(())
     }
-    // ANCHOR_END: handle_end
+    // ANCHOR_END: handle
 
     // ANCHOR: answer
     /// Queues the answer to `request` and logs it. The event loop calls
@@ -531,7 +515,6 @@ impl<S: Socket> Connection<S> {
             until: now + WRITE_TIMEOUT,
             close: !delivery.keep_alive,
         });
-        // ANCHOR_END: queue
         // ANCHOR: queue_pieces
         if !delivery.head_only {
             // The rest of a body in pieces: `step` writes it, a piece a turn.
@@ -539,9 +522,8 @@ impl<S: Socket> Connection<S> {
             self.chunked = delivery.keep_alive;
         }
         // ANCHOR_END: queue_pieces
-        // ANCHOR: queue_end
     }
-    // ANCHOR_END: queue_end
+    // ANCHOR_END: queue
 
     // ANCHOR: deadline
     /// Called by the event loop every so often: whatever phase has

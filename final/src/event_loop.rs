@@ -86,17 +86,15 @@ pub enum Message {
     /// A connection past the server's limit: answer 503 and close it
     /// (see [`Connection::turn_away`]).
     TurnAway(TcpStream),
-    // ANCHOR_END: message
     // ANCHOR: message_answer
     /// A worker's answer (boxed: a request and a response are large, and
     /// every message would otherwise take their size).
     Answer(Box<Answer>),
     // ANCHOR_END: message_answer
-    // ANCHOR: message_end
     /// No more connections will come: finish the ones you have, then stop.
     Stop,
 }
-// ANCHOR_END: message_end
+// ANCHOR_END: message
 
 // ANCHOR: answer
 /// The answer to the request of the connection `key`.
@@ -338,7 +336,6 @@ impl EventLoop {
             for key in turns {
                 self.drive(key, now, Connection::advance);
             }
-            // ANCHOR_END: run_rest
             // ANCHOR: sweep
             if now >= next_sweep || self.server.shutdown.requested() {
                 for key in self.clients.keys() {
@@ -347,20 +344,18 @@ impl EventLoop {
                 next_sweep = now + SWEEP_EVERY;
             }
             // ANCHOR_END: sweep
-            // ANCHOR: run_rest_end
             if self.stopping && self.clients.is_empty() {
                 break;
             }
         }
     }
-    // ANCHOR_END: run_rest_end
+    // ANCHOR_END: run_rest
 
     // ANCHOR: receive
     fn receive(&mut self, message: Message, now: Instant) {
         match message {
             Message::Connect(stream, counted) => self.connect(stream, Some(counted), now),
             Message::TurnAway(stream) => self.connect(stream, None, now),
-            // ANCHOR_END: receive
             // ANCHOR: receive_answer
             Message::Answer(answer) => {
                 let Answer {
@@ -374,11 +369,10 @@ impl EventLoop {
                 });
             }
             // ANCHOR_END: receive_answer
-            // ANCHOR: receive_end
             Message::Stop => self.stopping = true,
         }
     }
-    // ANCHOR_END: receive_end
+    // ANCHOR_END: receive
 
     // ANCHOR: connect
     /// Registers a new connection: from now on, `poll` reports its news.
@@ -429,15 +423,13 @@ impl EventLoop {
         match step(&mut client.connection, &self.server, now) {
             Next::Wait => {}
             Next::Again => self.again.push(key),
-            // ANCHOR_END: drive
             // ANCHOR: drive_handle
             Next::Handle(request) => self.hand_over(key, request, now),
             // ANCHOR_END: drive_handle
-            // ANCHOR: drive_end
             Next::Close => self.close(key),
         }
     }
-    // ANCHOR_END: drive_end
+    // ANCHOR_END: drive
 
     // ANCHOR: hand_over
     /// Sends a request that may wait to a worker thread, which answers it
