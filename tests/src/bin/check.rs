@@ -368,11 +368,14 @@ fn new(name: &str, from: Option<&str>) -> Result<(), String> {
         Some(current) => println!(
             "{current} stays your current crate (the one `check next`, `--list` and `--hint` talk about); checking with `--crate {name}` makes {name} current."
         ),
-        None => {
-            progress.save();
-            println!("{name} is now your current crate.");
-        }
+        None => println!("{name} is now your current crate."),
     }
+    // A crate made from a stage passes it and the ones before: `next`
+    // must not send it back to day 1.
+    if let Some(stage) = from {
+        passes_stages_up_to(&mut progress, name, stage);
+    }
+    progress.save();
     if let Some(stage) = from {
         let next = Stage::ALL
             .into_iter()
@@ -403,18 +406,44 @@ fn new_before(name: &str, chapter: &str) -> Result<(), String> {
     let dir = starter::create_before(name, chapter)?;
     println!("Created {}.", dir.display());
     let mut progress = Progress::load();
-    if progress
-        .adopt_new_crate(name, &workshop::crates())
-        .is_none()
-    {
-        progress.save();
+    progress.adopt_new_crate(name, &workshop::crates());
+    // It passes the stages before, and the checks its chapter's stage
+    // passes before that chapter's first step (the proof in
+    // tests/tests/steps.rs says which).
+    if let Some(first) = steps::STEPS.iter().find(|step| step.chapter == chapter) {
+        let earlier = Stage::ALL
+            .into_iter()
+            .take_while(|s| *s != first.stage)
+            .last();
+        if let Some(earlier) = earlier {
+            passes_stages_up_to(&mut progress, name, earlier);
+        }
+        let done = steps::of_stage(first.stage)
+            .into_iter()
+            .take_while(|step| step.position() < first.position())
+            .flat_map(|step| step.checks.iter().copied());
+        for id in steps::before_the_first_step(first.stage)
+            .into_iter()
+            .chain(done)
+        {
+            progress.record(name, id, true);
+        }
     }
+    progress.save();
     println!(
         "\nIt is the crate the first step of book/src/{chapter}.md starts from.\n\
          Follow its steps; each ends with the command that checks it. Then:\n\n    \
          cargo run -p tests --bin check -- next --crate {name}"
     );
     Ok(())
+}
+
+/// Remembers that `name` passes every stage up to `last`, as a crate
+/// made from `last`'s code does.
+fn passes_stages_up_to(progress: &mut Progress, name: &str, last: Stage) {
+    for stage in Stage::ALL.into_iter().filter(|stage| *stage <= last) {
+        progress.record(name, stage.name(), true);
+    }
 }
 
 /// Where the book's chapter for `stage` is.
@@ -486,7 +515,10 @@ fn next(args: &Args) -> Result<(), String> {
 /// chapter, the checks it turns green, and the command that checks them.
 fn print_next_step(name: &str, step: &Step, check: &str) {
     let stage = step.stage;
-    let total = steps::of_stage(stage).len();
+    let total = steps::of_stage(stage)
+        .into_iter()
+        .filter(|other| other.chapter == step.chapter)
+        .count();
     println!(
         "Next for {name}: {stage}, step {} of {total}: {}.\n",
         step.number, step.title
