@@ -435,6 +435,20 @@ pub enum Framing {
 }
 // ANCHOR_END: framing
 
+/* STAND-IN: body_framing
+// ANCHOR: body_framing_trusting
+/// How the body after `head` is framed: in chunks if the client says so,
+/// and otherwise by its `Content-Length`.
+pub fn body_framing(head: &Head) -> Result<Framing, RequestError> {
+    let length = head.headers.get("content-length").map(String::as_str);
+    match head.headers.get("transfer-encoding") {
+        Some(coding) if coding.trim().eq_ignore_ascii_case("chunked") => Ok(Framing::Chunked),
+        Some(_) => Err(RequestError::UnknownTransferCoding),
+        None => length_framing(length),
+    }
+}
+// ANCHOR_END: body_framing_trusting
+*/
 // ANCHOR: body_framing
 /// How the body after `head` is framed.
 ///
@@ -478,12 +492,14 @@ pub fn body_framing(head: &Head) -> Result<Framing, RequestError> {
 }
 // ANCHOR_END: body_framing
 
+// ANCHOR: trim_ows
 /// `text` without the spaces and tabs around it (RFC 9110's OWS), and
 /// nothing else: `str::trim` would also take a no-break space off
 /// `chunked\u{a0}`, which a proxy reads as a coding it does not know.
 fn trim_ows(text: &str) -> &str {
     text.trim_matches([' ', '\t'])
 }
+// ANCHOR_END: trim_ows
 
 // ANCHOR: length_framing
 /// The framing a `Content-Length` (or its absence) gives.

@@ -397,6 +397,26 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Final,
+        chapter: "final-bodies",
+        number: 1,
+        title: "Refuse every doubt about where a body ends",
+        checks: &[
+            "final-smuggling",
+            "final-chunked-not-last",
+            "final-strict-fields",
+        ],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-bodies",
+        number: 2,
+        title: "Every chunk line ends in CRLF",
+        checks: &["final-chunk-lines-crlf", "final-chunk-extensions"],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
         chapter: "final-browser",
         number: 1,
         title: "Three files, built into the binary",

@@ -163,7 +163,9 @@ pub static CHECKS: &[Check] = &[
         title: "Transfer-Encoding together with Content-Length answers 400",
         hint: "Two ways to find the end of the body means a proxy and you may disagree: refuse the request (RFC 9112, section 6.3).",
         probe: Probe::Request {
-            payload: Payload::Bytes(b"POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+            // A good to-do in chunks: a server that believes the chunks
+            // creates it, and only a refusal of the pair passes.
+            payload: Payload::Bytes(b"POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n{\"title\":\"milk\"}\r\n0\r\n\r\n"),
             expect: Expect::Error(&[400]),
         },
     },
@@ -1001,14 +1003,16 @@ fn strict_fields(addr: SocketAddr) -> Result<(), Failure> {
                 refused(),
             ),
             // `chunked` followed by a no-break space, which is not
-            // whitespace to HTTP: a proxy sees an unknown coding.
+            // whitespace to HTTP: a proxy sees an unknown coding. The body
+            // is a good to-do in chunks, so that a server that decodes it
+            // anyway answers 201, not a 400 for an empty body.
             (
-                "POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\u{a0}\r\n\r\n0\r\n\r\n".as_bytes(),
+                "POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\u{a0}\r\n\r\n10\r\n{\"title\":\"milk\"}\r\n0\r\n\r\n".as_bytes(),
                 refused(),
             ),
             // HTTP/1.0 had no Transfer-Encoding (section 6.1).
             (
-                b"POST /todos HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                b"POST /todos HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n{\"title\":\"milk\"}\r\n0\r\n\r\n",
                 refused(),
             ),
         ],
