@@ -9,6 +9,7 @@
 //! job well; this is one function, worth reading once, and not worth a
 //! dependency.
 
+// ANCHOR: names
 use std::cell::RefCell;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -16,6 +17,7 @@ const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
+// ANCHOR_END: names
 
 // ANCHOR: civil_from_days
 /// The calendar date `days` days after 1 January 1970, as (year, month

@@ -5,7 +5,9 @@ use std::io::Write as _;
 
 use serde::Serialize;
 
+// ANCHOR: date_use
 use crate::date;
+// ANCHOR_END: date_use
 
 // ANCHOR: cache_control
 /// How caches may keep our answers: not at all.
@@ -158,14 +160,18 @@ impl Response {
             response.status,
             reason_phrase(response.status)
         );
+        // ANCHOR: date_line
         let _ = date::with_now(|now| write!(bytes, "Date: {now}\r\n"));
+        // ANCHOR_END: date_line
         for (name, value) in &response.headers {
             let _ = write!(bytes, "{name}: {value}\r\n");
         }
+        // ANCHOR: cache_control_line
         // The page's files say otherwise: they may be kept (see assets.rs).
         if !response.has_header("cache-control") {
             let _ = write!(bytes, "Cache-Control: {CACHE_CONTROL}\r\n");
         }
+        // ANCHOR_END: cache_control_line
         // ANCHOR_END: resolve
         // ANCHOR: resolve_end
         // 204 and 304 never have a body, so they carry no length either

@@ -102,6 +102,7 @@ pub fn route(request: &Request, app: &App) -> Response {
     if let Err(refused) = app.policy.check(request) {
         return refused;
     }
+    // ANCHOR: not_implemented
     if !IMPLEMENTED.contains(&request.method.as_str()) {
         return Response::error(
             501,
@@ -112,11 +113,14 @@ pub fn route(request: &Request, app: &App) -> Response {
             ),
         );
     }
+    // ANCHOR_END: not_implemented
+    // ANCHOR: options_star
     // `OPTIONS *` asks about the server as a whole (RFC 9110, section
     // 9.3.7): every method any path takes.
     if request.path == "*" {
         return app.policy.options(crate::origin::CORS_METHODS);
     }
+    // ANCHOR_END: options_star
     let Some(resource) = Resource::of(&request.path) else {
         return Response::error(404, &format!("no route for {}", request.path));
     };
