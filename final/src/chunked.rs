@@ -25,7 +25,7 @@
 //! request. Extensions are checked against their grammar for the same
 //! reason, though nothing here uses them.
 
-use crate::request::{self, MAX_BODY_SIZE, MAX_HEAD_SIZE, RequestError, is_token};
+use crate::request::{MAX_BODY_SIZE, MAX_HEAD_SIZE, RequestError, is_token};
 
 /// The longest chunk-size line we read: the size, and extensions we check
 /// and drop. Real clients send a few bytes; a limit keeps an endless line
@@ -291,7 +291,10 @@ fn skip_bws(bytes: &[u8]) -> &[u8] {
 
 /// How many bytes at the start of `bytes` are token characters.
 fn token_length(bytes: &[u8]) -> usize {
-    bytes.iter().take_while(|&&b| request::is_tchar(b)).count()
+    bytes
+        .iter()
+        .take_while(|&&b| crate::request::is_tchar(b))
+        .count()
 }
 
 /// The length of the quoted string that starts `bytes` (RFC 9110, section
