@@ -181,9 +181,11 @@ impl RequestReader {
         let host_header = head.headers.get("host").cloned();
         let (target, host) = match form {
             Target::Origin(target) => (target, host_header),
+            // ANCHOR: absolute_arm
             // The authority in the URL wins over `Host` (RFC 9112,
             // section 3.2.2).
             Target::Absolute { authority, path } => (path, Some(authority)),
+            // ANCHOR_END: absolute_arm
             Target::Asterisk => ("*".to_string(), host_header),
         };
         let (path, query) = request::split_target(&target);

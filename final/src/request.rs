@@ -175,10 +175,12 @@ pub struct Head {
 pub enum Target {
     /// `/todos?completed=true`: the usual one.
     Origin(String),
+    // ANCHOR: absolute_variant
     /// `http://127.0.0.1:5000/todos`: the whole URL, which clients send to
     /// proxies, and which a server must accept too (section 3.2.2). The
     /// authority in it replaces the `Host` header.
     Absolute { authority: String, path: String },
+    // ANCHOR_END: absolute_variant
     /// `*`, in `OPTIONS * HTTP/1.1`: a question about the server as a whole.
     Asterisk,
 }
@@ -204,6 +206,12 @@ pub fn target_form(method: &str, target: &str) -> Result<Target, RequestError> {
             _ => Err(RequestError::Malformed("only OPTIONS may ask about *")),
         };
     }
+    /* STAND-IN: absolute_form
+    Err(RequestError::Malformed(
+        "the request target must start with /",
+    ))
+    */
+    // ANCHOR: absolute_form
     // The scheme is case-insensitive (RFC 3986, section 3.1).
     let rest = ["http://", "https://"].iter().find_map(|scheme| {
         let prefix = target.get(..scheme.len())?;
@@ -216,8 +224,6 @@ pub fn target_form(method: &str, target: &str) -> Result<Target, RequestError> {
             "the request target must start with / or http://",
         ));
     };
-    // ANCHOR_END: target_form
-    // ANCHOR: target_authority
     let end = rest.find(['/', '?']).unwrap_or(rest.len());
     let (authority, path) = rest.split_at(end);
     // `user@host` is allowed by URLs and deprecated for HTTP: it makes
@@ -237,8 +243,9 @@ pub fn target_form(method: &str, target: &str) -> Result<Target, RequestError> {
         authority: authority.to_string(),
         path,
     })
+    // ANCHOR_END: absolute_form
 }
-// ANCHOR_END: target_authority
+// ANCHOR_END: target_form
 
 /// Where the head in `buffer` ends: where its last line ends and where the
 /// body starts, once the empty line has arrived. `Ok(None)` means "not

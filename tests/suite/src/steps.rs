@@ -362,6 +362,14 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Final,
+        chapter: "final-api",
+        number: 6,
+        title: "The absolute form",
+        checks: &["final-absolute-form"],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
         chapter: "final-connections",
         number: 1,
         title: "A connection, as a state machine",
