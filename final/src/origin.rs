@@ -60,6 +60,7 @@ impl Policy {
     /// `Err` with the answer for a request we must not serve: 421 for a
     /// host name that is not ours, 403 for a page from another origin.
     pub fn check(&self, request: &Request) -> Result<(), Response> {
+        // ANCHOR: host_guard
         // HTTP/1.0 may leave out `Host`; browsers never do.
         if let Some(host) = &request.host
             && !self.allows_host(host)
@@ -72,6 +73,8 @@ impl Policy {
                 ),
             ));
         }
+        // ANCHOR_END: host_guard
+        // ANCHOR: origin_guard
         if let Some(origin) = request.header("origin")
             && !self.allows_origin(origin, request.host.as_deref())
         {
@@ -82,6 +85,7 @@ impl Policy {
                 ),
             ));
         }
+        // ANCHOR_END: origin_guard
         Ok(())
     }
     // ANCHOR_END: check
@@ -96,6 +100,7 @@ impl Policy {
         self.hosts.contains(&name)
     }
 
+    // ANCHOR: allows_origin
     /// Whether a page at `origin` may use the API: its own origin, as
     /// named by `host`, always; any other only if `--cors` allowed it.
     fn allows_origin(&self, origin: &str, host: Option<&str>) -> bool {
@@ -110,6 +115,7 @@ impl Policy {
                 .as_deref()
                 .is_some_and(|allowed| allowed == "*" || allowed == origin)
     }
+    // ANCHOR_END: allows_origin
 
     // ANCHOR: decorate
     /// Adds the CORS header to `response` when `--cors` asked for it.

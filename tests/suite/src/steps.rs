@@ -370,6 +370,26 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Final,
+        chapter: "final-api",
+        number: 7,
+        title: "Serve only our own names",
+        checks: &["final-foreign-host"],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-api",
+        number: 8,
+        title: "Refuse pages from other origins",
+        checks: &[
+            "final-cross-origin-read",
+            "final-cross-origin-write",
+            "final-cross-origin-preflight",
+        ],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
         chapter: "final-connections",
         number: 1,
         title: "A connection, as a state machine",
