@@ -294,9 +294,12 @@ pub fn head_end(buffer: &[u8]) -> Result<Option<(usize, usize)>, RequestError> {
                 return Ok(Some((end, i + 1)));
             }
             first_line_ended = true;
-        } else if !first_line_ended && i >= MAX_REQUEST_LINE {
+        }
+        // ANCHOR: uri_too_long
+        if !first_line_ended && i >= MAX_REQUEST_LINE {
             return Err(RequestError::UriTooLong);
         }
+        // ANCHOR_END: uri_too_long
         // Past this byte, any head would be longer than the limit.
         if i > MAX_HEAD_SIZE {
             return Err(RequestError::HeadTooLarge);

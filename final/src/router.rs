@@ -124,6 +124,10 @@ pub fn route(request: &Request, app: &App) -> Response {
     let Some(resource) = Resource::of(&request.path) else {
         return Response::error(404, &format!("no route for {}", request.path));
     };
+    /* STAND-IN: head_as_get
+    let method = request.method.as_str();
+    */
+    // ANCHOR: head_as_get
     // HEAD is GET without the body (RFC 9110, section 9.3.2): route it as
     // GET; the connection leaves the body out when it queues the answer
     // (`Connection::queue`), and keeps the headers, `Content-Length`
@@ -132,6 +136,7 @@ pub fn route(request: &Request, app: &App) -> Response {
         "HEAD" => "GET",
         method => method,
     };
+    // ANCHOR_END: head_as_get
     // ANCHOR_END: route
     // ANCHOR: dispatch
     let base = base_url(request, app);

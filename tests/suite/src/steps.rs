@@ -372,6 +372,22 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-api",
         number: 7,
+        title: "HEAD is GET without the body",
+        checks: &["final-head"],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-api",
+        number: 8,
+        title: "414 for a request line that never ends",
+        checks: &["final-uri-too-long"],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-api",
+        number: 9,
         title: "Serve only our own names",
         checks: &["final-foreign-host"],
         turns_red: &[],
@@ -379,7 +395,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-api",
-        number: 8,
+        number: 10,
         title: "Refuse pages from other origins",
         checks: &[
             "final-cross-origin-read",
