@@ -224,6 +224,7 @@ fn save_failed(err: &SaveError) -> Response {
 /// that is what `curl -d` users meet, since curl labels such bodies
 /// `application/x-www-form-urlencoded` unless told otherwise.
 fn json_object(request: &Request) -> Result<Map<String, Value>, Response> {
+    // ANCHOR: media_type
     if let Some(content_type) = request.header("content-type") {
         let media_type = content_type.split(';').next().unwrap_or_default().trim();
         if !media_type.eq_ignore_ascii_case("application/json") {
@@ -235,6 +236,7 @@ fn json_object(request: &Request) -> Result<Map<String, Value>, Response> {
             ));
         }
     }
+    // ANCHOR_END: media_type
     match serde_json::from_slice::<Value>(&request.body) {
         Ok(Value::Object(fields)) => Ok(fields),
         Ok(_) => Err(Response::error(

@@ -388,6 +388,14 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-api",
         number: 9,
+        title: "415 for a body labelled as something else",
+        checks: &["final-unsupported-media-type"],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-api",
+        number: 10,
         title: "Serve only our own names",
         checks: &["final-foreign-host"],
         turns_red: &[],
@@ -395,7 +403,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-api",
-        number: 10,
+        number: 11,
         title: "Refuse pages from other origins",
         checks: &[
             "final-cross-origin-read",
