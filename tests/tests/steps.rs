@@ -362,9 +362,10 @@ fn after_each_step_exactly_the_steps_checks_so_far_pass(stage: Stage) {
 /// `suite::anchors::StandIn`), the unit tests and the modules only tests
 /// compile.
 fn as_the_learner_has_it(text: &str) -> String {
+    let text = anchors::without_stand_ins(text).unwrap_or_else(|err| panic!("{err}"));
     let code = match text.find("\n#[cfg(test)]\nmod tests {") {
         Some(end) => &text[..end + 1],
-        None => text,
+        None => &text,
     };
     let mut kept: Vec<&str> = Vec::new();
     let mut lines = code
@@ -372,9 +373,7 @@ fn as_the_learner_has_it(text: &str) -> String {
         .filter(|line| !anchors::is_marker(line))
         .skip_while(|line| line.starts_with("//!") || line.is_empty());
     while let Some(line) = lines.next() {
-        if line.trim().starts_with("/* STAND-IN: ") {
-            lines.by_ref().find(|line| line.trim() == "*/");
-        } else if line == "#[cfg(test)]" {
+        if line == "#[cfg(test)]" {
             lines.next();
         } else {
             kept.push(line);

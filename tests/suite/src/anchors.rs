@@ -300,6 +300,18 @@ pub fn expand_page(
     Ok(out)
 }
 
+/// `text` without its stand-ins, comment lines and code alike: the code
+/// as it stands once every step is done.
+pub fn without_stand_ins(text: &str) -> Result<String, String> {
+    let stand_ins = stand_ins(text)?;
+    Ok(text
+        .lines()
+        .enumerate()
+        .filter(|(at, _)| !stand_ins.iter().any(|s| (s.start..=s.end).contains(at)))
+        .map(|(_, line)| format!("{line}\n"))
+        .collect())
+}
+
 /// `text` without its marker lines.
 pub fn without_markers(text: &str) -> String {
     text.lines()
@@ -404,6 +416,12 @@ fn b() {}
             shown_hiding(text, "", &[]).as_deref(),
             Ok("fn a() {\n    let x = 1;\n    use_it(x);\n}\n"),
             "the finished function"
+        );
+        assert_eq!(
+            without_stand_ins(text).as_deref(),
+            Ok(
+                "fn a() {\n    // ANCHOR: later\n    let x = 1;\n    // ANCHOR_END: later\n    use_it(x);\n}\n"
+            )
         );
         for broken in [
             "/* STAND-IN: a\nx\n",

@@ -207,10 +207,9 @@ fn stage_sources(stage: Stage) -> Result<Vec<(String, String)>, String> {
         .iter()
         .flat_map(|(file, text)| {
             let lines: Vec<&str> = text.lines().collect();
-            lines
-                .windows(2)
-                .filter(|pair| pair[0].trim() == "#[cfg(test)]")
-                .filter_map(|pair| module_file(file, pair[1]))
+            test_modules(file, &lines)
+                .into_iter()
+                .filter_map(|at| module_file(file, lines[at + 1]))
                 .collect::<Vec<_>>()
         })
         .collect();
@@ -234,6 +233,54 @@ fn module_file(file: &str, line: &str) -> Option<String> {
     Some(format!("{folder}/{name}.rs"))
 }
 
+/// Where `lines` (of `file`) declare a module that only tests compile: the
+/// line of each `#[cfg(test)]` followed by a `mod name;`.
+fn test_modules(file: &str, lines: &[&str]) -> Vec<usize> {
+    (0..lines.len().saturating_sub(1))
+        .filter(|&at| {
+            lines[at].trim() == "#[cfg(test)]" && module_file(file, lines[at + 1]).is_some()
+        })
+        .collect()
+}
+
+/// What becomes of a line of a stage that no step shows.
+enum Unshown<'a> {
+    /// It is an error: every line a day adds is in the book.
+    Error,
+    /// The learner is given it before the first step (the final server,
+    /// while its chapters are not all in steps), except a `mod` line,
+    /// which comes with the first step that shows a line of its module's
+    /// file (each file's first step, 0 for a file with given lines).
+    Given {
+        first_steps: &'a [(String, Option<usize>)],
+    },
+}
+
+impl Unshown<'_> {
+    /// The step at which the learner has `line` of `file`, which no step
+    /// shows.
+    fn step(&self, file: &str, line: &str) -> Option<usize> {
+        let Unshown::Given { first_steps } = self else {
+            return None;
+        };
+        match module_file(file, line) {
+            Some(module) => first_steps
+                .iter()
+                .find(|(other, _)| *other == module)
+                .map_or(Some(0), |(_, first)| *first),
+            None => Some(0),
+        }
+    }
+
+    /// The step at which the learner has code no step shows, if ever.
+    fn at_start(&self) -> Option<usize> {
+        match self {
+            Unshown::Error => None,
+            Unshown::Given { .. } => Some(0),
+        }
+    }
+}
+
 /// A line of a stage's file, with the step that shows it, if any.
 #[derive(Debug, Clone)]
 struct Line {
@@ -254,13 +301,12 @@ impl Line {
 /// The lines of a stage's `file` that the learner types, each with the
 /// step that shows it: without the anchor markers, and without the module
 /// introduction and the unit tests unless a step shows them. A line no
-/// step shows has no step, unless `given` says at which step the learner
-/// has it anyway (see [`files_after`]).
+/// step shows has no step, unless `unshown` gives it one.
 fn lines_with_steps(
     file: &str,
     text: &str,
     shown: &[Shown],
-    given: &dyn Fn(&str) -> Option<usize>,
+    unshown: &Unshown,
 ) -> Result<Vec<Line>, String> {
     let all = anchors::anchors(text).map_err(|err| format!("{file}: {err}"))?;
     let stand_ins = anchors::stand_ins(text).map_err(|err| format!("{file}: {err}"))?;
@@ -304,17 +350,12 @@ fn lines_with_steps(
                     .is_some_and(|next| next.trim() == "mod tests {")
         })
         .unwrap_or(count);
-    let test_helpers: Vec<usize> = (0..tests)
-        .filter(|&k| {
-            raw[k] == "#[cfg(test)]"
-                && raw
-                    .get(k + 1)
-                    .is_some_and(|next| module_file(file, next).is_some())
-        })
-        .flat_map(|k| [k, k + 1])
+    let test_helpers: Vec<usize> = test_modules(file, &raw[..tests])
+        .into_iter()
+        .flat_map(|at| [at, at + 1])
         .collect();
     // (Not in the unit tests, which the learner's crate leaves out.)
-    braces_go_with_their_block(&raw[..tests], &mut step_of[..tests], given(""));
+    braces_go_with_their_block(&raw[..tests], &mut step_of[..tests], unshown.at_start());
     // A stand-in's lines last until the step that shows its anchor.
     let mut until_of: Vec<Option<usize>> = vec![None; count];
     let mut edges = Vec::new();
@@ -346,7 +387,11 @@ fn lines_with_steps(
         })
         .map(|(_, (line, (step, until)))| Line {
             text: line.to_string(),
-            step: step.or_else(|| (!line.trim().is_empty()).then(|| given(line)).flatten()),
+            step: step.or_else(|| {
+                (!line.trim().is_empty())
+                    .then(|| unshown.step(file, line))
+                    .flatten()
+            }),
             until,
         })
         .collect();
@@ -509,9 +554,9 @@ fn loosen(edits: Vec<Edit>, new: &[Line]) -> Vec<Edit> {
 /// theirs.
 ///
 /// The learner's unit tests from earlier days stay at the end of the file
-/// if `keep_old_tests`: not in the final server, whose API chapter has the
-/// learner delete them, since they test day 3's `Response` and the final
-/// server's is another.
+/// if `keep_old_tests`: not in the final server, whose `Response` is not
+/// day 3's, so that day 3's tests of it would not compile (the API
+/// chapter tells a learner who brings their own day 4 to delete them).
 fn file_after(
     file: &str,
     old: &str,
@@ -716,41 +761,30 @@ fn stage_lines(stage: Stage) -> Result<Vec<(String, Vec<Line>)>, String> {
         .into_iter()
         .map(|(file, text)| (file, text.replace(&own_name, &learner)))
         .collect();
-    let no_given = |_: &str| None;
+    let lines_of = |unshown: &Unshown| -> Result<Vec<(String, Vec<Line>)>, String> {
+        sources
+            .iter()
+            .map(|(file, text)| Ok((file.clone(), lines_with_steps(file, text, &shown, unshown)?)))
+            .collect()
+    };
     if stage != Stage::Final {
-        return sources
-            .iter()
-            .map(|(file, text)| {
-                Ok((
-                    file.clone(),
-                    lines_with_steps(file, text, &shown, &no_given)?,
-                ))
-            })
-            .collect();
+        return lines_of(&Unshown::Error);
     }
-    // The first step that shows a line of each file, for its `mod` line.
-    let mut first_step = Vec::new();
-    for (file, text) in &sources {
-        let lines = lines_with_steps(file, text, &shown, &no_given)?;
-        let given = lines
-            .iter()
-            .any(|line| line.step.is_none() && !line.text.trim().is_empty());
-        let first = lines.iter().filter_map(|line| line.step).min();
-        first_step.push((file.clone(), if given { Some(0) } else { first }));
-    }
-    sources
-        .iter()
-        .map(|(file, text)| {
-            let given = |line: &str| match module_file(file, line) {
-                Some(module) => first_step
-                    .iter()
-                    .find(|(other, _)| *other == module)
-                    .map_or(Some(0), |(_, first)| *first),
-                None => Some(0),
-            };
-            Ok((file.clone(), lines_with_steps(file, text, &shown, &given)?))
+    // The first step that has a line of each file, for its `mod` line: 0
+    // if the file has a line no step shows.
+    let first_steps: Vec<(String, Option<usize>)> = lines_of(&Unshown::Error)?
+        .into_iter()
+        .map(|(file, lines)| {
+            let given = lines
+                .iter()
+                .any(|line| line.step.is_none() && !line.text.trim().is_empty());
+            let first = lines.iter().filter_map(|line| line.step).min();
+            (file, if given { Some(0) } else { first })
         })
-        .collect()
+        .collect();
+    lines_of(&Unshown::Given {
+        first_steps: &first_steps,
+    })
 }
 
 /// How much of `stage`'s code its steps show: the lines (not blank, not
@@ -760,7 +794,7 @@ pub fn coverage(stage: Stage) -> Result<Vec<(String, usize, usize)>, String> {
     let shown = shown_by_steps(stage)?;
     let mut out = Vec::new();
     for (file, text) in stage_sources(stage)? {
-        let lines = lines_with_steps(&file, &text, &shown, &|_| None)?;
+        let lines = lines_with_steps(&file, &text, &shown, &Unshown::Error)?;
         let solid = lines.iter().filter(|line| !line.text.trim().is_empty());
         let (by_steps, given): (Vec<&Line>, Vec<&Line>) =
             solid.partition(|line| line.step.is_some());
@@ -856,6 +890,86 @@ mod tests {
             file_after("lib.rs", old, &new, 1, true).as_deref(),
             Ok("fn a() {}\nfn b() {}\n\n#[cfg(test)]\nmod tests {}\n")
         );
+    }
+
+    #[test]
+    fn a_stand_in_lasts_from_its_step_until_the_step_that_replaces_it() {
+        let mut new = lines(&[
+            ("fn a() {", Some(1)),
+            ("    let x = 0;", Some(1)),
+            ("    let x = 1;", Some(3)),
+            ("}", Some(1)),
+        ]);
+        new[1].until = Some(3);
+        let rows = [
+            (0, ""),
+            (1, "fn a() {\n    let x = 0;\n}\n"),
+            (2, "fn a() {\n    let x = 0;\n}\n"),
+            (3, "fn a() {\n    let x = 1;\n}\n"),
+        ];
+        for (done, expected) in rows {
+            assert_eq!(
+                file_after("a.rs", "", &new, done, true).as_deref(),
+                Ok(expected),
+                "after step {done}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_blocks_unshown_braces_go_with_the_first_step_inside_it() {
+        let text = [
+            "impl A {",
+            "    fn a() {}",
+            "    fn b() {}",
+            "}",
+            "fn c() {",
+            "}",
+        ];
+        let rows: [(Option<usize>, [Option<usize>; 6]); 2] = [
+            // Nothing given: the braces take the first step inside; a
+            // block with nothing shown inside stays unshown.
+            (None, [None, Some(3), Some(2), None, None, None]),
+            // Given at 0: a block with a line no step shows inside is
+            // given.
+            (Some(0), [None, Some(3), None, None, None, None]),
+        ];
+        let expected: [[Option<usize>; 6]; 2] = [
+            [Some(2), Some(3), Some(2), Some(2), None, None],
+            // (An empty block stays unshown here; being given, it is
+            // given later, like any other line no step shows.)
+            [Some(0), Some(3), None, Some(0), None, None],
+        ];
+        for ((given, mut step_of), expected) in rows.into_iter().zip(expected) {
+            braces_go_with_their_block(&text, &mut step_of, given);
+            assert_eq!(step_of, expected, "given {given:?}");
+        }
+    }
+
+    #[test]
+    fn module_lines_name_their_files() {
+        let rows = [
+            (
+                "src/lib.rs",
+                "pub mod connection;",
+                Some("src/connection.rs"),
+            ),
+            ("src/main.rs", "mod cli;", Some("src/cli.rs")),
+            ("src/store.rs", "    mod log;", Some("src/store/log.rs")),
+            ("src/store.rs", "mod tests {", None),
+            ("src/lib.rs", "use crate::modern;", None),
+        ];
+        for (file, line, expected) in rows {
+            assert_eq!(module_file(file, line).as_deref(), expected, "{line}");
+        }
+        let lines = [
+            "mod a;",
+            "#[cfg(test)]",
+            "mod helpers;",
+            "#[cfg(test)]",
+            "mod tests {",
+        ];
+        assert_eq!(test_modules("src/lib.rs", &lines), [1]);
     }
 
     #[test]
