@@ -13,7 +13,9 @@ use crate::origin::Policy;
 use crate::request::Request;
 use crate::response::Response;
 use crate::store::Store;
+// ANCHOR: todos_use
 use crate::todos;
+// ANCHOR_END: todos_use
 
 /// What the handlers need: the store, our own address for building URLs
 /// when a client sends no `Host` header, and who may be served.
@@ -44,12 +46,15 @@ pub const IMPLEMENTED: [&str; 6] = ["GET", "HEAD", "POST", "PATCH", "DELETE", "O
 /// The longest `/sleep` we agree to.
 const MAX_SLEEP_MS: u64 = 10_000;
 
-// ANCHOR: resource
 /// The things a path can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Resource {
+    // ANCHOR: todos_resource
     Todos,
+    // ANCHOR_END: todos_resource
+    // ANCHOR: todo_resource
     Todo(u64),
+    // ANCHOR_END: todo_resource
     Hello,
     Sleep,
     Panic,
@@ -64,29 +69,37 @@ impl Resource {
     /// must be a number.
     fn of(path: &str) -> Option<Resource> {
         match path {
+            // ANCHOR: todos_path
             "/todos" => Some(Resource::Todos),
+            // ANCHOR_END: todos_path
             "/hello" => Some(Resource::Hello),
             "/sleep" => Some(Resource::Sleep),
             "/panic" => Some(Resource::Panic),
             // ANCHOR: asset_path
             path if assets::is_asset(path) => Some(Resource::Asset),
             // ANCHOR_END: asset_path
+            /* STAND-IN: todo_path
+            _ => None,
+            */
+            // ANCHOR: todo_path
             _ => match path.strip_prefix("/todos/").map(str::parse::<u64>) {
                 Some(Ok(id)) => Some(Resource::Todo(id)),
                 _ => None,
             },
+            // ANCHOR_END: todo_path
         }
     }
 
-    // ANCHOR_END: resource
-
-    // ANCHOR: allow
     /// The methods it answers, for `Allow`. Every `GET` route answers
     /// `HEAD` too (RFC 9110, section 9.1: a general-purpose server must).
     fn allow(self) -> &'static str {
         match self {
+            // ANCHOR: todos_allow
             Resource::Todos => "GET, HEAD, POST, DELETE, OPTIONS",
+            // ANCHOR_END: todos_allow
+            // ANCHOR: todo_allow
             Resource::Todo(_) => "GET, HEAD, PATCH, DELETE, OPTIONS",
+            // ANCHOR_END: todo_allow
             Resource::Hello | Resource::Sleep | Resource::Panic => "GET, HEAD, OPTIONS",
             // ANCHOR: asset_allow
             Resource::Asset => "GET, HEAD, OPTIONS",
@@ -94,9 +107,7 @@ impl Resource {
         }
     }
 }
-// ANCHOR_END: allow
 
-// ANCHOR: route
 /// Picks the handler for `request`.
 pub fn route(request: &Request, app: &App) -> Response {
     if let Err(refused) = app.policy.check(request) {
@@ -137,19 +148,25 @@ pub fn route(request: &Request, app: &App) -> Response {
         method => method,
     };
     // ANCHOR_END: head_as_get
-    // ANCHOR_END: route
-    // ANCHOR: dispatch
+    // ANCHOR: base
     let base = base_url(request, app);
+    // ANCHOR_END: base
     match (method, resource) {
         ("OPTIONS", resource) => app.policy.options(resource.allow()),
 
+        // ANCHOR: list_route
         ("GET", Resource::Todos) => todos::list(&app.store, &base),
+        // ANCHOR_END: list_route
+        // ANCHOR: create_route
         ("POST", Resource::Todos) => todos::create(&app.store, request, &base),
+        // ANCHOR_END: create_route
+        // ANCHOR: todo_routes
         ("DELETE", Resource::Todos) => todos::clear(&app.store),
 
         ("GET", Resource::Todo(id)) => todos::get(&app.store, id, &base),
         ("PATCH", Resource::Todo(id)) => todos::update(&app.store, id, request, &base),
         ("DELETE", Resource::Todo(id)) => todos::delete(&app.store, id),
+        // ANCHOR_END: todo_routes
 
         // ANCHOR: asset_dispatch
         ("GET", Resource::Asset) => assets::serve(&request.path, request),
@@ -161,7 +178,6 @@ pub fn route(request: &Request, app: &App) -> Response {
         (_, resource) => method_not_allowed(resource.allow()),
     }
 }
-// ANCHOR_END: dispatch
 
 // ANCHOR: route_or_500
 /// Runs [`route`], turning a panic into a 500, as on day 4: a handler that

@@ -7,14 +7,20 @@
 //! by hand, so that an error can name the field that is wrong ("completed
 //! must be true or false") instead of serde's position-based messages.
 
+// ANCHOR: uses
 use std::sync::Arc;
 
 use serde::Serialize;
+// ANCHOR: json_uses
 use serde_json::{Map, Value};
+// ANCHOR_END: json_uses
 
+// ANCHOR: request_use
 use crate::request::Request;
+// ANCHOR_END: request_use
 use crate::response::Response;
 use crate::store::{Changes, SaveError, Store, Todo};
+// ANCHOR_END: uses
 // ANCHOR: pieces_uses
 use crate::response::Pieces;
 // ANCHOR_END: pieces_uses
@@ -44,17 +50,21 @@ impl<'a> TodoView<'a> {
 }
 // ANCHOR_END: view
 
+// ANCHOR: list
 /// `GET /todos`: every to-do, oldest first.
 pub fn list(store: &Arc<Store>, base: &str) -> Response {
+    // ANCHOR_END: list
     // ANCHOR: list_in_pieces
     if store.count() > PAGE {
         return Response::json_in_pieces(200, Box::new(ListPieces::new(store, base)));
     }
     // ANCHOR_END: list_in_pieces
+    // ANCHOR: list_all
     let todos = store.list();
     let views: Vec<TodoView> = todos.iter().map(|todo| TodoView::new(todo, base)).collect();
     Response::json(200, &views)
 }
+// ANCHOR_END: list_all
 
 // ANCHOR: list_pieces
 /// How many to-dos a list answers at once: a list this long or shorter is
@@ -155,6 +165,7 @@ pub fn create(store: &Store, request: &Request, base: &str) -> Response {
 }
 // ANCHOR_END: create
 
+// ANCHOR: one_todo
 /// `DELETE /todos`: removes every to-do.
 pub fn clear(store: &Store) -> Response {
     match store.clear() {
@@ -171,6 +182,9 @@ pub fn get(store: &Store, id: u64, base: &str) -> Response {
     }
 }
 
+// ANCHOR_END: one_todo
+
+// ANCHOR: change_one
 /// `PATCH /todos/{id}`: changes the fields given, keeps the others.
 pub fn update(store: &Store, id: u64, request: &Request, base: &str) -> Response {
     let fields = match json_object(request) {
@@ -207,6 +221,7 @@ pub fn delete(store: &Store, id: u64) -> Response {
 fn not_found(id: u64) -> Response {
     Response::error(404, &format!("there is no todo {id}"))
 }
+// ANCHOR_END: change_one
 
 // ANCHOR: save_failed
 fn save_failed(err: &SaveError) -> Response {

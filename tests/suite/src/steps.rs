@@ -324,6 +324,45 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-api",
         number: 1,
+        title: "The list of to-dos",
+        checks: &["final-list", "final-method-not-allowed"],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-api",
+        number: 2,
+        title: "A new to-do",
+        checks: &[
+            "final-create",
+            "final-bad-json",
+            "final-wrong-type",
+            "final-missing-title",
+            "final-empty-title",
+            "final-no-content-type",
+            "final-concurrent-creates",
+            "final-chunked",
+            "final-unknown-transfer-coding",
+        ],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-api",
+        number: 3,
+        title: "One to-do, and all of them",
+        checks: &[
+            "final-get",
+            "final-patch",
+            "final-delete",
+            "final-delete-all",
+        ],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-api",
+        number: 4,
         title: "A Date on every answer",
         checks: &["final-date"],
         turns_red: &[],
@@ -331,7 +370,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-api",
-        number: 2,
+        number: 5,
         title: "Host, exactly once",
         checks: &["final-host-required", "final-host-twice"],
         turns_red: &[],
@@ -339,7 +378,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-api",
-        number: 3,
+        number: 6,
         title: "501 for a method nobody here implements",
         checks: &["final-not-implemented"],
         turns_red: &[],
@@ -347,7 +386,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-api",
-        number: 4,
+        number: 7,
         title: "OPTIONS *",
         checks: &["final-options-star"],
         turns_red: &[],
@@ -355,7 +394,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-api",
-        number: 5,
+        number: 8,
         title: "A to-do list must not be served stale",
         checks: &["final-cache-control"],
         turns_red: &[],
@@ -363,7 +402,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-api",
-        number: 6,
+        number: 9,
         title: "The absolute form",
         checks: &["final-absolute-form"],
         turns_red: &[],
@@ -371,7 +410,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-api",
-        number: 7,
+        number: 10,
         title: "HEAD is GET without the body",
         checks: &["final-head"],
         turns_red: &[],
@@ -379,7 +418,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-api",
-        number: 8,
+        number: 11,
         title: "414 for a request line that never ends",
         checks: &["final-uri-too-long"],
         turns_red: &[],
@@ -387,7 +426,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-api",
-        number: 9,
+        number: 12,
         title: "415 for a body labelled as something else",
         checks: &["final-unsupported-media-type"],
         turns_red: &[],
@@ -395,7 +434,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-api",
-        number: 10,
+        number: 13,
         title: "Serve only our own names",
         checks: &["final-foreign-host"],
         turns_red: &[],
@@ -403,7 +442,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-api",
-        number: 11,
+        number: 14,
         title: "Refuse pages from other origins",
         checks: &[
             "final-cross-origin-read",
