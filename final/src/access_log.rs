@@ -28,20 +28,30 @@
 //! log must not grow the server's memory without bound, nor stall the
 //! connections. The count is logged once the log catches up.
 
+// ANCHOR: uses
+// ANCHOR: record_uses
 use std::cell::RefCell;
-use std::fmt::{Display, Write as _};
+use std::fmt::Display;
+// ANCHOR_END: record_uses
+use std::fmt::Write as _;
 use std::io::{self, Write as _};
+// ANCHOR: record_addr
 use std::net::SocketAddr;
+// ANCHOR_END: record_addr
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Duration;
+// ANCHOR_END: uses
 
+// ANCHOR: logger
 /// How long the logger lets lines gather before it writes them: the
 /// longest a line waits to appear.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(50);
+// ANCHOR: max_pending
 /// How many bytes may wait to be written before lines are dropped: about
 /// ten thousand lines.
 pub const MAX_PENDING: usize = 1024 * 1024;
+// ANCHOR_END: max_pending
 
 /// The logger thread, and the buffer it empties. Dropping it writes what
 /// is left and stops the thread.
@@ -50,11 +60,13 @@ pub struct AccessLog {
     thread: Option<thread::JoinHandle<()>>,
 }
 
+// ANCHOR: log_handle
 /// What connections use to log: cheap to clone, one per server.
 #[derive(Clone)]
 pub struct LogHandle {
     inner: Arc<Inner>,
 }
+// ANCHOR_END: log_handle
 
 struct Inner {
     state: Mutex<State>,
@@ -78,7 +90,9 @@ impl Inner {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
+// ANCHOR_END: logger
 
+// ANCHOR: start
 impl AccessLog {
     /// Starts the logger thread.
     ///
@@ -104,7 +118,9 @@ impl AccessLog {
         };
         AccessLog { inner, thread }
     }
+    // ANCHOR_END: start
 
+    // ANCHOR: for_tests
     /// A log without its thread, which keeps its lines until
     /// [`take_lines`](Self::take_lines): for tests that read them.
     #[cfg(test)]
@@ -123,15 +139,19 @@ impl AccessLog {
     pub(crate) fn take_lines(&self) -> String {
         std::mem::take(&mut self.inner.lock().pending)
     }
+    // ANCHOR_END: for_tests
 
+    // ANCHOR: handle
     /// A handle for connections to log with.
     pub fn handle(&self) -> LogHandle {
         LogHandle {
             inner: Arc::clone(&self.inner),
         }
     }
+    // ANCHOR_END: handle
 }
 
+// ANCHOR: drop
 impl Drop for AccessLog {
     fn drop(&mut self) {
         self.inner.lock().closed = true;
@@ -146,7 +166,9 @@ impl Drop for AccessLog {
         }
     }
 }
+// ANCHOR_END: drop
 
+// ANCHOR: record
 impl LogHandle {
     /// Logs one answer: who asked, the request line, the status, how many
     /// bytes went out, and how long it took.
@@ -183,7 +205,9 @@ impl LogHandle {
         });
     }
 }
+// ANCHOR_END: record
 
+// ANCHOR: write_batches
 /// The logger thread: wait for a first line, let the batch gather for
 /// [`FLUSH_EVERY`], write it out, until closed.
 fn write_batches(inner: &Inner) {
@@ -209,7 +233,9 @@ fn write_batches(inner: &Inner) {
         write_out(inner, &mut batch);
     }
 }
+// ANCHOR_END: write_batches
 
+// ANCHOR: write_out
 /// Takes the pending lines, and writes them with one `write_all`.
 fn write_out(inner: &Inner, batch: &mut String) {
     let dropped = {
@@ -226,6 +252,7 @@ fn write_out(inner: &Inner, batch: &mut String) {
     let _ = io::stderr().write_all(batch.as_bytes());
     batch.clear();
 }
+// ANCHOR_END: write_out
 
 #[cfg(test)]
 mod tests {

@@ -23,7 +23,9 @@ use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
 
+// ANCHOR: log_use
 use crate::access_log::LogHandle;
+// ANCHOR_END: log_use
 use crate::reader::{Progress, RequestReader};
 use crate::request::{Request, RequestError};
 use crate::response::Response;
@@ -86,7 +88,9 @@ pub const STEPS_PER_TURN: usize = 64;
 pub struct ServerWide {
     pub app: App,
     pub shutdown: Shutdown,
+    // ANCHOR: log_field
     pub log: LogHandle,
+    // ANCHOR_END: log_field
 }
 // ANCHOR_END: server_wide
 
@@ -494,7 +498,9 @@ impl<S: Socket> Connection<S> {
         server: &ServerWide,
         now: Instant,
     ) {
+        // ANCHOR: log_size
         let start = self.out.len();
+        // ANCHOR_END: log_size
         self.out
             .extend_from_slice(&Response::resolve(&response, delivery.keep_alive));
         if delivery.head_only {
@@ -502,6 +508,7 @@ impl<S: Socket> Connection<S> {
             // stay as they are.
             self.out.truncate(self.out.len() - response.body.len());
         }
+        // ANCHOR: log_record
         // One access-log line per request: who, what, how it went, how
         // long. The log's own thread writes it, with others (access_log.rs).
         server.log.record(
@@ -511,6 +518,7 @@ impl<S: Socket> Connection<S> {
             self.out.len() - start,
             now.saturating_duration_since(self.started),
         );
+        // ANCHOR_END: log_record
         self.enter(Phase::Writing {
             until: now + WRITE_TIMEOUT,
             close: !delivery.keep_alive,

@@ -26,7 +26,9 @@ use std::time::Duration;
 
 use mio::{Events, Interest, Poll, Token, Waker};
 
+// ANCHOR: log_use
 use crate::access_log::AccessLog;
+// ANCHOR_END: log_use
 use crate::connection::ServerWide;
 use crate::event_loop::{Counted, LoopHandle, Message};
 use crate::router::App;
@@ -170,11 +172,15 @@ fn answer_one(mut stream: TcpStream, app: &App) {
 pub fn run(listener: TcpListener, app: App, limits: Limits, shutdown: Shutdown) {
     // As many requests may wait for a worker as there are workers.
     let workers = Arc::new(Mutex::new(ThreadPool::new(limits.threads, limits.threads)));
+    // ANCHOR: log_start
     let log = AccessLog::start();
+    // ANCHOR_END: log_start
     let server = Arc::new(ServerWide {
         app,
         shutdown: shutdown.clone(),
+        // ANCHOR: log_handle
         log: log.handle(),
+        // ANCHOR_END: log_handle
     });
     let loops: io::Result<Vec<LoopHandle>> = (0..limits.loops)
         .map(|id| {
@@ -203,7 +209,9 @@ pub fn run(listener: TcpListener, app: App, limits: Limits, shutdown: Shutdown) 
     );
     drop(loops); // Each loop finishes its connections, then stops.
     drop(workers); // The last handle: closes the queue, joins the workers.
+    // ANCHOR: log_drop
     drop(log); // Every connection is done: write the last lines.
+    // ANCHOR_END: log_drop
 }
 // ANCHOR_END: after_loop
 // ANCHOR_END: run
