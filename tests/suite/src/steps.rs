@@ -453,6 +453,26 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Final,
+        chapter: "final-bodies",
+        number: 1,
+        title: "Refuse every doubt about where a body ends",
+        checks: &[
+            "final-smuggling",
+            "final-chunked-not-last",
+            "final-strict-fields",
+        ],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-bodies",
+        number: 2,
+        title: "Every chunk line ends in CRLF",
+        checks: &["final-chunk-lines-crlf", "final-chunk-extensions"],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
         chapter: "final-connections",
         number: 1,
         title: "A connection, as a state machine",
@@ -544,26 +564,6 @@ pub static STEPS: &[Step] = &[
         // The warnings about the log's fields end here; the chapter
         // shows a line of the log to look for.
         checks: &[],
-        turns_red: &[],
-    },
-    Step {
-        stage: Final,
-        chapter: "final-bodies",
-        number: 1,
-        title: "Refuse every doubt about where a body ends",
-        checks: &[
-            "final-smuggling",
-            "final-chunked-not-last",
-            "final-strict-fields",
-        ],
-        turns_red: &[],
-    },
-    Step {
-        stage: Final,
-        chapter: "final-bodies",
-        number: 2,
-        title: "Every chunk line ends in CRLF",
-        checks: &["final-chunk-lines-crlf", "final-chunk-extensions"],
         turns_red: &[],
     },
     Step {
@@ -772,15 +772,26 @@ mod tests {
             step.map(|step| (step.chapter, step.number)),
             Some(("final-api", 1))
         );
-        // Its steps done too, on a server whose idle clients starve
-        // others: the connections' step 2 check fails, and step 1 before
-        // it has none, so the learner starts at step 1.
-        let api_steps: Vec<&str> = of_stage(Final)
-            .into_iter()
-            .filter(|step| step.chapter == "final-api")
-            .flat_map(|step| step.checks.iter().copied())
-            .collect();
-        let done = |id: &str| api.contains(&id) || api_steps.contains(&id);
+        // Its steps done too: the bodies chapter is next.
+        let checks_of = |chapter: &str| -> Vec<&str> {
+            of_stage(Final)
+                .into_iter()
+                .filter(|step| step.chapter == chapter)
+                .flat_map(|step| step.checks.iter().copied())
+                .collect()
+        };
+        let api_steps = checks_of("final-api");
+        let step = next(Final, |id| api.contains(&id) || api_steps.contains(&id));
+        assert_eq!(
+            step.map(|step| (step.chapter, step.number)),
+            Some(("final-bodies", 1))
+        );
+        // The bodies' steps done too, on a server whose idle clients
+        // starve others: the connections' step 2 check fails, and step 1
+        // before it has none, so the learner starts at step 1.
+        let bodies_steps = checks_of("final-bodies");
+        let done =
+            |id: &str| api.contains(&id) || api_steps.contains(&id) || bodies_steps.contains(&id);
         let step = next(Final, done);
         assert_eq!(
             step.map(|step| (step.chapter, step.number)),
@@ -793,7 +804,7 @@ mod tests {
             Some(("final-connections", 3))
         );
         // The connections' checks all pass: its last two steps, which no
-        // check sees, come before the bodies chapter's first.
+        // check sees, come before the browser chapter's first.
         let connected = |id: &str| {
             serving(id)
                 || of_stage(Final)
