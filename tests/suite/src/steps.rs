@@ -475,7 +475,7 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 1,
-        title: "A connection, as a state machine",
+        title: "A connection's parts",
         // Nothing calls the connection yet: the compiler is this step's
         // judge, and the chapter says so.
         checks: &[],
@@ -485,12 +485,42 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 2,
+        title: "Answering",
+        // Nothing calls the connection until step 5: the compiler is the
+        // judge, and the chapter says so.
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-connections",
+        number: 3,
+        title: "Reading a request",
+        // Nothing calls the connection until step 5: the compiler is the
+        // judge, and the chapter says so.
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-connections",
+        number: 4,
+        title: "Driving it, and closing",
+        // Nothing calls the connection until step 5: the compiler is the
+        // judge, and the chapter says so.
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-connections",
+        number: 5,
         title: "One request per connection, on an event loop",
         // The one check the chapter's subject decides: a server that gives
         // each waiting connection a thread from a small pool fails it.
         checks: &["final-idle-clients-do-not-starve"],
         // The pool it replaces had day 2's deadlines and day 4's
-        // concurrent sleepers; steps 5 and 6 bring them back.
+        // concurrent sleepers; steps 8 and 9 bring them back.
         turns_red: &[
             "day2-partial-request-timeout",
             "day2-silent-client",
@@ -501,7 +531,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 3,
+        number: 6,
         title: "Keep the connection open",
         checks: &[
             "final-keep-alive",
@@ -513,7 +543,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 4,
+        number: 7,
         title: "Say 100 Continue",
         checks: &["final-expect-continue", "final-chunked-expect-continue"],
         turns_red: &[],
@@ -521,7 +551,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 5,
+        number: 8,
         title: "Deadlines, checked ten times a second",
         checks: &[
             "day2-partial-request-timeout",
@@ -533,7 +563,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 6,
+        number: 9,
         title: "Handlers that wait go to worker threads",
         checks: &["day4-concurrent-sleeps", "final-sleepers-do-not-block"],
         turns_red: &[],
@@ -541,7 +571,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 7,
+        number: 10,
         title: "A long list, a piece at a time",
         checks: &["final-long-list-in-chunks"],
         turns_red: &[],
@@ -549,9 +579,9 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 8,
+        number: 11,
         title: "A log that writes in batches",
-        // Nothing uses the log until step 9, and no check reads standard
+        // Nothing uses the log until step 12, and no check reads standard
         // error: the compiler is the judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -559,7 +589,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 9,
+        number: 12,
         title: "One line per answer",
         // The warnings about the log's fields end here; the chapter
         // shows a line of the log to look for.
@@ -787,8 +817,8 @@ mod tests {
             Some(("final-bodies", 1))
         );
         // The bodies' steps done too, on a server whose idle clients
-        // starve others: the connections' step 2 check fails, and step 1
-        // before it has none, so the learner starts at step 1.
+        // starve others: the connections' step 5 check fails, and steps 1
+        // to 4 before it have none, so the learner starts at step 1.
         let bodies_steps = checks_of("final-bodies");
         let done =
             |id: &str| api.contains(&id) || api_steps.contains(&id) || bodies_steps.contains(&id);
@@ -801,7 +831,7 @@ mod tests {
         let step = next(Final, serving);
         assert_eq!(
             step.map(|step| (step.chapter, step.number)),
-            Some(("final-connections", 3))
+            Some(("final-connections", 6))
         );
         // The connections' checks all pass: its last two steps, which no
         // check sees, come before the browser chapter's first.
@@ -814,7 +844,7 @@ mod tests {
         let step = next(Final, connected);
         assert_eq!(
             step.map(|step| (step.chapter, step.number)),
-            Some(("final-connections", 8))
+            Some(("final-connections", 11))
         );
     }
 
