@@ -18,6 +18,15 @@
 //! The wait is bounded: a server that never reads (one that has not
 //! accepted the connection yet, say) gets the next piece anyway after
 //! [`TAKE_LIMIT`], and the check goes on.
+//!
+//! The table lists every TCP socket on the machine, those in `TIME_WAIT`
+//! included, and a run of the steps proof leaves some twenty thousand of
+//! them: one read then costs the kernel tens of milliseconds. A dozen
+//! checks each reading it every [`POLL`] kept both cores busy, and starved
+//! the very servers they waited on, until one missed its 5-second
+//! deadline and answered 408 (a flaky `final-chunked`). So the process
+//! reads the table once for all its waiters, and no more often than
+//! [`COST_SHARE`] allows.
 
 use std::net::{SocketAddr, TcpStream};
 use std::thread;
@@ -28,6 +37,11 @@ pub const TAKE_LIMIT: Duration = Duration::from_secs(2);
 
 /// How often to look.
 const POLL: Duration = Duration::from_millis(2);
+/// The most of one core the reading of the table may take: a read that
+/// cost 30 ms is not repeated for `30 / COST_SHARE` ms (120 ms at a
+/// quarter), however many checks are waiting.
+#[cfg(target_os = "linux")]
+const COST_SHARE: u32 = 4;
 
 /// Waits until the server has read everything sent so far on `stream`, for
 /// at most [`TAKE_LIMIT`]. Says whether it could tell: `false` on platforms
@@ -48,22 +62,36 @@ pub fn wait_until_read_before(stream: &TcpStream, deadline: Instant) -> bool {
     if !cfg!(target_os = "linux") || !server.is_ipv4() {
         return false;
     }
+    // Only a look at the table made after this moment says anything about
+    // what was sent before it.
+    let since = Instant::now();
     loop {
-        match unread_by(server, client) {
+        match unread_by(server, client, since) {
             // Read, or the server's end is gone: it answered and closed.
-            Some(0) | None => return true,
-            Some(_) if Instant::now() >= deadline => return false,
-            Some(_) => thread::sleep(POLL),
+            Seen::Unread(0) | Seen::NotListed => return true,
+            Seen::Unread(_) | Seen::NotYet if Instant::now() >= deadline => return false,
+            Seen::Unread(_) | Seen::NotYet => thread::sleep(POLL),
         }
     }
 }
 
+/// What a look at the table said about one socket.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+enum Seen {
+    /// Received, and not read yet by its program: this many bytes.
+    Unread(u64),
+    /// Not in the table (closed), or no table to look at.
+    NotListed,
+    /// No look at the table since the moment asked about yet.
+    NotYet,
+}
+
 /// How many bytes the socket `local` ↔ `remote` has received and its
-/// program not yet read, or `None` when no such socket is listed.
+/// program not yet read, in a look at the table made after `since`.
 #[cfg(target_os = "linux")]
-fn unread_by(local: SocketAddr, remote: SocketAddr) -> Option<u64> {
+fn unread_by(local: SocketAddr, remote: SocketAddr, since: Instant) -> Seen {
     let (SocketAddr::V4(local), SocketAddr::V4(remote)) = (local, remote) else {
-        return None;
+        return Seen::NotListed;
     };
     // The kernel prints an address as its 32-bit value in memory order,
     // then the port in hex: 127.0.0.1:5000 is `0100007F:1388` on x86.
@@ -75,8 +103,12 @@ fn unread_by(local: SocketAddr, remote: SocketAddr) -> Option<u64> {
         )
     };
     let (local, remote) = (key(local), key(remote));
-    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
-    table.lines().skip(1).find_map(|line| {
+    let table = match shared_table(since) {
+        Table::Read(table) => table,
+        Table::Later => return Seen::NotYet,
+        Table::Unreadable => return Seen::NotListed,
+    };
+    let unread = table.lines().skip(1).find_map(|line| {
         // sl local_address rem_address st tx_queue:rx_queue ...
         let fields: Vec<&str> = line.split_whitespace().collect();
         if fields.get(1) != Some(&local.as_str()) || fields.get(2) != Some(&remote.as_str()) {
@@ -84,12 +116,50 @@ fn unread_by(local: SocketAddr, remote: SocketAddr) -> Option<u64> {
         }
         let (_, rx_queue) = fields.get(4)?.split_once(':')?;
         u64::from_str_radix(rx_queue, 16).ok()
-    })
+    });
+    unread.map_or(Seen::NotListed, Seen::Unread)
+}
+
+/// A look at `/proc/net/tcp`, shared by the waiters of the process.
+#[cfg(target_os = "linux")]
+enum Table {
+    Read(std::sync::Arc<String>),
+    /// The last read is older than asked for, and too recent to repeat.
+    Later,
+    Unreadable,
+}
+
+/// `/proc/net/tcp` as read after `since`: the last read if it was made
+/// after `since`, otherwise a new one, unless the last is younger than
+/// [`COST_SHARE`] times what it cost (and than [`POLL`]).
+#[cfg(target_os = "linux")]
+fn shared_table(since: Instant) -> Table {
+    use std::sync::{Arc, Mutex, PoisonError};
+    /// The last read: when it started, what it cost, what it said.
+    static LAST: Mutex<Option<(Instant, Duration, Arc<String>)>> = Mutex::new(None);
+    // Held while reading, so that waiters arriving meanwhile use this read
+    // instead of starting their own.
+    let mut last = LAST.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((at, cost, table)) = last.as_ref() {
+        if *at >= since {
+            return Table::Read(Arc::clone(table));
+        }
+        if at.elapsed() < (*cost * COST_SHARE).max(POLL) {
+            return Table::Later;
+        }
+    }
+    let start = Instant::now();
+    let Ok(table) = std::fs::read_to_string("/proc/net/tcp") else {
+        return Table::Unreadable;
+    };
+    let table = Arc::new(table);
+    *last = Some((start, start.elapsed(), Arc::clone(&table)));
+    Table::Read(table)
 }
 
 #[cfg(not(target_os = "linux"))]
-fn unread_by(_local: SocketAddr, _remote: SocketAddr) -> Option<u64> {
-    None
+fn unread_by(_local: SocketAddr, _remote: SocketAddr, _since: Instant) -> Seen {
+    Seen::NotListed
 }
 
 #[cfg(all(test, target_os = "linux"))]
@@ -120,7 +190,8 @@ mod tests {
 
         // Written but not read: five bytes wait in the server's queue.
         let deadline = Instant::now() + TAKE_LIMIT;
-        while unread_by(server_end, client_end) != Some(5) {
+        let since = Instant::now();
+        while !matches!(unread_by(server_end, client_end, since), Seen::Unread(5)) {
             assert!(
                 Instant::now() < deadline,
                 "the five bytes never showed in /proc/net/tcp"
