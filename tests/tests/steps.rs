@@ -699,14 +699,21 @@ fn warnings_the_book_names(stage: Stage) -> Vec<(&'static str, usize, usize)> {
             ("`Delivery`", connections(1), connections(2)),
             ("`Lingering`", connections(1), connections(4)),
             ("`written`", connections(2), connections(4)),
-            ("`send_continue`", connections(3), connections(7)),
-            ("let mut next_sweep", connections(5), connections(8)),
-            ("`workers`", connections(5), connections(9)),
+            // Steps 5 to 8 build the event loop bottom up in the same way.
+            ("unused import", connections(6), connections(8)),
+            ("`WAKER`", connections(6), connections(8)),
+            ("method `take`", connections(6), connections(8)),
+            ("`EventLoop`", connections(6), connections(8)),
+            ("struct `Client`", connections(6), connections(8)),
+            ("`receive`", connections(7), connections(8)),
+            ("`send_continue`", connections(3), connections(10)),
+            ("let mut next_sweep", connections(7), connections(11)),
+            ("`workers`", connections(8), connections(12)),
             // final-connections.md, step 8: the connection's fields and
             // variables for the access log, from step 1 until step 9.
-            ("`peer`", connections(1), connections(12)),
-            ("unused variable: `line`", connections(2), connections(12)),
-            ("unused variable: `server`", connections(2), connections(12)),
+            ("`peer`", connections(1), connections(15)),
+            ("unused variable: `line`", connections(2), connections(15)),
+            ("unused variable: `server`", connections(2), connections(15)),
         ],
     }
 }
@@ -734,10 +741,16 @@ fn the_compiler_warns_about_what_the_book_says_until_the_step_that_uses_it() {
                     problems.push(format!("{name}: no warning about {word}"));
                 }
             }
-            // Gone once the step that uses it is done. (Other warnings a
-            // newer compiler may add are not the book's to list.)
+            // Gone once the step that uses it is done, unless the book
+            // names the same word again for a later stretch of steps.
+            // (Other warnings a newer compiler may add are not the book's
+            // to list.)
             for (word, _, until) in &named {
-                if done >= *until && warnings.iter().any(|warning| warning.contains(word)) {
+                let named_again = expected.contains(word);
+                if done >= *until
+                    && !named_again
+                    && warnings.iter().any(|warning| warning.contains(word))
+                {
                     problems.push(format!("{name}: still a warning about {word}"));
                 }
             }

@@ -486,7 +486,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 2,
         title: "Answering",
-        // Nothing calls the connection until step 5: the compiler is the
+        // Nothing calls the connection until step 8: the compiler is the
         // judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -496,7 +496,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 3,
         title: "Reading a request",
-        // Nothing calls the connection until step 5: the compiler is the
+        // Nothing calls the connection until step 8: the compiler is the
         // judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -506,7 +506,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 4,
         title: "Driving it, and closing",
-        // Nothing calls the connection until step 5: the compiler is the
+        // Nothing calls the connection until step 8: the compiler is the
         // judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -515,12 +515,39 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 5,
-        title: "One request per connection, on an event loop",
+        title: "Places that can be reused",
+        // Nothing uses `Slots` until step 6: the compiler is the judge.
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-connections",
+        number: 6,
+        title: "A loop, and its inbox",
+        // Nothing makes a loop until step 8: the compiler is the judge.
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-connections",
+        number: 7,
+        title: "Running the loop",
+        // Nothing starts a loop until step 8: the compiler is the judge.
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-connections",
+        number: 8,
+        title: "Starting the loops, and the accept loop",
         // The one check the chapter's subject decides: a server that gives
         // each waiting connection a thread from a small pool fails it.
         checks: &["final-idle-clients-do-not-starve"],
         // The pool it replaces had day 2's deadlines and day 4's
-        // concurrent sleepers; steps 8 and 9 bring them back.
+        // concurrent sleepers; steps 11 and 12 bring them back.
         turns_red: &[
             "day2-partial-request-timeout",
             "day2-silent-client",
@@ -531,7 +558,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 6,
+        number: 9,
         title: "Keep the connection open",
         checks: &[
             "final-keep-alive",
@@ -543,7 +570,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 7,
+        number: 10,
         title: "Say 100 Continue",
         checks: &["final-expect-continue", "final-chunked-expect-continue"],
         turns_red: &[],
@@ -551,7 +578,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 8,
+        number: 11,
         title: "Deadlines, checked ten times a second",
         checks: &[
             "day2-partial-request-timeout",
@@ -563,7 +590,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 9,
+        number: 12,
         title: "Handlers that wait go to worker threads",
         checks: &["day4-concurrent-sleeps", "final-sleepers-do-not-block"],
         turns_red: &[],
@@ -571,7 +598,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 10,
+        number: 13,
         title: "A long list, a piece at a time",
         checks: &["final-long-list-in-chunks"],
         turns_red: &[],
@@ -579,9 +606,9 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 11,
+        number: 14,
         title: "A log that writes in batches",
-        // Nothing uses the log until step 12, and no check reads standard
+        // Nothing uses the log until step 15, and no check reads standard
         // error: the compiler is the judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -589,7 +616,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 12,
+        number: 15,
         title: "One line per answer",
         // The warnings about the log's fields end here; the chapter
         // shows a line of the log to look for.
@@ -817,8 +844,8 @@ mod tests {
             Some(("final-bodies", 1))
         );
         // The bodies' steps done too, on a server whose idle clients
-        // starve others: the connections' step 5 check fails, and steps 1
-        // to 4 before it have none, so the learner starts at step 1.
+        // starve others: the connections' step 8 check fails, and steps 1
+        // to 7 before it have none, so the learner starts at step 1.
         let bodies_steps = checks_of("final-bodies");
         let done =
             |id: &str| api.contains(&id) || api_steps.contains(&id) || bodies_steps.contains(&id);
@@ -831,7 +858,7 @@ mod tests {
         let step = next(Final, serving);
         assert_eq!(
             step.map(|step| (step.chapter, step.number)),
-            Some(("final-connections", 6))
+            Some(("final-connections", 9))
         );
         // The connections' checks all pass: its last two steps, which no
         // check sees, come before the browser chapter's first.
@@ -844,7 +871,7 @@ mod tests {
         let step = next(Final, connected);
         assert_eq!(
             step.map(|step| (step.chapter, step.number)),
-            Some(("final-connections", 11))
+            Some(("final-connections", 14))
         );
     }
 
