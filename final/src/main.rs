@@ -9,7 +9,9 @@ use todo_server::cli::{self, Command, USAGE};
 use todo_server::origin::Policy;
 use todo_server::router::App;
 use todo_server::server;
+// ANCHOR: shutdown_use
 use todo_server::shutdown::{self, Shutdown};
+// ANCHOR_END: shutdown_use
 use todo_server::store::Store;
 
 fn main() -> ExitCode {
@@ -74,6 +76,7 @@ fn main() -> ExitCode {
     if let Err(err) = shutdown::on_signals(shutdown.clone()) {
         eprintln!("warning: Ctrl-C will stop the server abruptly: {err}");
     }
+    // ANCHOR_END: signals
     let policy = Policy::new(addr, &config.allow_hosts, config.cors.clone());
     let app = App {
         store: Arc::new(store),
@@ -85,9 +88,13 @@ fn main() -> ExitCode {
         connections: config.connections,
         loops: config.loops.unwrap_or_else(server::one_loop_per_core),
     };
+    /* STAND-IN: run_until_stopped
+    server::run(listener, app, limits);
+    */
+    // ANCHOR: run_until_stopped
     server::run(listener, app, limits, shutdown);
+    // ANCHOR_END: run_until_stopped
     // Not `println!` either: the server has stopped whoever reads this.
     let _ = writeln!(io::stdout(), "Stopped.");
     ExitCode::SUCCESS
-    // ANCHOR_END: signals
 }

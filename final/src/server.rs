@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use crate::reader::{Progress, RequestReader};
 use crate::response::Response;
 use crate::router::{self, App};
+// ANCHOR: stoppable_use
 use crate::shutdown::Shutdown;
+// ANCHOR_END: stoppable_use
 use crate::thread_pool::ThreadPool;
 */
 // ANCHOR: uses
@@ -86,14 +88,21 @@ pub fn one_loop_per_core() -> usize {
 /// Serves each connection on a worker of the pool, day 4's way: one
 /// request, one answer, then the connection closes. A client that says
 /// nothing holds its worker until the read times out.
+/* STAND-IN: stoppable
+pub fn run(listener: TcpListener, app: App, limits: Limits) {
+*/
+// ANCHOR: stoppable
 pub fn run(listener: TcpListener, app: App, limits: Limits, shutdown: Shutdown) {
+// ANCHOR_END: stoppable
     let app = Arc::new(app);
     let workers = limits.threads.min(DAY_4_WORKERS);
     let mut pool = ThreadPool::new(workers, workers * 4);
     for stream in listener.incoming() {
+        // ANCHOR: stop_check
         if shutdown.requested() {
             break;
         }
+        // ANCHOR_END: stop_check
         let Ok(mut stream) = stream else {
             continue;
         };

@@ -11,11 +11,15 @@
 //! raising it wakes each: the accept loop registers one, and a stop
 //! request reaches it at once.
 
+// ANCHOR: signal_uses
 use std::io::{self, Write as _};
+// ANCHOR_END: signal_uses
+// ANCHOR: uses
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use mio::Waker;
+// ANCHOR_END: uses
 
 // ANCHOR: flag
 /// A flag every part of the server can check: "are we stopping?"

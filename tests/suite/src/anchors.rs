@@ -117,19 +117,30 @@ fn stand_in_start(line: &str) -> Option<&str> {
     line.trim().strip_prefix("/* STAND-IN: ").map(str::trim)
 }
 
-/// Every stand-in in `text`, in order. One that never closes, or is not
-/// followed at once by the anchor it names, is an error.
+/// Every stand-in in `text`, in the order they open. One that never
+/// closes, or is not followed at once by the anchor it names, is an error.
+///
+/// A stand-in may hold another (Rust's block comments nest): code that a
+/// later step changes inside code that a still later step replaces. The
+/// inner one's code lasts until its own anchor is shown, inside the outer
+/// one's code, which lasts until the outer anchor is shown.
 pub fn stand_ins(text: &str) -> Result<Vec<StandIn>, String> {
     let lines: Vec<&str> = text.lines().collect();
     let mut found = Vec::new();
-    let mut at = 0;
-    while at < lines.len() {
+    for at in 0..lines.len() {
         let Some(name) = stand_in_start(lines[at]) else {
-            at += 1;
             continue;
         };
-        let end = (at + 1..lines.len())
-            .find(|&k| lines[k].trim() == "*/")
+        let mut depth = 0;
+        let end = (at..lines.len())
+            .find(|&k| {
+                if stand_in_start(lines[k]).is_some() {
+                    depth += 1;
+                } else if lines[k].trim() == "*/" {
+                    depth -= 1;
+                }
+                depth == 0
+            })
             .ok_or_else(|| format!("line {}: stand-in {name} never ends", at + 1))?;
         if lines.get(end + 1).and_then(|line| marker(line)) != Some(Marker::Start(name)) {
             return Err(format!(
@@ -142,7 +153,6 @@ pub fn stand_ins(text: &str) -> Result<Vec<StandIn>, String> {
             start: at,
             end,
         });
-        at = end + 1;
     }
     Ok(found)
 }
@@ -430,6 +440,33 @@ fn b() {}
         ] {
             assert!(stand_ins(broken).is_err(), "{broken:?}");
         }
+    }
+
+    #[test]
+    fn a_stand_in_inside_a_stand_in_lasts_until_its_own_anchor_is_shown() {
+        let text = "/* STAND-IN: run\nfn run() {\n    /* STAND-IN: stop\n    loop {}\n    */\n    // ANCHOR: stop\n    while !stopped() {}\n    // ANCHOR_END: stop\n}\n*/\n// ANCHOR: run\nfn run() { serve(); }\n// ANCHOR_END: run\n";
+        let found = stand_ins(text).expect("two stand-ins");
+        let names: Vec<(&str, usize, usize)> = found
+            .iter()
+            .map(|s| (s.name.as_str(), s.start, s.end))
+            .collect();
+        assert_eq!(names, [("run", 0, 9), ("stop", 2, 4)]);
+        let rows = [
+            (&["run", "stop"][..], "fn run() {\n    loop {}\n}\n"),
+            (&["run"][..], "fn run() {\n    while !stopped() {}\n}\n"),
+            (&[][..], "fn run() { serve(); }\n"),
+        ];
+        for (hidden, expected) in rows {
+            assert_eq!(
+                shown_hiding(text, "", hidden).as_deref(),
+                Ok(expected),
+                "hiding {hidden:?}"
+            );
+        }
+        assert_eq!(
+            without_stand_ins(text).as_deref(),
+            Ok("// ANCHOR: run\nfn run() { serve(); }\n// ANCHOR_END: run\n")
+        );
     }
 
     #[test]

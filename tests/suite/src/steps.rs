@@ -473,6 +473,25 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Final,
+        chapter: "final-shutdown",
+        number: 1,
+        title: "A flag every part can check",
+        // Nothing raises the flag until step 2, and no check sends the
+        // server a signal: the compiler is the judge, and the chapter
+        // shows what to try by hand.
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-shutdown",
+        number: 2,
+        title: "Stop on Ctrl-C",
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
         chapter: "final-connections",
         number: 1,
         title: "A connection's parts",
@@ -844,15 +863,16 @@ mod tests {
             Some(("final-bodies", 1))
         );
         // The bodies' steps done too, on a server whose idle clients
-        // starve others: the connections' step 8 check fails, and steps 1
-        // to 7 before it have none, so the learner starts at step 1.
+        // starve others: the connections' step 8 check fails, and neither
+        // its steps 1 to 7 nor the shutdown chapter's two before them have
+        // one, so the learner starts at the shutdown chapter's step 1.
         let bodies_steps = checks_of("final-bodies");
         let done =
             |id: &str| api.contains(&id) || api_steps.contains(&id) || bodies_steps.contains(&id);
         let step = next(Final, done);
         assert_eq!(
             step.map(|step| (step.chapter, step.number)),
-            Some(("final-connections", 1))
+            Some(("final-shutdown", 1))
         );
         let serving = |id: &str| done(id) || id == "final-idle-clients-do-not-starve";
         let step = next(Final, serving);

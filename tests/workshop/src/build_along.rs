@@ -744,22 +744,25 @@ pub fn files_after(stage: Stage, done: usize) -> Result<Vec<(PathBuf, Vec<u8>)>,
     Ok(files)
 }
 
+/// How `stage`'s code names its own crate (`use day2::request::Request;`,
+/// `use todo_server::…` in the final server), which the learner's crate
+/// names by its own name instead.
+pub fn own_name(stage: Stage) -> String {
+    match stage {
+        Stage::Final => "todo_server::".to_string(),
+        day => format!("{}::", day.name()),
+    }
+}
+
 /// Every line of each of `stage`'s files as the learner types it, with
 /// the step that shows it (see [`files_after`] for the lines no step
 /// shows).
 fn stage_lines(stage: Stage) -> Result<Vec<(String, Vec<Line>)>, String> {
     let shown = shown_by_steps(stage)?;
-    // The stage calls itself by its name (`use day2::request::Request;`,
-    // `use todo_server::…` in the final server); the learner's crate has
-    // its own.
-    let own_name = match stage {
-        Stage::Final => "todo_server::".to_string(),
-        day => format!("{}::", day.name()),
-    };
     let learner = format!("{LEARNER}::");
     let sources: Vec<(String, String)> = stage_sources(stage)?
         .into_iter()
-        .map(|(file, text)| (file, text.replace(&own_name, &learner)))
+        .map(|(file, text)| (file, text.replace(&own_name(stage), &learner)))
         .collect();
     let lines_of = |unshown: &Unshown| -> Result<Vec<(String, Vec<Line>)>, String> {
         sources
@@ -906,6 +909,30 @@ mod tests {
             (1, "fn a() {\n    let x = 0;\n}\n"),
             (2, "fn a() {\n    let x = 0;\n}\n"),
             (3, "fn a() {\n    let x = 1;\n}\n"),
+        ];
+        for (done, expected) in rows {
+            assert_eq!(
+                file_after("a.rs", "", &new, done, true).as_deref(),
+                Ok(expected),
+                "after step {done}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_stand_in_inside_a_stand_in_changes_at_its_own_step() {
+        let text = "/* STAND-IN: run\nfn run() {\n    /* STAND-IN: stop\n    loop {}\n    */\n    // ANCHOR: stop\n    while !stopped() {}\n    // ANCHOR_END: stop\n}\n*/\n// ANCHOR: run\nfn run() { serve(); }\n// ANCHOR_END: run\n";
+        let shown = [("stop", 1), ("run", 2)].map(|(anchor, step)| Shown {
+            step,
+            file: "a.rs".into(),
+            anchor: Some(anchor.into()),
+        });
+        let given = Unshown::Given { first_steps: &[] };
+        let new = lines_with_steps("a.rs", text, &shown, &given).expect("lines");
+        let rows = [
+            (0, "fn run() {\n    loop {}\n}\n"),
+            (1, "fn run() {\n    while !stopped() {}\n}\n"),
+            (2, "fn run() { serve(); }\n"),
         ];
         for (done, expected) in rows {
             assert_eq!(
