@@ -531,17 +531,31 @@ fn print_next_step(name: &str, step: &Step, check: &str) {
     );
     println!("Check: {check}");
     if step.checks.is_empty() {
+        // A step of another chapter is named with its chapter: a run of
+        // steps no check sees may go on into the next chapter.
+        let named = |other: &Step| {
+            if other.chapter == step.chapter {
+                format!("step {}", other.number)
+            } else {
+                format!("step {} of {}", other.number, other.chapter)
+            }
+        };
+        let before_later = |later: &Step| {
+            steps::of_stage(stage)
+                .into_iter()
+                .find(|other| other.position() + 1 == later.position())
+        };
         match steps::seen_after(step) {
-            Some(later) if later.number > step.number + 1 => println!(
-                "\nNo check can see steps {} to {}: the chapter says what judges them. If you have done them and `cargo build -p {name}` succeeds, go on to step {}, which turns these green: {}.",
-                step.number,
-                later.number - 1,
-                later.number,
+            Some(later) if later.position() > step.position() + 1 => println!(
+                "\nNo check can see {} to {}: the chapters say what judges them. If you have done them and `cargo build -p {name}` succeeds, go on to {}, which turns these green: {}.",
+                named(step),
+                before_later(later).map_or_else(String::new, named),
+                named(later),
                 later.checks.join(", ")
             ),
             Some(later) => println!(
-                "\nNo check can see this step: the chapter says what judges it. Step {} after it turns these green: {}.",
-                later.number,
+                "\nNo check can see this step: the chapter says what judges it. The step after it, {}, turns these green: {}.",
+                named(later),
                 later.checks.join(", ")
             ),
             None => println!("\nNo check can see this step: the chapter says what judges it."),
