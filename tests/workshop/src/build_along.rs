@@ -895,6 +895,18 @@ mod tests {
         );
     }
 
+    /// Asserts that a new file of `new` lines reads, after each step in
+    /// `rows`, as the row says.
+    fn each_step_makes(new: &[Line], rows: &[(usize, &str)]) {
+        for &(done, expected) in rows {
+            assert_eq!(
+                file_after("a.rs", "", new, done, true).as_deref(),
+                Ok(expected),
+                "after step {done}"
+            );
+        }
+    }
+
     #[test]
     fn a_stand_in_lasts_from_its_step_until_the_step_that_replaces_it() {
         let mut new = lines(&[
@@ -910,13 +922,7 @@ mod tests {
             (2, "fn a() {\n    let x = 0;\n}\n"),
             (3, "fn a() {\n    let x = 1;\n}\n"),
         ];
-        for (done, expected) in rows {
-            assert_eq!(
-                file_after("a.rs", "", &new, done, true).as_deref(),
-                Ok(expected),
-                "after step {done}"
-            );
-        }
+        each_step_makes(&new, &rows);
     }
 
     #[test]
@@ -934,13 +940,7 @@ mod tests {
             (1, "fn run() {\n    while !stopped() {}\n}\n"),
             (2, "fn run() { serve(); }\n"),
         ];
-        for (done, expected) in rows {
-            assert_eq!(
-                file_after("a.rs", "", &new, done, true).as_deref(),
-                Ok(expected),
-                "after step {done}"
-            );
-        }
+        each_step_makes(&new, &rows);
     }
 
     #[test]
