@@ -22,11 +22,10 @@
 //! The table lists every TCP socket on the machine, those in `TIME_WAIT`
 //! included, and a run of the steps proof leaves some twenty thousand of
 //! them: one read then costs the kernel tens of milliseconds. A dozen
-//! checks each reading it every [`POLL`] kept both cores busy, and starved
-//! the very servers they waited on, until one missed its 5-second
-//! deadline and answered 408 (a flaky `final-chunked`). So the process
-//! reads the table once for all its waiters, and no more often than
-//! [`COST_SHARE`] allows.
+//! checks each reading it every [`POLL`] would keep both cores busy and
+//! starve the very servers they wait on, until one misses a deadline of
+//! its own and answers 408. So the process reads the table once for all
+//! its waiters, and no more often than [`COST_SHARE`] allows.
 
 use std::net::{SocketAddr, TcpStream};
 use std::thread;
@@ -37,9 +36,9 @@ pub const TAKE_LIMIT: Duration = Duration::from_secs(2);
 
 /// How often to look.
 const POLL: Duration = Duration::from_millis(2);
-/// The most of one core the reading of the table may take: a read that
-/// cost 30 ms is not repeated for `30 / COST_SHARE` ms (120 ms at a
-/// quarter), however many checks are waiting.
+/// How many times its own cost the last read of the table stands before
+/// the next: a read that cost 30 ms is not repeated for 120 ms, however
+/// many checks are waiting, so reading takes at most a quarter of a core.
 #[cfg(target_os = "linux")]
 const COST_SHARE: u32 = 4;
 
