@@ -27,6 +27,10 @@ fn main() -> ExitCode {
         }
     };
 
+    /* STAND-IN: open_store
+    let store = Store::in_memory();
+    */
+    // ANCHOR: open_store
     let store = match &config.data {
         Some(path) => match Store::open(path) {
             Ok(store) => store,
@@ -37,6 +41,7 @@ fn main() -> ExitCode {
         },
         None => Store::in_memory(),
     };
+    // ANCHOR_END: open_store
 
     let listener = match server::listen(([127, 0, 0, 1], config.port).into()) {
         Ok(listener) => listener,
@@ -58,6 +63,13 @@ fn main() -> ExitCode {
     // must go on serving.
     let mut out = io::stdout();
     let _ = writeln!(out, "Listening on http://{addr}");
+    /* STAND-IN: banner_store
+    let _ = writeln!(
+        out,
+        "To-dos are kept in memory only, and are gone when the server stops."
+    );
+    */
+    // ANCHOR: banner_store
     let _ = match store.file() {
         Some(path) => writeln!(
             out,
@@ -70,6 +82,7 @@ fn main() -> ExitCode {
             "To-dos are kept in memory only, and are gone when the server stops. Use --data FILE to keep them."
         ),
     };
+    // ANCHOR_END: banner_store
 
     // ANCHOR: signals
     let shutdown = Shutdown::new();

@@ -70,7 +70,7 @@ fn proofs() -> Vec<Proof> {
 fn on_the_fixture(proof: Proof) -> Result<(), String> {
     let check = checks::find(proof.check).ok_or(format!("no check {}", proof.check))?;
     let mut server = Server::devlog(proof.day)?;
-    let Err(failure) = check.run(server.addr()) else {
+    let Err(failure) = check.run(&server) else {
         return Err(format!(
             "{} passes on devlog --day {}, so it proves nothing about the devlog",
             proof.check, proof.day

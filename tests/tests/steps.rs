@@ -181,7 +181,7 @@ impl Job {
         // show a crash.
         let passed = Server::program_with(&self.binary, server_args(self.stage)).map(|server| {
             let start = Instant::now();
-            self.check.run(server.addr()).map_err(|failure| {
+            self.check.run(&server).map_err(|failure| {
                 format!(
                     "expected {}, received after {:.1} s: {}",
                     failure.expected,

@@ -171,9 +171,15 @@ pub fn build_scratch(name: &str, crates: &[ScratchCrate]) -> Result<PathBuf, Str
         sync_folder(&krate.files, &workspace.join(&krate.name))?;
         members.push(format!("{:?}", krate.name));
     }
+    // Not incremental: each of these crates is built once and then run,
+    // never edited, so the compiler's incremental records (a quarter to a
+    // third of each crate's build time, and gigabytes in all) would never be read.
+    // Cargo leaves dependencies out of incremental builds anyway, so they
+    // are still shared with the stages.
     let manifest = format!(
         "# Made by tests/suite/src/cargo.rs; rebuilt on every run.\n\
-         [workspace]\nresolver = \"3\"\nmembers = [{}]\n\n{}",
+         [workspace]\nresolver = \"3\"\nmembers = [{}]\n\n\
+         [profile.dev]\nincremental = false\n\n{}",
         members.join(", "),
         workspace_tables()?
     );

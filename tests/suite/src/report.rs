@@ -62,7 +62,7 @@ pub fn run_all(
                 none => none.insert(start()?),
             }
         };
-        let result = check.run(server.addr());
+        let result = check.run(server);
         // A failed check may have been a crash: give the exit a moment to
         // show. A passed one is only asked, at no cost.
         let status = if result.is_err() {

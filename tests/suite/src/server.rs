@@ -9,7 +9,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::thread;
@@ -31,6 +31,10 @@ pub struct Server {
     /// a child of its own (`--cmd`), so that stopping it must stop that too.
     kill_tree: bool,
     output: Arc<Output>,
+    /// The binary and the arguments it was started with, when it was
+    /// started from a binary: what [`another_with`](Self::another_with)
+    /// starts again.
+    program: Option<(PathBuf, Vec<String>)>,
 }
 
 /// What the server printed, and a way to wait for more of it.
@@ -100,12 +104,34 @@ impl Server {
 
     /// Starts the program at `binary` with command-line `args`.
     pub fn program_with(binary: &Path, args: &[&str]) -> Result<Server, String> {
-        Server::spawn(
+        let mut server = Server::spawn(
             Command::new(binary).args(args),
             false,
             Duration::from_secs(10),
         )
-        .map_err(|err| format!("{}: {err}", binary.display()))
+        .map_err(|err| format!("{}: {err}", binary.display()))?;
+        let args = args.iter().map(|arg| arg.to_string()).collect();
+        server.program = Some((binary.to_path_buf(), args));
+        Ok(server)
+    }
+
+    /// Starts a second server of the same program as this one, with
+    /// `more` added to its arguments: for a check about the process
+    /// itself, such as one that kills a server and starts it again on the
+    /// same `--data` file. Only a server started here from a binary has a
+    /// program to start again; one started by a shell command (`--cmd`)
+    /// or by someone else (`--addr`) does not, and then this says so.
+    pub fn another_with(&self, more: &[&str]) -> Result<Server, String> {
+        let Some((binary, args)) = &self.program else {
+            return Err(
+                "this check starts the server itself, so it needs a crate or a binary to run, \
+                 not a server started elsewhere"
+                    .into(),
+            );
+        };
+        let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
+        all.extend_from_slice(more);
+        Server::program_with(binary, &all)
     }
 
     /// [`program_with`](Self::program_with), for a benchmark: what the
@@ -152,6 +178,7 @@ impl Server {
             child: None,
             kill_tree: false,
             output: Arc::default(),
+            program: None,
         })
     }
 
@@ -312,6 +339,7 @@ impl Server {
             child: Some(child),
             kill_tree,
             output,
+            program: None,
         };
         let line = listening.recv_timeout(wait).map_err(|_| {
             format!(

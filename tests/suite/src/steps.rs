@@ -644,6 +644,14 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         stage: Final,
+        chapter: "final-state",
+        number: 1,
+        title: "Keep the to-dos where --data says",
+        checks: &["final-data-survives-kill"],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
         chapter: "final-browser",
         number: 1,
         title: "Three files, built into the binary",

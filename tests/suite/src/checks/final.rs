@@ -6,8 +6,11 @@
 //! creating what it needs, so it also works against a server that already
 //! holds to-dos.
 
+use std::fs;
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -19,6 +22,7 @@ use crate::client::{
     self, call, create_todo, expecting, failed_reply, failure, head_matches_get, id_of,
     request_closing,
 };
+use crate::server::Server;
 use crate::stage::Stage::Final;
 use crate::wire::{self, Exchange, RawResponse, Reply};
 
@@ -442,6 +446,15 @@ pub static CHECKS: &[Check] = &[
         title: "8 clients creating 50 to-dos each get 400 different ids",
         hint: "Take the next id and insert the to-do under one lock, so that two requests can never get the same id.",
         probe: Probe::Script(concurrent_creates),
+    },
+    // Data that survives (final-durability.md).
+    Check {
+        id: "final-data-survives-kill",
+        from: Final,
+        until: None,
+        title: "with --data FILE, the to-dos and the id counter survive a kill and a restart",
+        hint: "Open the file `--data` names when the server starts, and have every change on the disk (written and synced) before you answer it: a killed server gets no chance to save on its way out.",
+        probe: Probe::Process(data_survives_kill),
     },
     // The page for browsers (final-browser.md).
     Check {
@@ -1464,4 +1477,101 @@ fn concurrent_creates(addr: SocketAddr) -> Result<(), Failure> {
         });
     }
     Ok(())
+}
+
+/// A server on a fresh `--data` file creates two to-dos and deletes the
+/// second. Killed (`SIGKILL`, or `TerminateProcess` on Windows: no chance
+/// to save anything on the way out) and started again on the same file,
+/// it still has the first, and gives the next to-do an id above the
+/// deleted one's.
+fn data_survives_kill(server: &Server) -> Result<(), Failure> {
+    let folder = DataFolder::new()?;
+    let start = || {
+        server
+            .another_with(&["--data", &folder.file])
+            .map_err(|err| Failure {
+                expected: format!("a server started with --data {}", folder.file),
+                sent: None,
+                received: err,
+            })
+    };
+    let first = start()?;
+    let kept = create_todo(first.addr(), r#"{"title":"outlive a kill"}"#)?;
+    let gone = create_todo(first.addr(), r#"{"title":"stay deleted"}"#)?;
+    let (sent, reply) = call(
+        first.addr(),
+        "DELETE",
+        &format!("/todos/{}", id_of(&gone)),
+        None,
+    );
+    no_content(&sent, &reply)?;
+    drop(first);
+
+    let second = start()?;
+    let (sent, reply) = call(second.addr(), "GET", "/todos", None);
+    // The `url`s name the port, which is another one now.
+    let titles = match &reply {
+        Reply::Response(response) if response.status == 200 => response
+            .json()
+            .ok()
+            .and_then(|list| list.as_array().cloned())
+            .map(|list| {
+                list.iter()
+                    .map(|todo| todo["title"].clone())
+                    .collect::<Vec<_>>()
+            }),
+        _ => None,
+    };
+    if titles != Some(vec![kept["title"].clone()]) {
+        return Err(failed_reply(
+            "after the kill and a restart on the same --data file, the to-do created before it (and not the deleted one)".into(),
+            &sent,
+            &reply,
+        ));
+    }
+    let next = create_todo(second.addr(), r#"{"title":"after the restart"}"#)?;
+    if id_of(&next) <= id_of(&gone) {
+        return Err(Failure {
+            expected: "ids go on counting after a restart, past the deleted to-do's".into(),
+            sent: None,
+            received: format!(
+                "id {} for the deleted to-do, id {} after the restart",
+                id_of(&gone),
+                id_of(&next)
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// A new, empty folder of its own for one check's data file, removed
+/// when dropped (after the servers that used it: drop them first, as
+/// Windows does not remove a file a running process holds open).
+struct DataFolder {
+    path: PathBuf,
+    /// `todos.json` inside it, as an argument.
+    file: String,
+}
+
+impl DataFolder {
+    fn new() -> Result<DataFolder, Failure> {
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        let number = COUNT.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("check-data-{}-{number}", std::process::id()));
+        let _ = fs::remove_dir_all(&path);
+        let made = fs::create_dir_all(&path).map_err(|err| Failure {
+            expected: format!("a folder for the data file at {}", path.display()),
+            sent: None,
+            received: err.to_string(),
+        });
+        made?;
+        let file = path.join("todos.json").to_string_lossy().into_owned();
+        Ok(DataFolder { path, file })
+    }
+}
+
+impl Drop for DataFolder {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.path);
+    }
 }

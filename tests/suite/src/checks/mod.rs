@@ -23,6 +23,7 @@ use std::net::SocketAddr;
 
 use serde_json::Value;
 
+use crate::server::Server;
 use crate::stage::Stage;
 use crate::wire::{self, Exchange, RawResponse, Reply};
 
@@ -53,6 +54,10 @@ pub enum Probe {
     /// Anything that needs more than one connection, or more than one
     /// request: a function that talks to the server itself.
     Script(fn(SocketAddr) -> Result<(), Failure>),
+    /// Anything about the server's process: a function that starts more
+    /// servers of the same program ([`Server::another_with`]), with other
+    /// arguments, and kills them, such as a restart on the same data file.
+    Process(fn(&Server) -> Result<(), Failure>),
 }
 
 // ANCHOR: payload
@@ -138,10 +143,12 @@ impl Check {
         (status == 408).then(|| format!("{} s for a 408", wire::DEFAULT_WAIT.as_secs()))
     }
 
-    /// Runs the check against the server at `addr`.
-    pub fn run(&self, addr: SocketAddr) -> Result<(), Failure> {
+    /// Runs the check against `server`.
+    pub fn run(&self, server: &Server) -> Result<(), Failure> {
+        let addr = server.addr();
         match &self.probe {
             Probe::Script(run) => run(addr),
+            Probe::Process(run) => run(server),
             Probe::Request { payload, expect } => {
                 let exchange = payload.exchange();
                 let reply = exchange.run(addr);
