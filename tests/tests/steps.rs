@@ -508,12 +508,31 @@ fn step_sections<'a>(stage: Stage, name: &str, chapter: &'a str) -> Vec<(&'stati
         .collect()
 }
 
+/// Every page of the book, joined.
+fn whole_book() -> String {
+    let folder = cargo::root().join("book/src");
+    let mut pages: Vec<PathBuf> = fs::read_dir(&folder)
+        .unwrap_or_else(|err| panic!("{}: {err}", folder.display()))
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "md"))
+        .collect();
+    pages.sort();
+    let texts: Vec<String> = pages
+        .iter()
+        .map(|path| {
+            fs::read_to_string(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+        })
+        .collect();
+    texts.join("\n")
+}
+
 /// The code blocks of `section` that hold includes of code, each as (the
-/// file, the code mdBook shows).
+/// file, the code mdBook shows, given or not); what `book` (every page)
+/// shows elsewhere is left out.
 ///
 /// A block fenced as `rust,ignore,given` shows code the learner has
 /// before the step; `given` says which these are.
-fn shown_code(chapter: &str, section: &str) -> Vec<(String, String, bool)> {
+fn shown_code(book: &str, section: &str) -> Vec<(String, String, bool)> {
     let mut blocks = Vec::new();
     let mut current: Option<(String, String, bool)> = None;
     for line in section.lines() {
@@ -541,8 +560,8 @@ fn shown_code(chapter: &str, section: &str) -> Vec<(String, String, bool)> {
         let source = fs::read_to_string(cargo::root().join(path))
             .unwrap_or_else(|err| panic!("{path}: {err}"));
         // As the book's preprocessor shows it: without the anchors the
-        // chapter shows elsewhere.
-        let hidden = anchors::hidden_on_page(chapter, &format!("../../{path}"), name);
+        // book shows elsewhere.
+        let hidden = anchors::hidden_in_book(book, &format!("../../{path}"), name);
         let text = anchors::shown_hiding(&source, name, &hidden)
             .unwrap_or_else(|err| panic!("{path}: {err}"));
         code.push_str(&text);
@@ -566,7 +585,7 @@ fn every_step_shows_code_the_learner_has_after_it() {
             sections.extend(
                 found
                     .into_iter()
-                    .map(|(step, section)| (page.clone(), chapter.clone(), step, section)),
+                    .map(|(step, section)| (page.clone(), step, section)),
             );
         }
         assert_eq!(
@@ -575,11 +594,12 @@ fn every_step_shows_code_the_learner_has_after_it() {
             "every step of {stage} has a section in its chapter"
         );
         let folder = format!("{}/", stage.name());
-        for (page, chapter, step, section) in sections {
+        let book = whole_book();
+        for (page, step, section) in sections {
             let after = files_after(stage, step.position()).unwrap_or_else(|err| panic!("{err}"));
             let before =
                 files_after(stage, step.position() - 1).unwrap_or_else(|err| panic!("{err}"));
-            let blocks = shown_code(&chapter, &section);
+            let blocks = shown_code(&book, &section);
             if blocks.iter().all(|(_, _, given)| *given) {
                 problems.push(format!("{page}: {} shows no code", step.heading()));
             }

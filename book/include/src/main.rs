@@ -6,8 +6,8 @@
 //! With mdBook alone, the function has to be cut into consecutive
 //! anchors around each later piece, two marker lines a cut; with this
 //! preprocessor, the later piece is one anchor nested in the function's,
-//! and the function's include leaves it out because the same page shows
-//! it elsewhere (`suite::anchors::expand_page`). The tests read the pages
+//! and the function's include leaves it out because a page shows it
+//! elsewhere (`suite::anchors::expand_page`). The tests read the pages
 //! through the same function, so the book and its proofs agree.
 //!
 //! mdBook runs it before its own `links` preprocessor (see `book.toml`):
@@ -43,7 +43,10 @@ fn run() -> Result<(), String> {
         .map_err(|err| format!("not mdBook's [context, book]: {err}"))?;
     let root = context["root"].as_str().ok_or("the context has no root")?;
     let source = Path::new(root).join(context["config"]["book"]["src"].as_str().unwrap_or("src"));
-    expand_chapters(&mut book, &source)?;
+    let mut pages = Vec::new();
+    every_page(&book, &mut pages);
+    let whole_book = pages.join("\n");
+    expand_chapters(&mut book, &source, &whole_book)?;
     serde_json::to_writer(io::stdout(), &book)
         .map_err(|err| format!("cannot write the book: {err}"))
 }
@@ -52,7 +55,7 @@ fn run() -> Result<(), String> {
 /// `Chapter` holding `content` and `source_path`. Walking the whole value
 /// rather than mdBook's field names keeps it working across mdBook's
 /// versions.
-fn expand_chapters(value: &mut Value, source: &Path) -> Result<(), String> {
+fn expand_chapters(value: &mut Value, source: &Path, whole_book: &str) -> Result<(), String> {
     if let Some(chapter) = value.get_mut("Chapter") {
         let page = chapter["source_path"]
             .as_str()
@@ -63,17 +66,34 @@ fn expand_chapters(value: &mut Value, source: &Path) -> Result<(), String> {
                 std::fs::read_to_string(folder.join(path))
                     .map_err(|err| format!("{}: {path}: {err}", page.display()))
             };
-            let expanded = suite::anchors::expand_page(content, read)?;
+            let expanded = suite::anchors::expand_page(content, whole_book, read)?;
             chapter["content"] = Value::String(expanded);
         }
     }
     match value {
         Value::Array(items) => items
             .iter_mut()
-            .try_for_each(|item| expand_chapters(item, source)),
+            .try_for_each(|item| expand_chapters(item, source, whole_book)),
         Value::Object(fields) => fields
             .values_mut()
-            .try_for_each(|item| expand_chapters(item, source)),
+            .try_for_each(|item| expand_chapters(item, source, whole_book)),
         _ => Ok(()),
+    }
+}
+
+/// The content of every chapter found anywhere in `value`, as
+/// [`expand_chapters`] finds them: an include hides what any page shows
+/// elsewhere.
+fn every_page(value: &Value, pages: &mut Vec<String>) {
+    if let Some(content) = value
+        .get("Chapter")
+        .and_then(|chapter| chapter["content"].as_str())
+    {
+        pages.push(content.to_string());
+    }
+    match value {
+        Value::Array(items) => items.iter().for_each(|item| every_page(item, pages)),
+        Value::Object(fields) => fields.values().for_each(|item| every_page(item, pages)),
+        _ => {}
     }
 }

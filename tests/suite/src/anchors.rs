@@ -262,25 +262,29 @@ pub fn code_includes(page: &str) -> Vec<(&str, &str)> {
         .collect()
 }
 
-/// The anchors of `path` that `page` includes inside `name`'s: shown in
-/// a step of their own, so hidden where `name` is shown.
-pub fn hidden_on_page<'a>(page: &'a str, path: &str, name: &str) -> Vec<&'a str> {
-    code_includes(page)
+/// The anchors of `path` that `book` (every page's text, joined)
+/// includes inside `name`'s: each shown in a step of its own, so hidden
+/// wherever `name` is shown, on any page. A function shown in one chapter
+/// leaves out the field a later chapter adds to it.
+pub fn hidden_in_book<'a>(book: &'a str, path: &str, name: &str) -> Vec<&'a str> {
+    code_includes(book)
         .into_iter()
         .filter(|(other, inner)| *other == path && *inner != name && !inner.is_empty())
         .map(|(_, inner)| inner)
         .collect()
 }
 
-/// `page` with every include of code that holds anchors the page shows
-/// elsewhere written out, without those anchors' lines (see
-/// [`shown_hiding`]); `read` gives a file's text by the path the page
-/// names it by. Every other include is left for mdBook.
+/// `page` with every include of code that holds anchors shown elsewhere
+/// in `book` (every page's text, joined) written out, without those
+/// anchors' lines (see [`shown_hiding`]); `read` gives a file's text by
+/// the path the page names it by. Every other include is left for
+/// mdBook.
 ///
 /// This is what the book's preprocessor (`book/include`) does to each
 /// page before mdBook sees it, and what the tests read pages through.
 pub fn expand_page(
     page: &str,
+    book: &str,
     read: impl Fn(&str) -> Result<String, String>,
 ) -> Result<String, String> {
     let mut out = String::new();
@@ -291,7 +295,7 @@ pub fn expand_page(
             out.push('\n');
             continue;
         };
-        let hidden = hidden_on_page(page, path, name);
+        let hidden = hidden_in_book(book, path, name);
         let text = read(path)?;
         // What mdBook would show: stand-ins' comments included.
         let whole = if name.is_empty() {
@@ -399,7 +403,7 @@ fn b() {}
         );
         let page =
             "```rust\n{{#include a.rs:outer}}\n```\n\n```rust\n{{#include a.rs:inner}}\n```\n";
-        let expanded = expand_page(page, |_| Ok(SOURCE.to_string())).expect("expands");
+        let expanded = expand_page(page, page, |_| Ok(SOURCE.to_string())).expect("expands");
         assert_eq!(
             expanded,
             "```rust\nfn a() {\n}\n```\n\n```rust\n{{#include a.rs:inner}}\n```\n"
