@@ -47,18 +47,35 @@ mod tests;
 
 use std::io;
 use std::ops::Bound::{Excluded, Unbounded};
+// ANCHOR: path_uses
 use std::path::{Path, PathBuf};
+// ANCHOR_END: path_uses
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
+// ANCHOR: compaction_use
 pub use compaction::Compaction;
+// ANCHOR_END: compaction_use
+// ANCHOR: schedule_use
 use compaction::Schedule;
+// ANCHOR_END: schedule_use
+// ANCHOR: disk_uses
 use disk::{Disk, FileLock, RealDisk};
+// ANCHOR_END: disk_uses
 use draft::{Draft, Op, Outcome};
+// ANCHOR: group_use
 use group_commit::GroupCommit;
+// ANCHOR_END: group_use
+// ANCHOR: log_use
 use log::Log;
+// ANCHOR_END: log_use
+/* STAND-IN: record_use
+use state::State;
+*/
+// ANCHOR: record_use
 use state::{Record, State};
+// ANCHOR_END: record_use
 
 /// One to-do as it is stored. The `url` clients see is added by the API
 /// layer, since it depends on how the client reached us.
@@ -108,44 +125,63 @@ impl std::fmt::Display for SaveError {
 pub struct Store {
     /// What readers see: only changes that are on disk.
     state: Mutex<State>,
+    // ANCHOR: durable_field
     /// The files, when the to-dos are kept on disk.
     durable: Option<Durable>,
+    // ANCHOR_END: durable_field
 }
+// ANCHOR_END: store
 
+// ANCHOR: durable
 /// The parts of a store that has files.
 struct Durable {
     /// The snapshot; the log is this path plus `.log`.
     path: PathBuf,
     disk: Box<dyn Disk>,
+    // ANCHOR: durable_log
     /// Locked by whoever writes to the log: a batch's leader, or a
     /// compaction. Always taken before `state`, never after.
     log: Mutex<Log>,
+    // ANCHOR_END: durable_log
+    // ANCHOR: durable_group
     group: GroupCommit,
+    // ANCHOR_END: durable_group
+    // ANCHOR: durable_schedule
     /// When the next compaction is due (see `compaction.rs`).
     schedule: Schedule,
+    // ANCHOR_END: durable_schedule
     /// `FILE.lock`, locked for as long as this store lives.
     _lock: FileLock,
 }
-// ANCHOR_END: store
+// ANCHOR_END: durable
 
 impl Store {
     /// A store that keeps to-dos in memory only.
     pub fn in_memory() -> Store {
         Store {
             state: Mutex::new(State::empty()),
+            // ANCHOR: in_memory_durable
             durable: None,
+            // ANCHOR_END: in_memory_durable
         }
     }
 
+    // ANCHOR: open_store
     /// A store backed by the snapshot `path` and the log beside it: see
     /// [`open_with`](Self::open_with).
     pub fn open(path: &Path) -> Result<Store, String> {
+        /* STAND-IN: open_default
+        Store::open_with(path, Box::new(RealDisk))
+        */
+        // ANCHOR: open_default
         Store::open_with(path, Box::new(RealDisk), Compaction::default())
+        // ANCHOR_END: open_default
     }
+    // ANCHOR_END: open_store
 
     // ANCHOR: open
-    /// A store backed by the snapshot at `path` and the log at
-    /// `path.log`, on `disk`, compacting by `policy`.
+    /// A store backed by the snapshot at `path` and the log beside it, on
+    /// `disk`.
     ///
     /// A missing snapshot is an empty list, and a missing log is created empty, so a
     /// data file from before the log opens as it is and is only rewritten at the first
@@ -155,9 +191,15 @@ impl Store {
     pub fn open_with(
         path: &Path,
         disk: Box<dyn Disk>,
+        // ANCHOR: policy_param
         policy: Compaction,
+        // ANCHOR_END: policy_param
     ) -> Result<Store, String> {
         let lock = lock_data_file(&*disk, path)?;
+        /* STAND-IN: replay_log
+        let (state, _) = snapshot::load(&*disk, path)?;
+        */
+        // ANCHOR: replay_log
         let (mut state, snapshot_size) = snapshot::load(&*disk, path)?;
         let log_path = snapshot::beside(path, ".log");
         let (log, dropped) = Log::open(&*disk, &log_path, &mut state)?;
@@ -167,21 +209,31 @@ impl Store {
                 log_path.display()
             );
         }
+        // ANCHOR_END: replay_log
+        // ANCHOR: schedule_new
         let schedule = Schedule::new(policy, snapshot_size, log.len());
+        // ANCHOR_END: schedule_new
         Ok(Store {
             state: Mutex::new(state),
             durable: Some(Durable {
                 path: path.to_path_buf(),
                 disk,
+                // ANCHOR: log_new
                 log: Mutex::new(log),
+                // ANCHOR_END: log_new
+                // ANCHOR: group_new
                 group: GroupCommit::default(),
+                // ANCHOR_END: group_new
+                // ANCHOR: schedule_field
                 schedule,
+                // ANCHOR_END: schedule_field
                 _lock: lock,
             }),
         })
     }
     // ANCHOR_END: open
 
+    // ANCHOR: compact
     /// Writes a new snapshot and starts a fresh log, unless a compaction
     /// is running already (see `compaction.rs`). Does nothing for a store
     /// in memory.
@@ -194,11 +246,14 @@ impl Store {
             None => Ok(()),
         }
     }
+    // ANCHOR_END: compact
 
+    // ANCHOR: file
     /// Where the to-dos are kept, if on disk: the snapshot's path.
     pub fn file(&self) -> Option<&Path> {
         self.durable.as_ref().map(|durable| durable.path.as_path())
     }
+    // ANCHOR_END: file
 
     // ANCHOR: list_get
     /// Every to-do, oldest first.
@@ -260,14 +315,47 @@ impl Store {
         self.write(Op::Clear).map(|_| ())
     }
 
+    /* STAND-IN: write
+    /* STAND-IN: write_snapshot
+    /// Makes one change.
+    fn write(&self, op: Op) -> Result<Outcome, SaveError> {
+        let mut state = self.lock();
+        let (outcome, record) = Draft::new(&state).apply(op);
+        if let Some(record) = record {
+            state.apply(&record);
+        }
+        Ok(outcome)
+    }
+    */
+    // ANCHOR: write_snapshot
+    /// Makes one change, and returns once it is saved. On disk, that is
+    /// the whole list written again the careful way, with the lock held
+    /// throughout: no reader sees a change the disk does not have yet.
+    fn write(&self, op: Op) -> Result<Outcome, SaveError> {
+        let mut state = self.lock();
+        let (outcome, record) = Draft::new(&state).apply(op);
+        let Some(record) = record else {
+            return Ok(outcome);
+        };
+        match &self.durable {
+            Some(durable) => {
+                let mut changed = state.clone();
+                changed.apply(&record);
+                snapshot::save(&*durable.disk, &durable.path, &changed)?;
+                *state = changed;
+            }
+            None => state.apply(&record),
+        }
+        Ok(outcome)
+    }
+    // ANCHOR_END: write_snapshot
+    */
     // ANCHOR: write
     /// Makes one change, and returns once it is saved.
     ///
     /// In memory, that is at once. On disk, the change joins the group
     /// commit, and the batch that carries it is saved by
-    /// [`save_batch`](Self::save_batch). Afterwards, if the log has grown too long, this
-    /// writer folds it into a new snapshot; its own change is already
-    /// saved and answered for everyone else.
+    /// [`save_batch`](Self::save_batch).
     fn write(&self, op: Op) -> Result<Outcome, SaveError> {
         let Some(durable) = &self.durable else {
             let mut state = self.lock();
@@ -280,11 +368,16 @@ impl Store {
         let outcome = durable
             .group
             .write(op, &mut |batch| self.save_batch(durable, batch))?;
+        // ANCHOR: compact_when_due
+        // If the log has grown too long, this writer folds it into a new
+        // snapshot; its own change is saved and answered for everyone
+        // else already.
         if durable.schedule.is_due()
             && let Err(err) = self.compact()
         {
             eprintln!("compaction failed, the log keeps growing: {err}");
         }
+        // ANCHOR_END: compact_when_due
         Ok(outcome)
     }
     // ANCHOR_END: write
@@ -320,7 +413,9 @@ impl Store {
                 state.apply(record);
             }
         }
+        // ANCHOR: log_grew
         durable.schedule.log_grew(log.len());
+        // ANCHOR_END: log_grew
         outcomes.into_iter().map(Ok).collect()
     }
     // ANCHOR_END: save_batch
@@ -362,6 +457,7 @@ fn lock_data_file(disk: &dyn Disk, path: &Path) -> Result<FileLock, String> {
 }
 // ANCHOR_END: lock_file
 
+// ANCHOR: durable_log_lock
 impl Durable {
     /// The log, even after a panic while it was held: a panic cannot
     /// leave it half-appended, since [`Log::append`](log::Log::append) only counts bytes once
@@ -370,7 +466,9 @@ impl Durable {
         self.log.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
+// ANCHOR_END: durable_log_lock
 
+// ANCHOR: encode
 /// `records`, framed, ready to append in one write.
 fn encode(records: &[Record]) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
@@ -380,3 +478,4 @@ fn encode(records: &[Record]) -> io::Result<Vec<u8>> {
     }
     Ok(bytes)
 }
+// ANCHOR_END: encode

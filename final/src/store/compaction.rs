@@ -5,11 +5,16 @@
 //! Without it, the log only grows: a to-do edited a thousand times is a
 //! thousand records, and a cleared list is every record that built it.
 
+// ANCHOR: atomic_uses
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+// ANCHOR_END: atomic_uses
 
+// ANCHOR: store_uses
 use super::state::State;
 use super::{Durable, SaveError, snapshot};
+// ANCHOR_END: store_uses
 
+// ANCHOR: policy
 /// When to compact: once the log is at least `min_log_bytes` long *and*
 /// at least `ratio` times the size of the snapshot.
 ///
@@ -46,7 +51,9 @@ impl Compaction {
         log_len >= self.min_log_bytes && log_len >= snapshot_size.saturating_mul(self.ratio)
     }
 }
+// ANCHOR_END: policy
 
+// ANCHOR: schedule
 /// When the next compaction is due, and whether one is running. Every
 /// batch tells it how long the log has grown, and every change asks it
 /// whether to compact, so its parts are atomics: asking costs a change no
@@ -63,7 +70,9 @@ pub(super) struct Schedule {
     /// next try, so that a full disk is not hammered on every write.
     retry_at: AtomicU64,
 }
+// ANCHOR_END: schedule
 
+// ANCHOR: schedule_methods
 impl Schedule {
     /// The schedule of a store just opened, with a snapshot of
     /// `snapshot_size` bytes and a log of `log_len`.
@@ -92,6 +101,9 @@ impl Schedule {
         }
     }
 
+    // ANCHOR_END: schedule_methods
+
+    // ANCHOR: ended
     /// A compaction ended, well or not, leaving a log of `log_len` bytes.
     fn ended(&self, worked: bool, log_len: u64) {
         if !worked {
@@ -103,8 +115,10 @@ impl Schedule {
         self.due.store(due, Ordering::SeqCst);
         self.running.store(false, Ordering::SeqCst);
     }
+    // ANCHOR_END: ended
 }
 
+// ANCHOR: run
 /// Compacts `durable`'s files, unless a compaction is running already.
 /// `copy_state` copies the state readers see; it is called with the log
 /// locked.
@@ -117,6 +131,7 @@ pub(super) fn run(durable: &Durable, copy_state: impl FnOnce() -> State) -> Resu
     schedule.ended(result.is_ok(), durable.log().len());
     result
 }
+// ANCHOR_END: run
 
 // ANCHOR: compact
 /// The steps of a compaction. A crash between any two of them leaves

@@ -12,6 +12,7 @@
 //! it. A dozen lines the reader can check against the definition beat a
 //! dependency, and the test below pins them to the standard check value.
 
+// ANCHOR: table
 /// The polynomial x³² + x²⁶ + … + 1, bit-reversed, as the IEEE CRC uses it.
 const POLYNOMIAL: u32 = 0xEDB8_8320;
 
@@ -37,6 +38,7 @@ const fn table() -> [u32; 256] {
     }
     table
 }
+// ANCHOR_END: table
 
 // ANCHOR: crc32
 /// The CRC-32 of `bytes`.

@@ -11,9 +11,11 @@
 //! does it), but it hits the interesting moments by luck; a seam hits
 //! every one of them, in milliseconds, and the same way every run.
 
+// ANCHOR: uses
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::Path;
+// ANCHOR_END: uses
 
 // ANCHOR: disk
 /// The file operations the store needs.
@@ -48,6 +50,7 @@ pub trait DiskFile: Send {
 }
 // ANCHOR_END: disk
 
+// ANCHOR: file_lock
 /// An exclusive lock on a file, held until this is dropped, or until the
 /// process dies, `kill -9` included: the operating system releases it.
 /// (`File::try_lock` is `flock` on Linux and macOS today, and `LockFileEx`
@@ -60,7 +63,9 @@ pub trait DiskFile: Send {
 pub struct FileLock {
     _file: File,
 }
+// ANCHOR_END: file_lock
 
+// ANCHOR: real_disk
 /// The disk the server runs on.
 pub struct RealDisk;
 
@@ -86,7 +91,9 @@ impl Disk for RealDisk {
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         fs::rename(from, to)
     }
+    // ANCHOR_END: real_disk
 
+    // ANCHOR: real_disk_rest
     #[cfg(unix)]
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         File::open(dir)?.sync_all()
@@ -123,7 +130,9 @@ impl Disk for RealDisk {
         }
     }
 }
+// ANCHOR_END: real_disk_rest
 
+// ANCHOR: real_file
 struct RealFile(File);
 
 impl DiskFile for RealFile {
@@ -146,3 +155,4 @@ impl DiskFile for RealFile {
         Ok(())
     }
 }
+// ANCHOR_END: real_file

@@ -22,15 +22,19 @@
 //! The payload is JSON rather than a binary encoding: it costs some bytes,
 //! and lets `strings todos.json.log` show a human what the log says.
 
+// ANCHOR: uses
 use std::io;
 
 use super::crc32::crc32;
+// ANCHOR_END: uses
 
+// ANCHOR: constants
 /// The first bytes of every log file: the format's name and version.
 pub const MAGIC: &[u8; 8] = b"todolog1";
 
 /// Bytes of framing before each payload.
 pub const HEADER: usize = 12;
+// ANCHOR_END: constants
 
 // ANCHOR: encode
 /// Appends `payload`, framed, to `out`.
@@ -45,6 +49,7 @@ pub fn encode(payload: &[u8], out: &mut Vec<u8>) -> io::Result<()> {
 }
 // ANCHOR_END: encode
 
+// ANCHOR: frame
 /// What [`read`] found at an offset of the log.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Frame<'a> {
@@ -59,6 +64,7 @@ pub enum Frame<'a> {
     /// do. Recovery refuses to go on, and says why.
     Corrupt(&'static str),
 }
+// ANCHOR_END: frame
 
 // ANCHOR: read
 /// Reads the frame that starts at `at` in `log`.

@@ -21,12 +21,15 @@
 //! This module only does the queueing; what "save a batch" means is the
 //! closure the store passes in.
 
+// ANCHOR: uses
 use std::collections::HashMap;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use super::SaveError;
 use super::draft::{Op, Outcome};
+// ANCHOR_END: uses
 
+// ANCHOR: queue
 /// The queue of writers, and who leads.
 #[derive(Default)]
 pub struct GroupCommit {
@@ -49,6 +52,7 @@ struct Queue {
 
 /// Saves a batch: answers for the requests, in their order.
 pub type SaveBatch<'a> = dyn FnMut(Vec<Op>) -> Vec<Result<Outcome, SaveError>> + 'a;
+// ANCHOR_END: queue
 
 impl GroupCommit {
     // ANCHOR: write
@@ -90,13 +94,16 @@ impl GroupCommit {
     }
     // ANCHOR_END: write
 
+    // ANCHOR: lock
     /// The queue, even if a thread panicked while holding it: only this
     /// module holds it, for a few pushes and pops that leave it whole.
     fn lock(&self) -> MutexGuard<'_, Queue> {
         self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
+    // ANCHOR_END: lock
 }
 
+// ANCHOR: leader
 /// The leader's duty to hand out answers, done on drop, so that it is
 /// also done if saving panics: the batch's writers then get an error
 /// instead of waiting for ever, and the next writer can lead.
@@ -122,6 +129,7 @@ impl Drop for Leader<'_> {
         self.group.batch_done.notify_all();
     }
 }
+// ANCHOR_END: leader
 
 #[cfg(test)]
 mod tests {

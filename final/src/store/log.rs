@@ -1,6 +1,7 @@
 //! The log file: appending batches of records, undoing a failed append,
 //! and replaying what is there at start-up.
 
+// ANCHOR: uses
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -8,7 +9,9 @@ use super::disk::{Disk, DiskFile};
 use super::frame::{self, Frame, MAGIC};
 use super::snapshot::{beside, folder};
 use super::state::{Record, State};
+// ANCHOR_END: uses
 
+// ANCHOR: log
 /// The open log, appended to by one writer at a time (the group commit's
 /// leader, or a compaction).
 pub struct Log {
@@ -18,10 +21,13 @@ pub struct Log {
     len: u64,
     /// Why the log may not be written any more, if it may not.
     broken: Option<String>,
+    // ANCHOR: log_kept
     /// While a compaction writes its snapshot, every batch appended is
     /// also kept here, to become the start of the next log.
     since_snapshot: Option<Vec<u8>>,
+    // ANCHOR_END: log_kept
 }
+// ANCHOR_END: log
 
 impl Log {
     // ANCHOR: open
@@ -67,13 +73,16 @@ impl Log {
     }
     // ANCHOR_END: open
 
+    // ANCHOR: new
     fn new(path: &Path, file: Box<dyn DiskFile>, len: u64) -> Log {
         Log {
             path: path.to_path_buf(),
             file,
             len,
             broken: None,
+            // ANCHOR: new_kept
             since_snapshot: None,
+            // ANCHOR_END: new_kept
         }
     }
 
@@ -89,6 +98,7 @@ impl Log {
             None => Ok(()),
         }
     }
+    // ANCHOR_END: new
 
     // ANCHOR: append
     /// Appends `batch` (framed records) and syncs: when this returns `Ok`,
@@ -116,13 +126,16 @@ impl Log {
             return Err(err);
         }
         self.len += batch.len() as u64;
+        // ANCHOR: append_kept
         if let Some(kept) = &mut self.since_snapshot {
             kept.extend_from_slice(batch);
         }
+        // ANCHOR_END: append_kept
         Ok(())
     }
     // ANCHOR_END: append
 
+    // ANCHOR: keep
     /// Starts keeping a copy of every batch appended from now on.
     pub fn keep_from_now(&mut self) {
         self.since_snapshot = Some(Vec::new());
@@ -133,6 +146,7 @@ impl Log {
     pub fn take_kept(&mut self) -> Vec<u8> {
         self.since_snapshot.take().unwrap_or_default()
     }
+    // ANCHOR_END: keep
 
     // ANCHOR: restart
     /// Replaces the log with a fresh one that holds only `tail`: the
@@ -173,6 +187,7 @@ impl Log {
     // ANCHOR_END: restart
 }
 
+// ANCHOR: start
 /// A new log at `path` holding `records`, made whole before it gets the
 /// name: written under a temporary name, synced, renamed, folder synced.
 fn start(disk: &dyn Disk, path: &Path, records: &[u8]) -> io::Result<Box<dyn DiskFile>> {
@@ -194,6 +209,7 @@ fn write_synced(disk: &dyn Disk, path: &Path, records: &[u8]) -> io::Result<Box<
     file.sync()?;
     Ok(file)
 }
+// ANCHOR_END: start
 
 // ANCHOR: replay
 /// Applies every whole record of `log` to `state`, and returns where the

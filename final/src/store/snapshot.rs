@@ -5,13 +5,16 @@
 //! and the file it writes is the same format as before, so data files
 //! from before the log are simply snapshots with no log beside them.
 
+// ANCHOR: uses
 use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use super::disk::Disk;
 use super::state::State;
+// ANCHOR_END: uses
 
+// ANCHOR: beside
 /// `path` with `suffix` added: `todos.json.tmp` beside `todos.json`.
 ///
 /// Appending rather than replacing the extension: with `--data todos.tmp`,
@@ -30,6 +33,7 @@ pub fn folder(path: &Path) -> &Path {
         _ => Path::new("."),
     }
 }
+// ANCHOR_END: beside
 
 // ANCHOR: load
 /// The snapshot at `path` and its size in bytes; an empty state if there
