@@ -3,7 +3,9 @@
 
 use std::io::{self, Write as _};
 use std::process::ExitCode;
+// ANCHOR: arc_use
 use std::sync::Arc;
+// ANCHOR_END: arc_use
 
 use todo_server::cli::{self, Command, USAGE};
 use todo_server::origin::Policy;
@@ -12,7 +14,9 @@ use todo_server::server;
 // ANCHOR: shutdown_use
 use todo_server::shutdown::{self, Shutdown};
 // ANCHOR_END: shutdown_use
+// ANCHOR: store_use
 use todo_server::store::Store;
+// ANCHOR_END: store_use
 
 fn main() -> ExitCode {
     let config = match cli::parse(std::env::args().skip(1), std::env::var("PORT").ok()) {
@@ -28,7 +32,9 @@ fn main() -> ExitCode {
     };
 
     /* STAND-IN: open_store
+    // ANCHOR: store_in_memory
     let store = Store::in_memory();
+    // ANCHOR_END: store_in_memory
     */
     // ANCHOR: open_store
     let store = match &config.data {
@@ -92,7 +98,9 @@ fn main() -> ExitCode {
     // ANCHOR_END: signals
     let policy = Policy::new(addr, &config.allow_hosts, config.cors.clone());
     let app = App {
+        // ANCHOR: app_store
         store: Arc::new(store),
+        // ANCHOR_END: app_store
         addr,
         policy,
     };

@@ -1,7 +1,9 @@
 //! Which handler answers which request.
 
 use std::net::SocketAddr;
+// ANCHOR: arc_use
 use std::sync::Arc;
+// ANCHOR_END: arc_use
 use std::time::Duration;
 
 use serde::Serialize;
@@ -12,7 +14,9 @@ use crate::assets;
 use crate::origin::Policy;
 use crate::request::Request;
 use crate::response::Response;
+// ANCHOR: store_use
 use crate::store::Store;
+// ANCHOR_END: store_use
 // ANCHOR: todos_use
 use crate::todos;
 // ANCHOR_END: todos_use
@@ -20,9 +24,11 @@ use crate::todos;
 /// What the handlers need: the store, our own address for building URLs
 /// when a client sends no `Host` header, and who may be served.
 pub struct App {
+    // ANCHOR: app_store
     /// Shared, so that a long list can go on reading it after its
     /// handler has returned (see `todos::list`).
     pub store: Arc<Store>,
+    // ANCHOR_END: app_store
     pub addr: SocketAddr,
     /// The host allow-list and CORS (see `origin.rs`).
     pub policy: Policy,

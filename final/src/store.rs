@@ -45,14 +45,22 @@ mod state;
 #[cfg(test)]
 mod tests;
 
+// ANCHOR: io_use
 use std::io;
+// ANCHOR_END: io_use
+// ANCHOR: bound_use
 use std::ops::Bound::{Excluded, Unbounded};
+// ANCHOR_END: bound_use
 // ANCHOR: path_uses
 use std::path::{Path, PathBuf};
 // ANCHOR_END: path_uses
+// ANCHOR: sync_use
 use std::sync::{Mutex, MutexGuard, PoisonError};
+// ANCHOR_END: sync_use
 
+// ANCHOR: serde_use
 use serde::{Deserialize, Serialize};
+// ANCHOR_END: serde_use
 
 // ANCHOR: compaction_use
 pub use compaction::Compaction;
@@ -63,7 +71,9 @@ use compaction::Schedule;
 // ANCHOR: disk_uses
 use disk::{Disk, FileLock, RealDisk};
 // ANCHOR_END: disk_uses
+// ANCHOR: draft_use
 use draft::{Draft, Op, Outcome};
+// ANCHOR_END: draft_use
 // ANCHOR: group_use
 use group_commit::GroupCommit;
 // ANCHOR_END: group_use
@@ -71,12 +81,15 @@ use group_commit::GroupCommit;
 use log::Log;
 // ANCHOR_END: log_use
 /* STAND-IN: record_use
+// ANCHOR: state_use
 use state::State;
+// ANCHOR_END: state_use
 */
 // ANCHOR: record_use
 use state::{Record, State};
 // ANCHOR_END: record_use
 
+// ANCHOR: todo
 /// One to-do as it is stored. The `url` clients see is added by the API
 /// layer, since it depends on how the client reached us.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,7 +107,9 @@ pub struct Changes {
     pub completed: Option<bool>,
     pub order: Option<i64>,
 }
+// ANCHOR_END: todo
 
+// ANCHOR: save_error
 /// Why a change could not be saved. Nothing of the change was applied.
 ///
 /// It holds the message rather than the `io::Error`, because one failed
@@ -119,6 +134,7 @@ impl std::fmt::Display for SaveError {
         write!(f, "could not save the to-dos: {}", self.0)
     }
 }
+// ANCHOR_END: save_error
 
 // ANCHOR: store
 /// The to-do store.
@@ -156,6 +172,7 @@ struct Durable {
 // ANCHOR_END: durable
 
 impl Store {
+    // ANCHOR: in_memory
     /// A store that keeps to-dos in memory only.
     pub fn in_memory() -> Store {
         Store {
@@ -165,6 +182,7 @@ impl Store {
             // ANCHOR_END: in_memory_durable
         }
     }
+    // ANCHOR_END: in_memory
 
     // ANCHOR: open_store
     /// A store backed by the snapshot `path` and the log beside it: see
@@ -300,6 +318,7 @@ impl Store {
     }
     // ANCHOR_END: create
 
+    // ANCHOR: update_delete_clear
     /// Applies `changes` to the to-do with `id`; `None` if there is none.
     pub fn update(&self, id: u64, changes: Changes) -> Result<Option<Todo>, SaveError> {
         Ok(self.write(Op::Update { id, changes })?.todo)
@@ -314,9 +333,11 @@ impl Store {
     pub fn clear(&self) -> Result<(), SaveError> {
         self.write(Op::Clear).map(|_| ())
     }
+    // ANCHOR_END: update_delete_clear
 
     /* STAND-IN: write
     /* STAND-IN: write_snapshot
+    // ANCHOR: write_memory
     /// Makes one change.
     fn write(&self, op: Op) -> Result<Outcome, SaveError> {
         let mut state = self.lock();
@@ -326,6 +347,7 @@ impl Store {
         }
         Ok(outcome)
     }
+    // ANCHOR_END: write_memory
     */
     // ANCHOR: write_snapshot
     /// Makes one change, and returns once it is saved. On disk, that is

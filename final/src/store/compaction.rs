@@ -100,7 +100,6 @@ impl Schedule {
             self.due.store(true, Ordering::SeqCst);
         }
     }
-
     // ANCHOR_END: schedule_methods
 
     // ANCHOR: ended

@@ -13,11 +13,14 @@
 //! which is the O(n) cost the log exists to remove. A draft costs only
 //! what the batch touches.
 
+// ANCHOR: uses
 use std::collections::BTreeMap;
 
 use super::state::{Change, Record, State};
 use super::{Changes, Todo};
+// ANCHOR_END: uses
 
+// ANCHOR: op
 /// A request to change the store, as a writer hands it over.
 #[derive(Debug)]
 pub enum Op {
@@ -44,7 +47,9 @@ pub struct Outcome {
     /// Whether a delete found its to-do.
     pub found: bool,
 }
+// ANCHOR_END: op
 
+// ANCHOR: draft_struct
 /// The published state plus the changes of one batch.
 pub struct Draft<'a> {
     base: &'a State,
@@ -55,7 +60,9 @@ pub struct Draft<'a> {
     next_id: u64,
     seq: u64,
 }
+// ANCHOR_END: draft_struct
 
+// ANCHOR: draft_new
 impl<'a> Draft<'a> {
     pub fn new(base: &'a State) -> Draft<'a> {
         Draft {
@@ -89,6 +96,7 @@ impl<'a> Draft<'a> {
         }
         Some(todo)
     }
+    // ANCHOR_END: draft_new
 
     // ANCHOR: draft_apply
     /// Works out `op` on top of everything before it in the batch: what

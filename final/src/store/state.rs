@@ -6,11 +6,13 @@
 //! memory was before it: the same records, applied in the same order, by
 //! the same code.
 
+// ANCHOR: uses
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::Todo;
+// ANCHOR_END: uses
 
 // ANCHOR: state
 /// Everything the store knows. The snapshot file is this, as JSON.
@@ -55,6 +57,7 @@ pub enum Change {
 }
 // ANCHOR_END: record
 
+// ANCHOR: state_impl
 impl State {
     /// An empty list, whose first to-do gets id 1.
     pub fn empty() -> State {
@@ -65,7 +68,6 @@ impl State {
         }
     }
 
-    // ANCHOR: apply
     /// Applies `record`. A `put` also moves `next_id` past its id, so
     /// that ids stay unique after a replay even though no record says
     /// "the counter is now 8".
@@ -82,5 +84,5 @@ impl State {
         }
         self.seq = record.seq;
     }
-    // ANCHOR_END: apply
 }
+// ANCHOR_END: state_impl

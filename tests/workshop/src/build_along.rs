@@ -439,10 +439,14 @@ fn braces_go_with_their_block(lines: &[&str], step_of: &mut [Option<usize>], giv
         let Some(close) = closer(open) else {
             continue;
         };
-        // What no step shows inside is given, where the stage gives it.
+        // What no step shows inside is given, where the stage gives it;
+        // a stand-in's comment lines are neither (its code has the step
+        // of the anchor it holds, or is given).
         let inside = (open + 1..close)
             .filter_map(|k| {
-                let code = !lines[k].trim().is_empty() && !anchors::is_marker(lines[k]);
+                let line = lines[k].trim();
+                let edge = line.starts_with("/* STAND-IN: ") || line == "*/";
+                let code = !line.is_empty() && !anchors::is_marker(lines[k]) && !edge;
                 step_of[k].or(given.filter(|_| code))
             })
             .min();
@@ -774,13 +778,16 @@ fn stage_lines(stage: Stage) -> Result<Vec<(String, Vec<Line>)>, String> {
         return lines_of(&Unshown::Error);
     }
     // The first step that has a line of each file, for its `mod` line: 0
-    // if the file has a line no step shows.
+    // if the file has a line no step shows (other than the `mod` lines of
+    // its own modules, which follow their files in turn).
     let first_steps: Vec<(String, Option<usize>)> = lines_of(&Unshown::Error)?
         .into_iter()
         .map(|(file, lines)| {
-            let given = lines
-                .iter()
-                .any(|line| line.step.is_none() && !line.text.trim().is_empty());
+            let given = lines.iter().any(|line| {
+                line.step.is_none()
+                    && !line.text.trim().is_empty()
+                    && module_file(&file, &line.text).is_none()
+            });
             let first = lines.iter().filter_map(|line| line.step).min();
             (file, if given { Some(0) } else { first })
         })
