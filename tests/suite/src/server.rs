@@ -31,10 +31,17 @@ pub struct Server {
     /// a child of its own (`--cmd`), so that stopping it must stop that too.
     kill_tree: bool,
     output: Arc<Output>,
-    /// The binary and the arguments it was started with, when it was
-    /// started from a binary: what [`another_with`](Self::another_with)
-    /// starts again.
-    program: Option<(PathBuf, Vec<String>)>,
+    /// How it was started, when it was started here: what
+    /// [`another_with`](Self::another_with) starts again.
+    program: Option<Program>,
+}
+
+/// What started a server, to start another like it.
+enum Program {
+    /// A binary, with these arguments.
+    Binary(PathBuf, Vec<String>),
+    /// A command line for the system's shell (`--cmd`).
+    Shell(String),
 }
 
 /// What the server printed, and a way to wait for more of it.
@@ -111,27 +118,34 @@ impl Server {
         )
         .map_err(|err| format!("{}: {err}", binary.display()))?;
         let args = args.iter().map(|arg| arg.to_string()).collect();
-        server.program = Some((binary.to_path_buf(), args));
+        server.program = Some(Program::Binary(binary.to_path_buf(), args));
         Ok(server)
     }
 
     /// Starts a second server of the same program as this one, with
     /// `more` added to its arguments: for a check about the process
     /// itself, such as one that kills a server and starts it again on the
-    /// same `--data` file. Only a server started here from a binary has a
-    /// program to start again; one started by a shell command (`--cmd`)
-    /// or by someone else (`--addr`) does not, and then this says so.
+    /// same `--data` file. A shell command (`--cmd`) gets them at the end
+    /// of its line, each in double quotes, which both `sh` and `cmd` read
+    /// as one argument. A server someone else started (`--addr`) cannot be
+    /// started again from here, and then this says so.
     pub fn another_with(&self, more: &[&str]) -> Result<Server, String> {
-        let Some((binary, args)) = &self.program else {
-            return Err(
-                "this check starts the server itself, so it needs a crate or a binary to run, \
-                 not a server started elsewhere"
+        match &self.program {
+            Some(Program::Binary(binary, args)) => {
+                let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
+                all.extend_from_slice(more);
+                Server::program_with(binary, &all)
+            }
+            Some(Program::Shell(line)) => {
+                let quoted: Vec<String> = more.iter().map(|arg| format!("\"{arg}\"")).collect();
+                Server::command(&format!("{line} {}", quoted.join(" ")))
+            }
+            None => Err(
+                "this check starts the server itself, so it needs a crate, a binary or a \
+                 command to run, not a server started elsewhere (--addr)"
                     .into(),
-            );
-        };
-        let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
-        all.extend_from_slice(more);
-        Server::program_with(binary, &all)
+            ),
+        }
     }
 
     /// [`program_with`](Self::program_with), for a benchmark: what the
@@ -161,7 +175,9 @@ impl Server {
     /// gets two minutes.
     pub fn command(shell_command: &str) -> Result<Server, String> {
         let mut command = shell(shell_command);
-        Server::spawn(&mut command, true, Duration::from_secs(120))
+        let mut server = Server::spawn(&mut command, true, Duration::from_secs(120))?;
+        server.program = Some(Program::Shell(shell_command.to_string()));
+        Ok(server)
     }
 
     /// A server someone else started, at `addr` (such as `127.0.0.1:5000`).
