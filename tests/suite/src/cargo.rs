@@ -173,13 +173,20 @@ pub fn build_scratch(name: &str, crates: &[ScratchCrate]) -> Result<PathBuf, Str
     }
     // Not incremental: each of these crates is built once and then run,
     // never edited, so the compiler's incremental records (a quarter to a
-    // third of each crate's build time, and gigabytes in all) would never be read.
-    // Cargo leaves dependencies out of incremental builds anyway, so they
-    // are still shared with the stages.
+    // third of each crate's build time, and gigabytes in all) would never
+    // be read. And no debug information for the crates themselves (a
+    // quarter of what is left), which only a debugger or a backtrace's
+    // line numbers would use. Both leave the dependencies as the stages
+    // build them (Cargo never builds those incrementally, and the
+    // override names only these crates), so they are still shared.
+    let no_debug: String = crates
+        .iter()
+        .map(|krate| format!("[profile.dev.package.{:?}]\ndebug = 0\n", krate.name))
+        .collect();
     let manifest = format!(
         "# Made by tests/suite/src/cargo.rs; rebuilt on every run.\n\
          [workspace]\nresolver = \"3\"\nmembers = [{}]\n\n\
-         [profile.dev]\nincremental = false\n\n{}",
+         [profile.dev]\nincremental = false\n\n{no_debug}\n{}",
         members.join(", "),
         workspace_tables()?
     );
