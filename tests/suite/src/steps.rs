@@ -556,7 +556,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 2,
         title: "Answering",
-        // Nothing calls the connection until step 8: the compiler is the
+        // Nothing calls the connection until step 9: the compiler is the
         // judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -566,7 +566,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 3,
         title: "Reading a request",
-        // Nothing calls the connection until step 8: the compiler is the
+        // Nothing calls the connection until step 9: the compiler is the
         // judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -576,7 +576,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 4,
         title: "Driving it, and closing",
-        // Nothing calls the connection until step 8: the compiler is the
+        // Nothing calls the connection until step 9: the compiler is the
         // judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -595,7 +595,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 6,
         title: "A loop, and its inbox",
-        // Nothing makes a loop until step 8: the compiler is the judge.
+        // Nothing makes a loop until step 9: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -604,7 +604,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 7,
         title: "Running the loop",
-        // Nothing starts a loop until step 8: the compiler is the judge.
+        // Nothing starts a loop until step 9: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -612,12 +612,21 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 8,
-        title: "Starting the loops, and the accept loop",
+        title: "Starting the loops",
+        // Nothing starts a loop until step 9: the compiler is the judge.
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-connections",
+        number: 9,
+        title: "The accept loop",
         // The one check the chapter's subject decides: a server that gives
         // each waiting connection a thread from a small pool fails it.
         checks: &["final-idle-clients-do-not-starve"],
         // The pool it replaces had day 2's deadlines and day 4's
-        // concurrent sleepers; steps 11 and 12 bring them back.
+        // concurrent sleepers; steps 12 and 13 bring them back.
         turns_red: &[
             "day2-partial-request-timeout",
             "day2-silent-client",
@@ -628,7 +637,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 9,
+        number: 10,
         title: "Keep the connection open",
         checks: &[
             "final-keep-alive",
@@ -640,7 +649,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 10,
+        number: 11,
         title: "Say 100 Continue",
         checks: &["final-expect-continue", "final-chunked-expect-continue"],
         turns_red: &[],
@@ -648,7 +657,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 11,
+        number: 12,
         title: "Deadlines, checked ten times a second",
         checks: &[
             "day2-partial-request-timeout",
@@ -660,7 +669,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 12,
+        number: 13,
         title: "Handlers that wait go to worker threads",
         checks: &["day4-concurrent-sleeps", "final-sleepers-do-not-block"],
         turns_red: &[],
@@ -668,7 +677,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 13,
+        number: 14,
         title: "A long list, a piece at a time",
         checks: &["final-long-list-in-chunks"],
         turns_red: &[],
@@ -676,9 +685,9 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 14,
+        number: 15,
         title: "A log that writes in batches",
-        // Nothing uses the log until step 15, and no check reads standard
+        // Nothing uses the log until step 16, and no check reads standard
         // error: the compiler is the judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -686,7 +695,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 15,
+        number: 16,
         title: "One line per answer",
         // The warnings about the log's fields end here; the chapter
         // shows a line of the log to look for.
@@ -1073,8 +1082,8 @@ mod tests {
             Some(("final-bodies", 1))
         );
         // The bodies' steps done too, on a server whose idle clients
-        // starve others: the connections' step 8 check fails, and neither
-        // its steps 1 to 7 nor the shutdown chapter's two before them have
+        // starve others: the connections' step 9 check fails, and neither
+        // its steps 1 to 8 nor the shutdown chapter's two before them have
         // one, so the learner starts at the shutdown chapter's step 1.
         let bodies_steps = checks_of("final-bodies");
         let done =
@@ -1088,7 +1097,7 @@ mod tests {
         let step = next(Final, serving);
         assert_eq!(
             step.map(|step| (step.chapter, step.number)),
-            Some(("final-connections", 9))
+            Some(("final-connections", 10))
         );
         // The connections' checks all pass: its last two steps, which no
         // check sees, come before the browser chapter's first.
@@ -1101,7 +1110,7 @@ mod tests {
         let step = next(Final, connected);
         assert_eq!(
             step.map(|step| (step.chapter, step.number)),
-            Some(("final-connections", 14))
+            Some(("final-connections", 15))
         );
     }
 
