@@ -762,10 +762,10 @@ fn warnings_the_book_names(stage: Stage) -> Vec<(&'static str, usize, usize)> {
             ("let mut next_sweep", connections(7), connections(12)),
             ("`workers`", connections(8), connections(13)),
             // final-connections.md, step 9: the connection's fields and
-            // variables for the access log, from step 1 until step 16.
-            ("`peer`", connections(1), connections(16)),
-            ("unused variable: `line`", connections(2), connections(16)),
-            ("unused variable: `server`", connections(2), connections(16)),
+            // variables for the access log, from step 1 until step 17.
+            ("`peer`", connections(1), connections(17)),
+            ("unused variable: `line`", connections(2), connections(17)),
+            ("unused variable: `server`", connections(2), connections(17)),
             // final-state.md, steps 1 to 5: the imports `disk.rs` needs
             // for step 2, and the snapshot's functions and the disk,
             // each until the step that calls it.
