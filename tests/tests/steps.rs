@@ -751,21 +751,22 @@ fn warnings_the_book_names(stage: Stage) -> Vec<(&'static str, usize, usize)> {
             ("`Delivery`", connections(1), connections(2)),
             ("`Lingering`", connections(1), connections(4)),
             ("`written`", connections(2), connections(4)),
-            // Steps 5 to 8 build the event loop bottom up in the same way.
-            ("unused import", connections(6), connections(8)),
-            ("`WAKER`", connections(6), connections(8)),
-            ("method `take`", connections(6), connections(8)),
-            ("`EventLoop`", connections(6), connections(8)),
-            ("struct `Client`", connections(6), connections(8)),
-            ("`receive`", connections(7), connections(8)),
-            ("`send_continue`", connections(3), connections(11)),
-            ("let mut next_sweep", connections(7), connections(12)),
-            ("`workers`", connections(8), connections(13)),
-            // final-connections.md, step 9: the connection's fields and
-            // variables for the access log, from step 1 until step 17.
-            ("`peer`", connections(1), connections(17)),
-            ("unused variable: `line`", connections(2), connections(17)),
-            ("unused variable: `server`", connections(2), connections(17)),
+            // Steps 5 to 9 build the event loop bottom up in the same way.
+            ("unused import", connections(6), connections(9)),
+            ("`WAKER`", connections(6), connections(9)),
+            ("method `take`", connections(6), connections(9)),
+            ("`EventLoop`", connections(6), connections(9)),
+            ("struct `Client`", connections(6), connections(9)),
+            ("`receive`", connections(8), connections(9)),
+            ("`drive`", connections(7), connections(9)),
+            ("`send_continue`", connections(3), connections(12)),
+            ("let mut next_sweep", connections(8), connections(13)),
+            ("`workers`", connections(9), connections(14)),
+            // final-connections.md, step 10: the connection's fields and
+            // variables for the access log, from step 1 until step 18.
+            ("`peer`", connections(1), connections(18)),
+            ("unused variable: `line`", connections(2), connections(18)),
+            ("unused variable: `server`", connections(2), connections(18)),
             // final-state.md, steps 1 to 5: the imports `disk.rs` needs
             // for step 2, and the snapshot's functions and the disk,
             // each until the step that calls it.

@@ -556,7 +556,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 2,
         title: "Answering",
-        // Nothing calls the connection until step 9: the compiler is the
+        // Nothing calls the connection until step 10: the compiler is the
         // judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -566,7 +566,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 3,
         title: "Reading a request",
-        // Nothing calls the connection until step 9: the compiler is the
+        // Nothing calls the connection until step 10: the compiler is the
         // judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -576,7 +576,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 4,
         title: "Driving it, and closing",
-        // Nothing calls the connection until step 9: the compiler is the
+        // Nothing calls the connection until step 10: the compiler is the
         // judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -595,7 +595,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 6,
         title: "A loop, and its inbox",
-        // Nothing makes a loop until step 9: the compiler is the judge.
+        // Nothing makes a loop until step 10: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -603,8 +603,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 7,
-        title: "Running the loop",
-        // Nothing starts a loop until step 9: the compiler is the judge.
+        title: "A connection comes, and goes",
+        // Nothing makes a loop until step 10: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -612,8 +612,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 8,
-        title: "Starting the loops",
-        // Nothing starts a loop until step 9: the compiler is the judge.
+        title: "Running the loop",
+        // Nothing starts a loop until step 10: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -621,12 +621,21 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 9,
+        title: "Starting the loops",
+        // Nothing starts a loop until step 10: the compiler is the judge.
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-connections",
+        number: 10,
         title: "The accept loop",
         // The one check the chapter's subject decides: a server that gives
         // each waiting connection a thread from a small pool fails it.
         checks: &["final-idle-clients-do-not-starve"],
         // The pool it replaces had day 2's deadlines and day 4's
-        // concurrent sleepers; steps 12 and 13 bring them back.
+        // concurrent sleepers; steps 13 and 14 bring them back.
         turns_red: &[
             "day2-partial-request-timeout",
             "day2-silent-client",
@@ -637,7 +646,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 10,
+        number: 11,
         title: "Keep the connection open",
         checks: &[
             "final-keep-alive",
@@ -649,7 +658,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 11,
+        number: 12,
         title: "Say 100 Continue",
         checks: &["final-expect-continue", "final-chunked-expect-continue"],
         turns_red: &[],
@@ -657,7 +666,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 12,
+        number: 13,
         title: "Deadlines, checked ten times a second",
         checks: &[
             "day2-partial-request-timeout",
@@ -669,7 +678,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 13,
+        number: 14,
         title: "Handlers that wait go to worker threads",
         checks: &["day4-concurrent-sleeps", "final-sleepers-do-not-block"],
         turns_red: &[],
@@ -677,9 +686,9 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 14,
+        number: 15,
         title: "Sending an answer in pieces",
-        // Nothing makes an answer in pieces until step 15: the compiler
+        // Nothing makes an answer in pieces until step 16: the compiler
         // is the judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -687,7 +696,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 15,
+        number: 16,
         title: "A long list, a piece at a time",
         checks: &["final-long-list-in-chunks"],
         turns_red: &[],
@@ -695,9 +704,9 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 16,
+        number: 17,
         title: "A log that writes in batches",
-        // Nothing uses the log until step 17, and no check reads standard
+        // Nothing uses the log until step 18, and no check reads standard
         // error: the compiler is the judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -705,7 +714,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 17,
+        number: 18,
         title: "One line per answer",
         // The warnings about the log's fields end here; the chapter
         // shows a line of the log to look for.
@@ -1092,8 +1101,8 @@ mod tests {
             Some(("final-bodies", 1))
         );
         // The bodies' steps done too, on a server whose idle clients
-        // starve others: the connections' step 9 check fails, and neither
-        // its steps 1 to 8 nor the shutdown chapter's two before them have
+        // starve others: the connections' step 10 check fails, and neither
+        // its steps 1 to 9 nor the shutdown chapter's two before them have
         // one, so the learner starts at the shutdown chapter's step 1.
         let bodies_steps = checks_of("final-bodies");
         let done =
@@ -1107,7 +1116,7 @@ mod tests {
         let step = next(Final, serving);
         assert_eq!(
             step.map(|step| (step.chapter, step.number)),
-            Some(("final-connections", 10))
+            Some(("final-connections", 11))
         );
         // The connections' checks all pass: its last two steps, which no
         // check sees, come before the browser chapter's first.
@@ -1120,7 +1129,7 @@ mod tests {
         let step = next(Final, connected);
         assert_eq!(
             step.map(|step| (step.chapter, step.number)),
-            Some(("final-connections", 16))
+            Some(("final-connections", 17))
         );
     }
 
