@@ -515,18 +515,12 @@ fn every_step_has_its_heading_names_its_checks_and_ends_with_the_check_command()
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-/// Every page's text, joined: what an include leaves out depends on what
-/// the whole book shows elsewhere.
-fn whole_book() -> String {
-    let pages: Vec<String> = pages().into_iter().map(|(_, text)| text).collect();
-    pages.join("\n")
-}
-
 /// How many lines an include shows, for a code include; `None` for what
 /// is not code (snapshots, recorded logs, stage diffs), which may be long.
-/// The anchors `book` (every page) shows elsewhere are left out, as the
-/// book's preprocessor leaves them out (`suite::anchors::expand_page`).
-fn code_lines_shown(page: &Path, book: &str, argument: &str) -> Option<usize> {
+/// The anchors that the page, or a later one, shows elsewhere are left
+/// out, as the book's preprocessor leaves them out
+/// (`suite::anchors::expand_page`).
+fn code_lines_shown(page: &Path, argument: &str) -> Option<usize> {
     let (file, anchor) = argument.split_once(':').unwrap_or((argument, ""));
     if !file.ends_with(".rs") && !file.ends_with(".js") {
         return None;
@@ -535,7 +529,9 @@ fn code_lines_shown(page: &Path, book: &str, argument: &str) -> Option<usize> {
     if anchor.starts_with(|c: char| c.is_ascii_digit()) {
         return Some(anchors::without_markers(&source).lines().count());
     }
-    let hidden = anchors::hidden_in_book(book, file, anchor);
+    let name = page.file_name()?.to_str()?;
+    let book = anchors::book_from(&book_src(), name).ok()?;
+    let hidden = anchors::hidden_in_book(&book, file, anchor);
     let shown = anchors::shown_hiding(&source, anchor, &hidden).ok()?;
     Some(shown.lines().count())
 }
@@ -547,10 +543,9 @@ const LONGEST_INCLUDE: usize = 40;
 #[test]
 fn no_code_include_is_longer_than_the_limit() {
     let mut problems = Vec::new();
-    let book = whole_book();
     for (page, text) in pages() {
         for argument in includes(&text) {
-            if let Some(lines) = code_lines_shown(&page, &book, &argument)
+            if let Some(lines) = code_lines_shown(&page, &argument)
                 && lines > LONGEST_INCLUDE
             {
                 problems.push(format!(
@@ -571,7 +566,6 @@ fn no_code_include_is_longer_than_the_limit() {
 fn no_code_is_included_twice() {
     let mut seen: Vec<(String, String)> = Vec::new();
     let mut problems = Vec::new();
-    let book = whole_book();
     for (page, text) in pages() {
         let name = page
             .file_name()
@@ -579,7 +573,7 @@ fn no_code_is_included_twice() {
             .to_string_lossy()
             .into_owned();
         for argument in includes(&text) {
-            if code_lines_shown(&page, &book, &argument).is_none() {
+            if code_lines_shown(&page, &argument).is_none() {
                 continue;
             }
             match seen.iter().find(|(_, earlier)| *earlier == argument) {

@@ -528,27 +528,9 @@ fn step_sections<'a>(stage: Stage, name: &str, chapter: &'a str) -> Vec<(&'stati
         .collect()
 }
 
-/// Every page of the book, joined.
-fn whole_book() -> String {
-    let folder = cargo::root().join("book/src");
-    let mut pages: Vec<PathBuf> = fs::read_dir(&folder)
-        .unwrap_or_else(|err| panic!("{}: {err}", folder.display()))
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "md"))
-        .collect();
-    pages.sort();
-    let texts: Vec<String> = pages
-        .iter()
-        .map(|path| {
-            fs::read_to_string(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
-        })
-        .collect();
-    texts.join("\n")
-}
-
 /// The code blocks of `section` that hold includes of code, each as (the
-/// file, the code mdBook shows, given or not); what `book` (every page)
-/// shows elsewhere is left out.
+/// file, the code mdBook shows, given or not); what `book` (the page and
+/// every later page) shows elsewhere is left out.
 ///
 /// A block fenced as `rust,ignore,given` shows code the learner has
 /// before the step; `given` says which these are.
@@ -602,25 +584,38 @@ fn every_step_shows_code_the_learner_has_after_it() {
                 .into_iter()
                 .map(|(step, section)| (step, section.to_string()))
                 .collect::<Vec<_>>();
+            // What the chapter says before its first step, for its
+            // blocks of code the learner has already ("given").
+            if let Some((first, _)) = found.first()
+                && let Some(start) = chapter.find(&format!("\n## {}\n", first.heading()))
+            {
+                sections.push((page.clone(), *first, chapter[..start].to_string(), true));
+            }
             sections.extend(
                 found
                     .into_iter()
-                    .map(|(step, section)| (page.clone(), step, section)),
+                    .map(|(step, section)| (page.clone(), step, section, false)),
             );
         }
         assert_eq!(
-            sections.len(),
+            sections.iter().filter(|(_, _, _, intro)| !intro).count(),
             steps::of_stage(stage).len(),
             "every step of {stage} has a section in its chapter"
         );
         let folder = format!("{}/", stage.name());
-        let book = whole_book();
-        for (page, step, section) in sections {
+        for (page, step, section, intro) in sections {
+            let name = page.trim_start_matches("book/src/");
+            let book = anchors::book_from(&cargo::root().join("book/src"), name)
+                .unwrap_or_else(|err| panic!("{err}"));
             let after = files_after(stage, step.position()).unwrap_or_else(|err| panic!("{err}"));
             let before =
                 files_after(stage, step.position() - 1).unwrap_or_else(|err| panic!("{err}"));
-            let blocks = shown_code(&book, &section);
-            if blocks.iter().all(|(_, _, given)| *given) {
+            let mut blocks = shown_code(&book, &section);
+            if intro {
+                // Before the first step, only what the chapter says the
+                // learner has is held to it.
+                blocks.retain(|(_, _, given)| *given);
+            } else if blocks.iter().all(|(_, _, given)| *given) {
                 problems.push(format!("{page}: {} shows no code", step.heading()));
             }
             for (path, code, given) in blocks {

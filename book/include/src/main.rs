@@ -6,8 +6,8 @@
 //! With mdBook alone, the function has to be cut into consecutive
 //! anchors around each later piece, two marker lines a cut; with this
 //! preprocessor, the later piece is one anchor nested in the function's,
-//! and the function's include leaves it out because a page shows it
-//! elsewhere (`suite::anchors::expand_page`). The tests read the pages
+//! and the function's include leaves it out because its own page, or a
+//! later one, shows it elsewhere (`suite::anchors::expand_page`). The tests read the pages
 //! through the same function, so the book and its proofs agree.
 //!
 //! mdBook runs it before its own `links` preprocessor (see `book.toml`):
@@ -45,8 +45,7 @@ fn run() -> Result<(), String> {
     let source = Path::new(root).join(context["config"]["book"]["src"].as_str().unwrap_or("src"));
     let mut pages = Vec::new();
     every_page(&book, &mut pages);
-    let whole_book = pages.join("\n");
-    expand_chapters(&mut book, &source, &whole_book)?;
+    expand_chapters(&mut book, &source, &pages, &mut 0)?;
     serde_json::to_writer(io::stdout(), &book)
         .map_err(|err| format!("cannot write the book: {err}"))
 }
@@ -54,36 +53,46 @@ fn run() -> Result<(), String> {
 /// Expands every chapter found anywhere in `value`: an object with a
 /// `Chapter` holding `content` and `source_path`. Walking the whole value
 /// rather than mdBook's field names keeps it working across mdBook's
-/// versions.
-fn expand_chapters(value: &mut Value, source: &Path, whole_book: &str) -> Result<(), String> {
-    if let Some(chapter) = value.get_mut("Chapter") {
-        let page = chapter["source_path"]
+/// versions. `pages` holds every chapter's content in the order of the
+/// walk, which is the book's, and `next` counts the chapters walked: an
+/// include hides what its own page, or a later one, shows elsewhere.
+fn expand_chapters(
+    value: &mut Value,
+    source: &Path,
+    pages: &[String],
+    next: &mut usize,
+) -> Result<(), String> {
+    if let Some(chapter) = value.get_mut("Chapter")
+        && let Some(content) = chapter["content"].as_str()
+    {
+        let from_here = pages.get(*next..).unwrap_or_default().join("\n");
+        *next += 1;
+        if let Some(page) = chapter["source_path"]
             .as_str()
-            .map(|path| source.join(path));
-        if let (Some(page), Some(content)) = (page, chapter["content"].as_str()) {
+            .map(|path| source.join(path))
+        {
             let folder = page.parent().unwrap_or(source).to_path_buf();
             let read = |path: &str| {
                 std::fs::read_to_string(folder.join(path))
                     .map_err(|err| format!("{}: {path}: {err}", page.display()))
             };
-            let expanded = suite::anchors::expand_page(content, whole_book, read)?;
+            let expanded = suite::anchors::expand_page(content, &from_here, read)?;
             chapter["content"] = Value::String(expanded);
         }
     }
     match value {
         Value::Array(items) => items
             .iter_mut()
-            .try_for_each(|item| expand_chapters(item, source, whole_book)),
+            .try_for_each(|item| expand_chapters(item, source, pages, next)),
         Value::Object(fields) => fields
             .values_mut()
-            .try_for_each(|item| expand_chapters(item, source, whole_book)),
+            .try_for_each(|item| expand_chapters(item, source, pages, next)),
         _ => Ok(()),
     }
 }
 
-/// The content of every chapter found anywhere in `value`, as
-/// [`expand_chapters`] finds them: an include hides what any page shows
-/// elsewhere.
+/// The content of every chapter found anywhere in `value`, in the order
+/// [`expand_chapters`] walks them.
 fn every_page(value: &Value, pages: &mut Vec<String>) {
     if let Some(content) = value
         .get("Chapter")

@@ -262,10 +262,11 @@ pub fn code_includes(page: &str) -> Vec<(&str, &str)> {
         .collect()
 }
 
-/// The anchors of `path` that `book` (every page's text, joined)
-/// includes inside `name`'s: each shown in a step of its own, so hidden
-/// wherever `name` is shown, on any page. A function shown in one chapter
-/// leaves out the field a later chapter adds to it.
+/// The anchors of `path` that `book` (the text of the including page and
+/// of every page after it, joined) includes inside `name`'s: each shown
+/// in a step of its own, so hidden where `name` is shown. A struct shown
+/// in one chapter leaves out the field a later chapter adds to it, and
+/// shows the fields an earlier chapter added.
 pub fn hidden_in_book<'a>(book: &'a str, path: &str, name: &str) -> Vec<&'a str> {
     code_includes(book)
         .into_iter()
@@ -275,10 +276,10 @@ pub fn hidden_in_book<'a>(book: &'a str, path: &str, name: &str) -> Vec<&'a str>
 }
 
 /// `page` with every include of code that holds anchors shown elsewhere
-/// in `book` (every page's text, joined) written out, without those
-/// anchors' lines (see [`shown_hiding`]); `read` gives a file's text by
-/// the path the page names it by. Every other include is left for
-/// mdBook.
+/// in `book` (this page's text and every later page's, joined) written
+/// out, without those anchors' lines (see [`shown_hiding`]); `read` gives
+/// a file's text by the path the page names it by. Every other include
+/// is left for mdBook.
 ///
 /// This is what the book's preprocessor (`book/include`) does to each
 /// page before mdBook sees it, and what the tests read pages through.
@@ -312,6 +313,32 @@ pub fn expand_page(
         }
     }
     Ok(out)
+}
+
+/// What the book's preprocessor hides by when it expands the page `name`
+/// (`final-state.md`) of the book whose `src` folder is `src`: that page's
+/// text and every later page's, in the order of `SUMMARY.md`, joined (see
+/// [`hidden_in_book`]).
+pub fn book_from(src: &std::path::Path, name: &str) -> Result<String, String> {
+    let summary = std::fs::read_to_string(src.join("SUMMARY.md"))
+        .map_err(|err| format!("{}: {err}", src.join("SUMMARY.md").display()))?;
+    let order: Vec<&str> = summary
+        .split("](")
+        .skip(1)
+        .filter_map(|rest| rest.split_once(')').map(|(link, _)| link))
+        .filter(|link| link.ends_with(".md"))
+        .collect();
+    let from = order
+        .iter()
+        .position(|page| *page == name)
+        .unwrap_or(order.len());
+    let mut texts =
+        vec![std::fs::read_to_string(src.join(name)).map_err(|err| format!("{name}: {err}"))?];
+    for page in order.iter().skip(from + 1) {
+        texts
+            .push(std::fs::read_to_string(src.join(page)).map_err(|err| format!("{page}: {err}"))?);
+    }
+    Ok(texts.join("\n"))
 }
 
 /// `text` without its stand-ins, comment lines and code alike: the code
