@@ -83,9 +83,12 @@ const WAITING: &[&str] = &[
     "day2-body-1024",
     "day4-idle-client-does-not-block",
     // A second each for a `100 Continue` that the final server does not
-    // send before its connections chapter's step 10.
+    // send before its connections chapter's step 12.
     "final-expect-continue",
     "final-chunked-expect-continue",
+    // Most of a second, each time, waiting for the server to read each
+    // piece of the body before it sends the next.
+    "final-chunked",
 ];
 
 /// Checks that pass or fail by how quickly the server answers while it is

@@ -176,12 +176,19 @@ pub fn build_scratch(name: &str, crates: &[ScratchCrate]) -> Result<PathBuf, Str
     // third of each crate's build time, and gigabytes in all) would never
     // be read. And no debug information for the crates themselves (a
     // quarter of what is left), which only a debugger or a backtrace's
-    // line numbers would use. Both leave the dependencies as the stages
-    // build them (Cargo never builds those incrementally, and the
-    // override names only these crates), so they are still shared.
+    // line numbers would use, in 16 pieces of code generation rather than
+    // 256 (a tenth less again, for crates of a few thousand lines). All
+    // three leave the dependencies as the stages build them (Cargo never
+    // builds those incrementally, and the override names only these
+    // crates), so they are still shared.
     let no_debug: String = crates
         .iter()
-        .map(|krate| format!("[profile.dev.package.{:?}]\ndebug = 0\n", krate.name))
+        .map(|krate| {
+            format!(
+                "[profile.dev.package.{:?}]\ndebug = 0\ncodegen-units = 16\n",
+                krate.name
+            )
+        })
         .collect();
     let manifest = format!(
         "# Made by tests/suite/src/cargo.rs; rebuilt on every run.\n\
