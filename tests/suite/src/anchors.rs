@@ -117,6 +117,12 @@ fn stand_in_start(line: &str) -> Option<&str> {
     line.trim().strip_prefix("/* STAND-IN: ").map(str::trim)
 }
 
+/// Whether `line` opens or closes a stand-in (`/* STAND-IN: name`, `*/`):
+/// a comment line, which neither the book nor the learner's crate has.
+pub fn is_stand_in_edge(line: &str) -> bool {
+    stand_in_start(line).is_some() || line.trim() == "*/"
+}
+
 /// Every stand-in in `text`, in the order they open. One that never
 /// closes, or is not followed at once by the anchor it names, is an error.
 ///

@@ -444,9 +444,9 @@ fn braces_go_with_their_block(lines: &[&str], step_of: &mut [Option<usize>], giv
         // of the anchor it holds, or is given).
         let inside = (open + 1..close)
             .filter_map(|k| {
-                let line = lines[k].trim();
-                let edge = line.starts_with("/* STAND-IN: ") || line == "*/";
-                let code = !line.is_empty() && !anchors::is_marker(lines[k]) && !edge;
+                let code = !lines[k].trim().is_empty()
+                    && !anchors::is_marker(lines[k])
+                    && !anchors::is_stand_in_edge(lines[k]);
                 step_of[k].or(given.filter(|_| code))
             })
             .min();
@@ -978,6 +978,24 @@ mod tests {
             braces_go_with_their_block(&text, &mut step_of, given);
             assert_eq!(step_of, expected, "given {given:?}");
         }
+    }
+
+    #[test]
+    fn a_stand_ins_comment_lines_do_not_give_its_block_away() {
+        // `impl A` holds only a stand-in whose code a step 3 anchor shows:
+        // the braces go with step 3, not with what is given at 0.
+        let text = [
+            "impl A {",
+            "    /* STAND-IN: b",
+            "    // ANCHOR: early",
+            "    fn b() {}",
+            "    // ANCHOR_END: early",
+            "    */",
+            "}",
+        ];
+        let mut step_of = [None, None, None, Some(3), None, None, None];
+        braces_go_with_their_block(&text, &mut step_of, Some(0));
+        assert_eq!(step_of, [Some(3), None, None, Some(3), None, None, Some(3)]);
     }
 
     #[test]
