@@ -361,7 +361,7 @@ fn devlog_sections_match_the_devlog_table() {
 /// They are made with `git diff --no-index` over each pair of `src`
 /// folders, with the `ANCHOR` comment lines taken out first: those exist
 /// for the book, not for the reader of a diff. After changing a stage, run
-/// `UPDATE_DIFFS=1 cargo test -p tests --test book` and commit the result.
+/// `UPDATE_DIFFS=1 cargo test -p tests book::` and commit the result.
 #[test]
 fn stage_diffs_are_current() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -384,7 +384,7 @@ fn stage_diffs_are_current() {
     }
     assert!(
         stale.is_empty(),
-        "stage diffs are out of date: {stale:?}\nrun `UPDATE_DIFFS=1 cargo test -p tests --test book`"
+        "stage diffs are out of date: {stale:?}\nrun `UPDATE_DIFFS=1 cargo test -p tests book::`"
     );
 }
 

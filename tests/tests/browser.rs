@@ -7,10 +7,9 @@
 //! A machine without Chromium skips this test and says so. CI (where `CI`
 //! is set) must not skip it: there, a missing browser fails the test.
 //!
-//! `UPDATE_SCREENSHOT=1 cargo test -p tests --test browser` also writes
+//! `UPDATE_SCREENSHOT=1 cargo test -p tests browser::` also writes
 //! the screenshot and the access log that the book shows.
 
-#[path = "browser/webdriver.rs"]
 mod webdriver;
 
 use std::net::SocketAddr;

@@ -26,7 +26,7 @@
 //! which proptest reads itself, and use a release build:
 //!
 //! ```sh
-//! PROPTEST_CASES=2000000 cargo test --release -p tests --test parser_properties
+//! PROPTEST_CASES=2000000 cargo test --release -p tests parser_properties::
 //! ```
 //!
 //! The model for the split test is h11's `tr()` helper (python-hyper/h11),
