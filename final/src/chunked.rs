@@ -25,8 +25,11 @@
 //! request. Extensions are checked against their grammar for the same
 //! reason, though nothing here uses them.
 
+// ANCHOR: uses
 use crate::request::{MAX_BODY_SIZE, MAX_HEAD_SIZE, RequestError, is_token};
+// ANCHOR_END: uses
 
+// ANCHOR: limits
 /// The longest chunk-size line we read: the size, and extensions we check
 /// and drop. Real clients send a few bytes; a limit keeps an endless line
 /// from filling memory.
@@ -37,7 +40,9 @@ pub const MAX_CHUNK_LINE: usize = 4 * 1024;
 /// a million one-byte chunks could still make us read gigabytes of
 /// extensions for one megabyte of body.
 pub const MAX_EXTENSION_BYTES: usize = 4 * 1024;
+// ANCHOR_END: limits
 
+// ANCHOR: state
 /// Where the decoder is in the body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -52,6 +57,7 @@ enum State {
     /// The body is complete.
     Done,
 }
+// ANCHOR_END: state
 
 // ANCHOR: decoder
 /// A chunked body being decoded.
@@ -68,6 +74,7 @@ pub struct ChunkedDecoder {
 }
 // ANCHOR_END: decoder
 
+// ANCHOR: decoder_impl
 impl Default for ChunkedDecoder {
     fn default() -> Self {
         ChunkedDecoder::new()
@@ -95,6 +102,7 @@ impl ChunkedDecoder {
         self.body
     }
 
+    // ANCHOR: decode
     /// Decodes as much of `input` as it can, and returns how many bytes of
     /// it were used. The caller drops those, and calls again with them gone
     /// and more appended. A line cut in two is left unused until its end
@@ -103,73 +111,102 @@ impl ChunkedDecoder {
         let mut used = 0;
         loop {
             let rest = &input[used..];
-            match self.state {
-                State::Done => return Ok(used),
-                // ANCHOR: decode_size
-                State::Size => {
-                    let Some(line) = line(rest, MAX_CHUNK_LINE)? else {
-                        return Ok(used);
-                    };
-                    used += line.len();
-                    let (size, extensions) = chunk_size(line)?;
-                    self.extension_bytes += extensions;
-                    if self.extension_bytes > MAX_EXTENSION_BYTES {
-                        return Err(RequestError::Malformed(
-                            "the chunk extensions add up to more than 4 KiB",
-                        ));
-                    }
-                    if size > MAX_BODY_SIZE - self.body.len() {
-                        return Err(RequestError::BodyTooLarge);
-                    }
-                    self.state = if size == 0 {
-                        State::Trailers
-                    } else {
-                        State::Data(size)
-                    };
-                }
-                // ANCHOR_END: decode_size
-                State::Data(left) => {
-                    let take = left.min(rest.len());
-                    self.body.extend_from_slice(&rest[..take]);
-                    used += take;
-                    if take < left {
-                        self.state = State::Data(left - take);
-                        return Ok(used);
-                    }
-                    self.state = State::DataEnd;
-                }
-                State::DataEnd => match rest {
-                    [b'\r', b'\n', ..] => {
-                        used += 2;
-                        self.state = State::Size;
-                    }
-                    [] | [b'\r'] => return Ok(used),
-                    _ => {
-                        return Err(RequestError::Malformed(
-                            "a chunk's data must be followed by CRLF, right after as many bytes as its size says",
-                        ));
-                    }
-                },
-                State::Trailers => {
-                    let left = MAX_HEAD_SIZE.saturating_sub(self.trailer_bytes);
-                    let Some(line) = line(rest, left).map_err(|_| RequestError::HeadTooLarge)?
-                    else {
-                        return Ok(used);
-                    };
-                    used += line.len();
-                    self.trailer_bytes += line.len();
-                    let text = crlf_line(line)?;
-                    if text.is_empty() {
-                        self.state = State::Done;
-                    } else {
-                        check_trailer(text)?;
-                    }
-                }
+            // Each state uses what it can of `rest` and says how much, or
+            // says `None`: it needs bytes that have not arrived yet.
+            let taken = match self.state {
+                State::Done => None,
+                State::Size => self.size_line(rest)?,
+                State::Data(left) => self.data(rest, left),
+                State::DataEnd => self.data_end(rest)?,
+                State::Trailers => self.trailer_line(rest)?,
+            };
+            match taken {
+                Some(taken) => used += taken,
+                None => return Ok(used),
             }
         }
     }
-}
+    // ANCHOR_END: decode
 
+    // ANCHOR: size_line
+    /// A chunk-size line, once it is all there: on to the chunk's data,
+    /// or to the trailers after the last chunk, of size 0.
+    fn size_line(&mut self, rest: &[u8]) -> Result<Option<usize>, RequestError> {
+        let Some(line) = line(rest, MAX_CHUNK_LINE)? else {
+            return Ok(None);
+        };
+        let (size, extensions) = chunk_size(line)?;
+        self.extension_bytes += extensions;
+        if self.extension_bytes > MAX_EXTENSION_BYTES {
+            return Err(RequestError::Malformed(
+                "the chunk extensions add up to more than 4 KiB",
+            ));
+        }
+        if size > MAX_BODY_SIZE - self.body.len() {
+            return Err(RequestError::BodyTooLarge);
+        }
+        self.state = if size == 0 {
+            State::Trailers
+        } else {
+            State::Data(size)
+        };
+        Ok(Some(line.len()))
+    }
+    // ANCHOR_END: size_line
+
+    // ANCHOR: data
+    /// As much of a chunk's data as has arrived, `left` bytes at most.
+    fn data(&mut self, rest: &[u8], left: usize) -> Option<usize> {
+        if rest.is_empty() {
+            return None;
+        }
+        let take = left.min(rest.len());
+        self.body.extend_from_slice(&rest[..take]);
+        self.state = if take < left {
+            State::Data(left - take)
+        } else {
+            State::DataEnd
+        };
+        Some(take)
+    }
+
+    /// The CRLF that must follow a chunk's data, right away.
+    fn data_end(&mut self, rest: &[u8]) -> Result<Option<usize>, RequestError> {
+        match rest {
+            [b'\r', b'\n', ..] => {
+                self.state = State::Size;
+                Ok(Some(2))
+            }
+            [] | [b'\r'] => Ok(None),
+            _ => Err(RequestError::Malformed(
+                "a chunk's data must be followed by CRLF, right after as many bytes as its size says",
+            )),
+        }
+    }
+    // ANCHOR_END: data
+
+    // ANCHOR: trailer_line
+    /// A trailer line, counted against the same limit as the head; the
+    /// empty one ends the body.
+    fn trailer_line(&mut self, rest: &[u8]) -> Result<Option<usize>, RequestError> {
+        let left = MAX_HEAD_SIZE.saturating_sub(self.trailer_bytes);
+        let Some(line) = line(rest, left).map_err(|_| RequestError::HeadTooLarge)? else {
+            return Ok(None);
+        };
+        self.trailer_bytes += line.len();
+        let text = crlf_line(line)?;
+        if text.is_empty() {
+            self.state = State::Done;
+        } else {
+            check_trailer(text)?;
+        }
+        Ok(Some(line.len()))
+    }
+    // ANCHOR_END: trailer_line
+}
+// ANCHOR_END: decoder_impl
+
+// ANCHOR: line
 /// The first line of `bytes`, its `\n` included, once it is all there;
 /// an error if no line end comes within `limit` bytes.
 fn line(bytes: &[u8], limit: usize) -> Result<Option<&[u8]>, RequestError> {
@@ -182,6 +219,7 @@ fn line(bytes: &[u8], limit: usize) -> Result<Option<&[u8]>, RequestError> {
         None => Ok(None),
     }
 }
+// ANCHOR_END: line
 
 /* STAND-IN: crlf_line
 // ANCHOR: any_line_end
@@ -316,6 +354,7 @@ fn quoted_string(bytes: &[u8]) -> Option<usize> {
 }
 // ANCHOR_END: extension_parts
 
+// ANCHOR: trailer
 /// A trailer line must look like a header, `Name: value`; then we drop it.
 /// Trailers could carry a checksum, say, but nothing in this API uses one,
 /// and merging them into the headers after the handler has been chosen is
@@ -333,7 +372,9 @@ fn check_trailer(line: &[u8]) -> Result<(), RequestError> {
     }
     Ok(())
 }
+// ANCHOR_END: trailer
 
+// ANCHOR: encode
 /// Encodes `body` in chunks of the given sizes (the last one repeated as
 /// needed), then the last chunk: the inverse of [`ChunkedDecoder`], for
 /// tests.
@@ -353,6 +394,7 @@ pub fn encode(body: &[u8], sizes: &[usize]) -> Vec<u8> {
     out.extend_from_slice(b"0\r\n\r\n");
     out
 }
+// ANCHOR_END: encode
 
 #[cfg(test)]
 mod tests {

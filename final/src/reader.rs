@@ -14,7 +14,9 @@
 //! reads from the socket itself (as days 2 to 4 do), can only be tested
 //! through a socket, with real pauses between the pieces.
 
+// ANCHOR: decoder_use
 use crate::chunked::ChunkedDecoder;
+// ANCHOR_END: decoder_use
 use crate::request::{self, Framing, Head, Request, RequestError, Target, Version};
 
 /// How far a request has got.
@@ -44,8 +46,10 @@ struct Reading {
 #[derive(Debug)]
 enum BodyState {
     Length(usize),
+    // ANCHOR: chunked_body
     /// The decoder, and how many bytes after `start` it has used.
     Chunked(ChunkedDecoder, usize),
+    // ANCHOR_END: chunked_body
 }
 
 // ANCHOR: reader
@@ -107,13 +111,15 @@ impl RequestReader {
             return Ok(Progress::NeedHead);
         };
         let end = match &mut reading.body {
-            BodyState::Length(length) => {
-                let end = reading.start + *length;
-                (self.buffer.len() >= end).then_some(end)
-            }
+            // ANCHOR: chunked_poll
             BodyState::Chunked(decoder, used) => {
                 *used += decoder.decode(&self.buffer[reading.start + *used..])?;
                 decoder.is_done().then_some(reading.start + *used)
+            }
+            // ANCHOR_END: chunked_poll
+            BodyState::Length(length) => {
+                let end = reading.start + *length;
+                (self.buffer.len() >= end).then_some(end)
             }
         };
         match (end, self.reading.take()) {
@@ -141,7 +147,14 @@ impl RequestReader {
         let head = request::parse_head(&self.buffer[..head_end])?;
         let body = match request::body_framing(&head)? {
             Framing::Length(length) => BodyState::Length(length),
+            /* STAND-IN: chunked_framing
+            // ANCHOR: refuse_chunked
+            Framing::Chunked => return Err(RequestError::UnknownTransferCoding),
+            // ANCHOR_END: refuse_chunked
+            */
+            // ANCHOR: chunked_framing
             Framing::Chunked => BodyState::Chunked(ChunkedDecoder::new(), 0),
+            // ANCHOR_END: chunked_framing
         };
         // ANCHOR: expect_continue
         // `curl` sends bodies over 1 MiB (over 1 KiB before curl 7.69) with
@@ -172,7 +185,9 @@ impl RequestReader {
         } = reading;
         let body = match body {
             BodyState::Length(_) => self.buffer[start..end].to_vec(),
+            // ANCHOR: chunked_finish
             BodyState::Chunked(decoder, _) => decoder.into_body(),
+            // ANCHOR_END: chunked_finish
         };
         self.buffer.drain(..end);
         // The target was checked by `parse_head`, so `form` cannot fail

@@ -148,9 +148,12 @@ impl RequestError {
             RequestError::UriTooLong => "the request line is longer than 8 KiB",
             RequestError::HeadTooLarge => "the request line and headers are larger than 8 KiB",
             RequestError::BodyTooLarge => "the body is larger than 1 MiB",
-            RequestError::UnknownTransferCoding => {
-                "the only transfer coding understood here is chunked"
-            }
+            /* STAND-IN: coding_message
+            RequestError::UnknownTransferCoding => "no transfer coding is understood here yet",
+            */
+            // ANCHOR: coding_message
+            RequestError::UnknownTransferCoding => "the only transfer coding read here is chunked",
+            // ANCHOR_END: coding_message
             RequestError::UnsupportedVersion => "only HTTP/1.0 and HTTP/1.1 are supported",
             RequestError::Malformed(why) => why,
         }
