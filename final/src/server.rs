@@ -21,22 +21,27 @@ use crate::thread_pool::ThreadPool;
 use std::io::{self, Write as _};
 use std::net::{SocketAddr, TcpListener};
 use std::num::NonZeroUsize;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
-
-use mio::{Events, Interest, Poll, Token, Waker};
 
 // ANCHOR: log_use
 use crate::access_log::AccessLog;
 // ANCHOR_END: log_use
 use crate::connection::ServerWide;
-use crate::event_loop::{Counted, LoopHandle, Message};
 use crate::router::App;
 use crate::shutdown::Shutdown;
 use crate::thread_pool::ThreadPool;
 // ANCHOR_END: uses
+
+// ANCHOR: accept_uses
+// The accept loop's own: it waits on mio, and counts open connections.
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use crate::event_loop::{Counted, LoopHandle, Message};
+// ANCHOR_END: accept_uses
 
 // ANCHOR: listen
 /// How many connections the system may hold for us, accepted by the

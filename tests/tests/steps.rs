@@ -83,7 +83,7 @@ const WAITING: &[&str] = &[
     "day2-body-1024",
     "day4-idle-client-does-not-block",
     // A second each for a `100 Continue` that the final server does not
-    // send before its connections chapter's step 12.
+    // send before its connections chapter's step 13.
     "final-expect-continue",
     "final-chunked-expect-continue",
     // Most of a second, each time, waiting for the server to read each
@@ -769,14 +769,20 @@ fn warnings_the_book_names(stage: Stage) -> Vec<(&'static str, usize, usize)> {
             ("struct `Client`", connections(6), connections(9)),
             ("`receive`", connections(8), connections(9)),
             ("`drive`", connections(7), connections(9)),
-            ("`send_continue`", connections(3), connections(12)),
-            ("let mut next_sweep", connections(8), connections(13)),
-            ("`workers`", connections(9), connections(14)),
+            ("`send_continue`", connections(3), connections(13)),
+            ("let mut next_sweep", connections(8), connections(14)),
+            ("`accept_until_shutdown`", connections(10), connections(11)),
+            ("constant `LISTENER`", connections(10), connections(11)),
+            ("`WAKER`", connections(10), connections(11)),
+            ("`workers`", connections(9), connections(16)),
+            ("`hand_over`", connections(15), connections(16)),
+            ("struct `Pending`", connections(15), connections(16)),
+            ("`post`", connections(15), connections(16)),
             // final-connections.md, step 10: the connection's fields and
-            // variables for the access log, from step 1 until step 18.
-            ("`peer`", connections(1), connections(18)),
-            ("unused variable: `line`", connections(2), connections(18)),
-            ("unused variable: `server`", connections(2), connections(18)),
+            // variables for the access log, from step 1 until step 20.
+            ("`peer`", connections(1), connections(20)),
+            ("unused variable: `line`", connections(2), connections(20)),
+            ("unused variable: `server`", connections(2), connections(20)),
             // final-state.md, steps 1 to 5: the imports `disk.rs` needs
             // for step 2, and the snapshot's functions and the disk,
             // each until the step that calls it.

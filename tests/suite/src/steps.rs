@@ -592,7 +592,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 2,
         title: "Answering",
-        // Nothing calls the connection until step 10: the compiler is the
+        // Nothing calls the connection until step 11: the compiler is the
         // judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -602,7 +602,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 3,
         title: "Reading a request",
-        // Nothing calls the connection until step 10: the compiler is the
+        // Nothing calls the connection until step 11: the compiler is the
         // judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -612,7 +612,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 4,
         title: "Driving it, and closing",
-        // Nothing calls the connection until step 10: the compiler is the
+        // Nothing calls the connection until step 11: the compiler is the
         // judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -631,7 +631,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 6,
         title: "A loop, and its inbox",
-        // Nothing makes a loop until step 10: the compiler is the judge.
+        // Nothing makes a loop until step 11: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -640,7 +640,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 7,
         title: "A connection comes, and goes",
-        // Nothing makes a loop until step 10: the compiler is the judge.
+        // Nothing makes a loop until step 11: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -649,7 +649,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 8,
         title: "Running the loop",
-        // Nothing starts a loop until step 10: the compiler is the judge.
+        // Nothing starts a loop until step 11: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -658,7 +658,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 9,
         title: "Starting the loops",
-        // Nothing starts a loop until step 10: the compiler is the judge.
+        // Nothing starts a loop until step 11: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -666,12 +666,22 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 10,
-        title: "The accept loop",
+        title: "An accept loop of its own",
+        // Nothing calls the accept loop until step 11: the compiler is
+        // the judge, and the chapter says so.
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-connections",
+        number: 11,
+        title: "The loops take over",
         // The one check the chapter's subject decides: a server that gives
         // each waiting connection a thread from a small pool fails it.
         checks: &["final-idle-clients-do-not-starve"],
         // The pool it replaces had day 2's deadlines and day 4's
-        // concurrent sleepers; steps 13 and 14 bring them back.
+        // concurrent sleepers; steps 14 and 16 bring them back.
         turns_red: &[
             "day2-partial-request-timeout",
             "day2-silent-client",
@@ -682,7 +692,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 11,
+        number: 12,
         title: "Keep the connection open",
         checks: &[
             "final-keep-alive",
@@ -694,7 +704,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 12,
+        number: 13,
         title: "Say 100 Continue",
         checks: &["final-expect-continue", "final-chunked-expect-continue"],
         turns_red: &[],
@@ -702,7 +712,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 13,
+        number: 14,
         title: "Deadlines, checked ten times a second",
         checks: &[
             "day2-partial-request-timeout",
@@ -714,18 +724,10 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 14,
-        title: "Handlers that wait go to worker threads",
-        checks: &["day4-concurrent-sleeps", "final-sleepers-do-not-block"],
-        turns_red: &[],
-    },
-    Step {
-        stage: Final,
-        chapter: "final-connections",
         number: 15,
-        title: "Sending an answer in pieces",
-        // Nothing makes an answer in pieces until step 16: the compiler
-        // is the judge, and the chapter says so.
+        title: "A worker's answer finds its way back",
+        // Nothing hands a request over until step 16: the compiler is
+        // the judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
     },
@@ -733,17 +735,17 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 16,
-        title: "A long list, a piece at a time",
-        checks: &["final-long-list-in-chunks"],
+        title: "Handlers that wait go to worker threads",
+        checks: &["day4-concurrent-sleeps", "final-sleepers-do-not-block"],
         turns_red: &[],
     },
     Step {
         stage: Final,
         chapter: "final-connections",
         number: 17,
-        title: "A log that writes in batches",
-        // Nothing uses the log until step 18, and no check reads standard
-        // error: the compiler is the judge, and the chapter says so.
+        title: "Sending an answer in pieces",
+        // Nothing makes an answer in pieces until step 18: the compiler
+        // is the judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
     },
@@ -751,6 +753,24 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 18,
+        title: "A long list, a piece at a time",
+        checks: &["final-long-list-in-chunks"],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-connections",
+        number: 19,
+        title: "A log that writes in batches",
+        // Nothing uses the log until step 20, and no check reads standard
+        // error: the compiler is the judge, and the chapter says so.
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-connections",
+        number: 20,
         title: "One line per answer",
         // The warnings about the log's fields end here; the chapter
         // shows a line of the log to look for.
@@ -1137,8 +1157,8 @@ mod tests {
             Some(("final-bodies", 1))
         );
         // The bodies' steps done too, on a server whose idle clients
-        // starve others: the connections' step 10 check fails, and neither
-        // its steps 1 to 9 nor the shutdown chapter's two before them have
+        // starve others: the connections' step 11 check fails, and neither
+        // its steps 1 to 10 nor the shutdown chapter's two before them have
         // one, so the learner starts at the shutdown chapter's step 1.
         let bodies_steps = checks_of("final-bodies");
         let done =
@@ -1152,7 +1172,7 @@ mod tests {
         let step = next(Final, serving);
         assert_eq!(
             step.map(|step| (step.chapter, step.number)),
-            Some(("final-connections", 11))
+            Some(("final-connections", 12))
         );
         // The connections' checks all pass: its last two steps, which no
         // check sees, come before the browser chapter's first.
@@ -1165,7 +1185,7 @@ mod tests {
         let step = next(Final, connected);
         assert_eq!(
             step.map(|step| (step.chapter, step.number)),
-            Some(("final-connections", 17))
+            Some(("final-connections", 19))
         );
     }
 
