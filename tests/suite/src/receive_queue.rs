@@ -31,7 +31,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// The longest to wait for the server to read a piece.
+/// The longest to wait for the server to read a piece: for a request
+/// sent in pieces (`wire::Exchange`), the longest for all of them together.
 pub const TAKE_LIMIT: Duration = Duration::from_secs(2);
 
 /// How often to look.

@@ -187,10 +187,15 @@ impl Exchange {
         // Send each piece as soon as it is written, not batched by Nagle's
         // algorithm, so that pieces really arrive apart.
         let _ = stream.set_nodelay(true);
+        // One bound for the waits of the whole request, not one per piece:
+        // on a machine busy enough that every wait runs to its end, two
+        // waits of TAKE_LIMIT each would have a server with day 2's 5-s
+        // deadline answer 408 to a request we were slow to send.
+        let waits_end = Instant::now() + receive_queue::TAKE_LIMIT;
         for (i, segment) in self.segments.iter().enumerate() {
             if i > 0 {
                 thread::sleep(SEGMENT_PAUSE);
-                receive_queue::wait_until_read(&stream);
+                receive_queue::wait_until_read_before(&stream, waits_end);
             }
             // The server may answer and hang up before reading everything
             // (a 413 for a body it refuses, say). Its answer is what we

@@ -188,8 +188,9 @@ pub const LEAVE_THE_SERVER_BUSY: &[&str] =
     &["day4-concurrent-sleeps", "final-sleepers-do-not-block"];
 
 /// Checks whose verdict is a time bound while the server is busy. The
-/// repository's own proofs run them alone, after everything else: beside
-/// other servers on two cores, they would measure the machine.
+/// steps proof runs them after everything else: beside builds and other
+/// servers on two cores, they would measure the machine. (Beside each
+/// other they hardly would: each spends its time with its server asleep.)
 pub const TIMED: &[&str] = &[
     "final-sleepers-do-not-block",
     "day4-concurrent-sleeps",
