@@ -338,9 +338,14 @@ fn sigterm_finishes_the_request_in_flight_then_exits_0() {
     use suite::wire;
 
     let mut server = start(&[]);
-    // A first answer proves an event loop has taken this connection; the
-    // second, slow request is then read at once and handed to a worker,
-    // well before the signal lands.
+    // A first answer proves an event loop has taken this connection. The
+    // second, slow request must be read before the signal lands: the
+    // server finishes requests it has, and a busy machine can leave one
+    // unread in the socket for a while, which the server then rightly
+    // treats as never sent (its client sees a closed connection, and
+    // sends it again). Where the system shows it (Linux), the test waits
+    // until the server has read it; a loop that reads a request hands it
+    // to a worker in the same turn.
     let mut stream = TcpStream::connect(server.addr()).expect("final accepts");
     let deadline = || Instant::now() + Duration::from_secs(10);
     stream
@@ -352,6 +357,13 @@ fn sigterm_finishes_the_request_in_flight_then_exits_0() {
     stream
         .write_all(b"GET /sleep?ms=1000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .expect("can send");
+    if !suite::receive_queue::wait_until_read(&stream) {
+        assert!(
+            !cfg!(target_os = "linux"),
+            "the server did not read the slow request within 2 s"
+        );
+        thread::sleep(Duration::from_millis(200));
+    }
     server.signal("TERM").expect("kill works");
 
     let reply = wire::read_reply(&mut stream, deadline());

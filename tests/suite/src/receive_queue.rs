@@ -64,13 +64,20 @@ pub fn wait_until_read_before(stream: &TcpStream, deadline: Instant) -> bool {
     }
     // Only a look at the table made after this moment says anything about
     // what was sent before it.
-    let since = Instant::now();
+    let mut since = Instant::now();
     loop {
         match unread_by(server, client, since) {
             // Read, or the server's end is gone: it answered and closed.
             Seen::Unread(0) | Seen::NotListed => return true,
             Seen::Unread(_) | Seen::NotYet if Instant::now() >= deadline => return false,
-            Seen::Unread(_) | Seen::NotYet => thread::sleep(POLL),
+            // Still unread in that look: only a later look can say the
+            // server has read since. (Asking for the same moment again
+            // would be answered from the same look, until the deadline.)
+            Seen::Unread(_) => {
+                since = Instant::now();
+                thread::sleep(POLL);
+            }
+            Seen::NotYet => thread::sleep(POLL),
         }
     }
 }
@@ -207,5 +214,35 @@ mod tests {
             wait_until_read(&client),
             "the read was not seen within {TAKE_LIMIT:?}"
         );
+    }
+
+    #[test]
+    fn sees_a_read_that_comes_while_it_waits() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port on loopback");
+        let mut client = TcpStream::connect(
+            listener
+                .local_addr()
+                .expect("a bound listener has an address"),
+        )
+        .expect("connect to our own listener");
+        let (mut server, _) = listener.accept().expect("accept our own connection");
+        client
+            .write_all(b"hello")
+            .expect("write to a fresh connection");
+        // The server reads a tenth of a second after the wait starts: the
+        // first looks see five bytes, a later one none.
+        let reader = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(100));
+            let mut buffer = [0; 5];
+            server
+                .read_exact(&mut buffer)
+                .expect("read what the client wrote");
+            server
+        });
+        assert!(
+            wait_until_read(&client),
+            "a read made while waiting was not seen within {TAKE_LIMIT:?}"
+        );
+        drop(reader.join());
     }
 }
