@@ -94,10 +94,12 @@ fn a_crash_is_reported_as_a_crash_and_the_next_check_gets_a_fresh_server() {
     let empty = checks::find("day1-empty-connection").expect("a check");
     let outcomes = report::run_all(&[bad_bytes, empty], &start, true, |_, _| {}).expect("starts");
 
-    let crash = outcomes[0]
-        .crash
-        .as_ref()
-        .expect("the 0xFF line crashes it, and the report must say so");
+    let crash = outcomes[0].crash.as_ref().unwrap_or_else(|| {
+        panic!(
+            "the 0xFF line crashes it, and the report must say so:\n{}",
+            report::describe(&outcomes[0], LEARNER_ADDR, false)
+        )
+    });
     let text = report::describe(&outcomes[0], LEARNER_ADDR, false);
     assert!(
         text.contains("crashed:  your server exited") && text.contains("panicked"),

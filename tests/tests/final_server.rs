@@ -336,6 +336,7 @@ fn a_corrupt_data_file_is_refused_and_left_untouched() {
 #[test]
 fn sigterm_finishes_the_request_in_flight_then_exits_0() {
     use suite::wire;
+    const SLEEP_MS: u64 = 3000;
 
     let mut server = start(&[]);
     // A first answer proves an event loop has taken this connection. The
@@ -345,7 +346,10 @@ fn sigterm_finishes_the_request_in_flight_then_exits_0() {
     // treats as never sent (its client sees a closed connection, and
     // sends it again). Where the system shows it (Linux), the test waits
     // until the server has read it; a loop that reads a request hands it
-    // to a worker in the same turn.
+    // to a worker in the same turn. And the signal must land while the
+    // worker sleeps: the sleep is long enough for `kill` to start on a
+    // busy machine, and the test says so if the server reports the
+    // signal only after it.
     let mut stream = TcpStream::connect(server.addr()).expect("final accepts");
     let deadline = || Instant::now() + Duration::from_secs(10);
     stream
@@ -355,8 +359,11 @@ fn sigterm_finishes_the_request_in_flight_then_exits_0() {
         matches!(wire::read_reply(&mut stream, deadline()), Reply::Response(r) if r.status == 200)
     );
     stream
-        .write_all(b"GET /sleep?ms=1000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .write_all(
+            format!("GET /sleep?ms={SLEEP_MS} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").as_bytes(),
+        )
         .expect("can send");
+    let sent = Instant::now();
     let seen = suite::receive_queue::wait_until_read(&stream);
     if cfg!(target_os = "linux") {
         assert!(seen, "the server did not read the slow request within 2 s");
@@ -364,6 +371,12 @@ fn sigterm_finishes_the_request_in_flight_then_exits_0() {
         thread::sleep(Duration::from_millis(200));
     }
     server.signal("TERM").expect("kill works");
+    assert!(
+        server.wait_for_output("Received a stop signal", Duration::from_secs(10))
+            && sent.elapsed() < Duration::from_millis(SLEEP_MS),
+        "the signal did not land while the request was in flight ({:?} after it was sent)",
+        sent.elapsed()
+    );
 
     let reply = wire::read_reply(&mut stream, deadline());
     let Reply::Response(response) = reply else {

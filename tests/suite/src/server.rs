@@ -274,8 +274,16 @@ impl Server {
 
     /// How the server exited, if it has: a server that crashed during a
     /// check must be reported as crashed, not as "connection refused".
+    /// Once it has, this waits (briefly) until its pipes are read to the
+    /// end, so that [`output`](Self::output) holds its last words: a
+    /// crash report without the panic message, because the reader thread
+    /// was a moment late, says nothing about why.
     pub fn exited(&mut self) -> Option<ExitStatus> {
-        self.child.as_mut()?.try_wait().ok().flatten()
+        let status = self.child.as_mut()?.try_wait().ok().flatten();
+        if status.is_some() {
+            self.output.wait_until_read(READ_REST);
+        }
+        status
     }
 
     /// [`exited`](Self::exited), waiting up to `limit` for it: a process
