@@ -175,8 +175,9 @@ mod tests {
     use std::io::{Read, Write};
     use std::net::TcpListener;
 
-    #[test]
-    fn sees_when_the_other_end_reads() {
+    /// A loopback connection whose client has written `hello`, and whose
+    /// server end has not read it: (client, server).
+    fn hello_unread() -> (TcpStream, TcpStream) {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port on loopback");
         let mut client = TcpStream::connect(
             listener
@@ -184,10 +185,16 @@ mod tests {
                 .expect("a bound listener has an address"),
         )
         .expect("connect to our own listener");
-        let (mut server, _) = listener.accept().expect("accept our own connection");
+        let (server, _) = listener.accept().expect("accept our own connection");
         client
             .write_all(b"hello")
             .expect("write to a fresh connection");
+        (client, server)
+    }
+
+    #[test]
+    fn sees_when_the_other_end_reads() {
+        let (client, mut server) = hello_unread();
         let (client_end, server_end) = (
             client
                 .local_addr()
@@ -218,17 +225,7 @@ mod tests {
 
     #[test]
     fn sees_a_read_that_comes_while_it_waits() {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port on loopback");
-        let mut client = TcpStream::connect(
-            listener
-                .local_addr()
-                .expect("a bound listener has an address"),
-        )
-        .expect("connect to our own listener");
-        let (mut server, _) = listener.accept().expect("accept our own connection");
-        client
-            .write_all(b"hello")
-            .expect("write to a fresh connection");
+        let (client, mut server) = hello_unread();
         // The server reads a tenth of a second after the wait starts: the
         // first looks see five bytes, a later one none.
         let reader = thread::spawn(move || {
