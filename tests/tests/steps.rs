@@ -100,16 +100,16 @@ const WAITING: &[&str] = &[
 /// after another they were half a minute of the proof with the machine
 /// idle. Each takes a second or a few, so they run only where their
 /// outcome is claimed to change, and at both ends ([`steps_that_decide`]).
-const ALONE: &[&str] = checks::TIMED;
+const RUN_LAST: &[&str] = checks::TIMED;
 
-/// How many [`ALONE`] checks run at once.
+/// How many [`RUN_LAST`] checks run at once.
 const TIMED_AT_ONCE: usize = 8;
 
 /// Whether the proof runs check `id` on the crate after `done` steps of
 /// `stage`: every quick check after every step, and the slow ones
-/// ([`ALONE`], [`WAITING`]) only at the steps that decide them.
+/// ([`RUN_LAST`], [`WAITING`]) only at the steps that decide them.
 fn runs_at(stage: Stage, id: &str, done: usize) -> bool {
-    let slow = ALONE.contains(&id) || WAITING.contains(&id);
+    let slow = RUN_LAST.contains(&id) || WAITING.contains(&id);
     !slow || steps_that_decide(stage, id).contains(&done)
 }
 
@@ -134,7 +134,7 @@ fn steps_that_decide(stage: Stage, id: &str) -> BTreeSet<usize> {
 }
 
 /// Held while the checks run, and while another test builds the steps:
-/// a cargo build beside the [`ALONE`] checks would slow them down.
+/// a cargo build beside the [`RUN_LAST`] checks would slow them down.
 static ONE_PROOF_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// The arguments each step's server starts with. The final server runs as
@@ -288,7 +288,7 @@ fn results_of(stage: Stage) -> Result<&'static Results, String> {
 
 /// Builds each stage's steps, in order, and runs every check of the stage
 /// against every step's server; a stage's checks start as soon as its
-/// steps are built, while the next stage builds. The [`ALONE`] checks
+/// steps are built, while the next stage builds. The [`RUN_LAST`] checks
 /// run last, once everything else is done.
 fn run_every_stage() -> Results {
     let _one = ONE_PROOF_AT_A_TIME
@@ -306,7 +306,7 @@ fn run_every_stage() -> Results {
     };
     let (to_waiting, waiting) = start_pool(WAITING_AT_ONCE);
     let (to_crowd, crowd) = start_pool(AT_ONCE);
-    let mut alone = Vec::new();
+    let mut last = Vec::new();
     for stage in stages_with_steps() {
         let bin = match build_steps(stage) {
             Ok(bin) => bin,
@@ -327,8 +327,8 @@ fn run_every_stage() -> Results {
                 if !runs_at(stage, check.id, done) {
                     continue;
                 }
-                let pool = if ALONE.contains(&check.id) {
-                    alone.push(job);
+                let pool = if RUN_LAST.contains(&check.id) {
+                    last.push(job);
                     continue;
                 } else if WAITING.contains(&check.id) {
                     &to_waiting
@@ -349,8 +349,8 @@ fn run_every_stage() -> Results {
         results.record(join_within(pool, RUN_LIMIT).unwrap_or_else(|err| vec![Err(err)]));
     }
 
-    let alone = alone.into_iter().map(|job| || job.run());
-    results.record(run_all_within(alone, TIMED_AT_ONCE, RUN_LIMIT));
+    let last = last.into_iter().map(|job| || job.run());
+    results.record(run_all_within(last, TIMED_AT_ONCE, RUN_LIMIT));
     results
 }
 
@@ -499,7 +499,7 @@ fn after_the_last_step_of_a_stage_the_crate_is_the_stages_code() {
 /// rather than give: it may only grow, until every line is shown (the
 /// rest are given, present before the first step; see
 /// `workshop::build_along::files_after`).
-const FINAL_LINES_SHOWN_AT_LEAST: usize = 3656;
+const FINAL_LINES_SHOWN_AT_LEAST: usize = 3657;
 
 #[test]
 fn the_final_servers_steps_show_no_fewer_of_its_lines() {
@@ -785,8 +785,9 @@ fn warnings_the_book_names(stage: Stage) -> Vec<(&'static str, usize, usize)> {
             ("`hand_over`", connections(15), connections(16)),
             ("struct `Pending`", connections(15), connections(16)),
             ("`post`", connections(15), connections(16)),
-            // final-connections.md, step 10: the connection's fields and
-            // variables for the access log, from step 1 until step 20.
+            // final-connections.md, "How to follow this chapter": the
+            // connection's fields and variables for the access log, from
+            // step 1 until step 20.
             ("`peer`", connections(1), connections(20)),
             ("unused variable: `line`", connections(2), connections(20)),
             ("unused variable: `server`", connections(2), connections(20)),

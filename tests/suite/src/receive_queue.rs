@@ -240,6 +240,6 @@ mod tests {
             wait_until_read(&client),
             "a read made while waiting was not seen within {TAKE_LIMIT:?}"
         );
-        drop(reader.join());
+        crate::process::join_within(reader, TAKE_LIMIT).expect("the reader finishes its read");
     }
 }
