@@ -23,7 +23,6 @@ use crate::date;
 pub const CACHE_CONTROL: &str = "no-store";
 // ANCHOR_END: cache_control
 
-// ANCHOR: pieces
 /// A response, turned into bytes by [`Response::resolve`].
 #[derive(Debug)]
 pub struct Response {
@@ -32,13 +31,16 @@ pub struct Response {
     pub headers: Vec<(&'static str, String)>,
     /// The body; empty for 204.
     pub body: Vec<u8>,
+    // ANCHOR: pieces_field
     /// A body too long to make at once, made a piece at a time instead,
     /// as the client takes it; `body` is then empty. Such an answer has no
     /// `Content-Length` (its length is not known yet): it goes out in
     /// chunks on a connection kept open, or ends with the connection.
     pub pieces: Option<Box<dyn Pieces>>,
+    // ANCHOR_END: pieces_field
 }
 
+// ANCHOR: pieces
 /// Where the pieces of a long body come from (see [`Response::pieces`]).
 /// `Send`, because a worker thread may make the response that an event
 /// loop then writes.
@@ -74,7 +76,9 @@ impl Response {
                 status,
                 headers: vec![("Content-Type", "application/json".to_string())],
                 body,
+                // ANCHOR: json_no_pieces
                 pieces: None,
+                // ANCHOR_END: json_no_pieces
             },
             Err(err) => Response::error(500, &format!("could not write the answer: {err}")),
         }
@@ -90,7 +94,9 @@ impl Response {
             status,
             headers: vec![("Content-Type", "application/json".to_string())],
             body,
+            // ANCHOR: error_no_pieces
             pieces: None,
+            // ANCHOR_END: error_no_pieces
         }
     }
     // ANCHOR_END: error
@@ -109,19 +115,20 @@ impl Response {
             status,
             headers: Vec::new(),
             body: Vec::new(),
+            // ANCHOR: empty_no_pieces
             pieces: None,
+            // ANCHOR_END: empty_no_pieces
         }
     }
 
+    // ANCHOR: json_in_pieces
     /// A JSON response whose body `pieces` makes as the client takes it.
     pub fn json_in_pieces(status: u16, pieces: Box<dyn Pieces>) -> Response {
-        Response {
-            status,
-            headers: vec![("Content-Type", "application/json".to_string())],
-            body: Vec::new(),
-            pieces: Some(pieces),
-        }
+        let mut response = Response::empty(status).with_header("Content-Type", "application/json");
+        response.pieces = Some(pieces);
+        response
     }
+    // ANCHOR_END: json_in_pieces
 
     /// Adds a header.
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Response {
@@ -174,6 +181,14 @@ impl Response {
         // ANCHOR_END: cache_control_line
         // ANCHOR_END: resolve
         // ANCHOR: resolve_end
+        /* STAND-IN: resolve_length
+        // 204 and 304 never have a body, so they carry no length either
+        // (RFC 9110, section 8.6).
+        if response.status != 204 && response.status != 304 {
+            let _ = write!(bytes, "Content-Length: {}\r\n", response.body.len());
+        }
+        */
+        // ANCHOR: resolve_length
         // 204 and 304 never have a body, so they carry no length either
         // (RFC 9110, section 8.6). A body in pieces has no length yet: on
         // a connection that stays open, chunks say where it ends (RFC 9112,
@@ -185,6 +200,7 @@ impl Response {
         } else if response.status != 204 && response.status != 304 {
             let _ = write!(bytes, "Content-Length: {}\r\n", response.body.len());
         }
+        // ANCHOR_END: resolve_length
         bytes.extend_from_slice(if keep_alive {
             b"Connection: keep-alive\r\n"
         } else {

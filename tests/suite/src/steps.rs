@@ -743,9 +743,9 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 17,
-        title: "Sending an answer in pieces",
-        // Nothing makes an answer in pieces until step 18: the compiler
-        // is the judge, and the chapter says so.
+        title: "Room for a body in pieces",
+        // Nothing makes an answer in pieces until step 19: the compiler
+        // is the judge of steps 17 and 18, and the chapter says so.
         checks: &[],
         turns_red: &[],
     },
@@ -753,6 +753,14 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 18,
+        title: "Sending an answer in pieces",
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-connections",
+        number: 19,
         title: "A long list, a piece at a time",
         checks: &["final-long-list-in-chunks"],
         turns_red: &[],
@@ -760,9 +768,9 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 19,
+        number: 20,
         title: "A log that writes in batches",
-        // Nothing uses the log until step 20, and no check reads standard
+        // Nothing uses the log until step 21, and no check reads standard
         // error: the compiler is the judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -770,7 +778,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 20,
+        number: 21,
         title: "One line per answer",
         // The warnings about the log's fields end here; the chapter
         // shows a line of the log to look for.
@@ -1185,7 +1193,7 @@ mod tests {
         let step = next(Final, connected);
         assert_eq!(
             step.map(|step| (step.chapter, step.number)),
-            Some(("final-connections", 19))
+            Some(("final-connections", 20))
         );
     }
 
