@@ -1024,11 +1024,12 @@ fn crates_in_table(text: &str, heading: &str, keep: &str) -> Vec<String> {
 #[test]
 fn the_books_and_readmes_lists_of_finals_crates_are_its_manifests() {
     let manifest = dependencies("final/Cargo.toml");
-    let chapter = fs::read_to_string(book_src().join("final-api.md")).expect("the chapter exists");
+    let chapter =
+        fs::read_to_string(book_src().join("final-groundwork.md")).expect("the chapter exists");
     assert_eq!(
-        crates_in_table(&chapter, "### The crates it uses", ""),
+        crates_in_table(&chapter, "## The crates it uses", ""),
         manifest,
-        "final-api.md's table of crates against final/Cargo.toml"
+        "final-groundwork.md's table of crates against final/Cargo.toml"
     );
     // The `cargo add` lines a learner runs add the same crates.
     let mut added: Vec<String> = chapter
@@ -1042,7 +1043,7 @@ fn the_books_and_readmes_lists_of_finals_crates_are_its_manifests() {
     expected.sort();
     assert_eq!(
         added, expected,
-        "final-api.md's `cargo add` lines against final/Cargo.toml"
+        "final-groundwork.md's `cargo add` lines against final/Cargo.toml"
     );
     let readme = fs::read_to_string(book_src().join("../../README.md")).expect("the README exists");
     assert_eq!(

@@ -37,6 +37,7 @@ usage: check <STAGE | CHECK-ID | EXERCISE-ID> [--crate NAME | --addr HOST:PORT |
        check <EXERCISE-ID> --hint [--crate NAME]
        check solution <EXERCISE-ID> [--crate NAME] [--anyway]
        check new <NAME> [--from STAGE | --before CHAPTER]
+       check handover [--crate NAME]
        check next [--crate NAME]
        check --list [--crate NAME]
 
@@ -58,10 +59,12 @@ usage: check <STAGE | CHECK-ID | EXERCISE-ID> [--crate NAME | --addr HOST:PORT |
                as the book builds it, to skip ahead
   --before     with new: start where a chapter's first step starts
                (final-connections), to skip ahead
+  handover     write into your crate the final server's code that the book
+               hands over rather than shows (its step \"The rest, handed
+               over\"); day 4's files it replaces go
   --full       show long payloads byte for byte instead of summarised
-  next         say what to do next: which chapter to read, and on a chapter
-               built in steps (day 2; the final server's
-               connections, once its API passes), which step
+  next         say what to do next: which chapter to read, and which of
+               its steps
   --list       every stage, check and exercise, with ✓ for what your crate passed";
 
 /// What the command line asked for.
@@ -232,6 +235,7 @@ fn run(args: Args) -> Result<bool, String> {
             Some(chapter) => new_before(name, chapter).map(|()| true),
             None => new(name, args.from.as_deref()).map(|()| true),
         },
+        ["handover"] => handover(&args).map(|()| true),
         ["next"] => next(&args).map(|()| true),
         ["solution", id] => solution(id, &args),
         [id] if args.hint => hint(id, &args).map(|()| true),
@@ -438,6 +442,25 @@ fn new_before(name: &str, chapter: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// `check handover`: the final server's code that no step shows yet,
+/// written into the learner's crate (see `starter::hand_over`).
+fn handover(args: &Args) -> Result<(), String> {
+    let progress = Progress::load();
+    let name = learner_crate(args, &progress)
+        .ok_or("which crate? give --crate NAME (a folder in workshop/)")?;
+    let written = starter::hand_over(&name)?;
+    println!("Wrote {} files into workshop/{name}:", written.len());
+    for path in &written {
+        println!("    {}", path.display());
+    }
+    println!(
+        "\nYour Cargo.toml is as it was: it needs the crates the chapter had you\n\
+         add. Then check it:\n\n    \
+         cargo run -p tests --bin check -- final --crate {name}"
+    );
+    Ok(())
+}
+
 /// Remembers that `name` passes every stage up to `last`, as a crate
 /// made from `last`'s code does.
 fn passes_stages_up_to(progress: &mut Progress, name: &str, last: Stage) {
@@ -449,7 +472,7 @@ fn passes_stages_up_to(progress: &mut Progress, name: &str, last: Stage) {
 /// Where the book's chapter for `stage` is.
 fn chapter(stage: Stage) -> String {
     let page = match stage {
-        Stage::Final => "final-api",
+        Stage::Final => "final-groundwork",
         stage => stage.name(),
     };
     format!("book/src/{page}.md, or {page}.html in `mdbook serve book`")

@@ -12,9 +12,8 @@
 //!   of the steps done so far pass.
 //!
 //! A check of the stage that is in no step is one the learner's crate
-//! already passed before the first step (day 1's checks, on day 2; the
-//! final server's API, whose chapter is not in steps yet, before its
-//! connections chapter). A step may also turn a check red for a while,
+//! already passed before the first step (day 1's checks, on day 2; days
+//! 1 to 4's, on the final server). A step may also turn a check red for a while,
 //! when it replaces code that passed it with code that does not yet
 //! ([`Step::turns_red`]); a later step names it and turns it green again.
 
@@ -318,6 +317,16 @@ pub static STEPS: &[Step] = &[
         number: 4,
         title: "A panic costs one 500",
         checks: &["day4-panic-is-500"],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-groundwork",
+        number: 1,
+        title: HANDOVER,
+        // The parts not yet cut into steps arrive here whole, and with
+        // them the stricter parser that refuses a bare LF.
+        checks: &["final-bare-lf-in-head"],
         turns_red: &[],
     },
     Step {
@@ -962,6 +971,22 @@ pub static STEPS: &[Step] = &[
     },
 ];
 
+/// The title of the final server's step that hands over the code no
+/// step shows yet: the learner's crate gets those lines at that step, and
+/// the parts of day 4 they replace go (see `workshop::build_along`).
+/// Each step written in front of it takes lines out of it.
+pub const HANDOVER: &str = "The rest, handed over";
+
+/// Where the step that hands over `stage`'s unshown code stands among
+/// its steps (see [`HANDOVER`]); 0, before the first step, if there is
+/// none.
+pub fn handover(stage: Stage) -> usize {
+    of_stage(stage)
+        .into_iter()
+        .find(|step| step.title == HANDOVER)
+        .map_or(0, |step| step.position())
+}
+
 /// The steps of `stage`, in order; empty for a chapter without steps.
 pub fn of_stage(stage: Stage) -> Vec<&'static Step> {
     STEPS.iter().filter(|step| step.stage == stage).collect()
@@ -971,10 +996,9 @@ pub fn of_stage(stage: Stage) -> Vec<&'static Step> {
 /// `passed` says is not passed yet. `None` when every step's checks pass,
 /// or the stage has no steps.
 ///
-/// A check the stage introduces that no step names belongs to a chapter
-/// that is not in steps (the final server's API): a learner who fails one
-/// has that chapter to read first, not a step, and until they pass, this
-/// says `None`.
+/// A check the stage introduces that no step names would belong to a
+/// chapter that is not in steps: a learner who fails one has that chapter
+/// to read first, not a step, and until they pass, this says `None`.
 pub fn next(stage: Stage, passed: impl Fn(&str) -> bool) -> Option<&'static Step> {
     let steps = of_stage(stage);
     let named: Vec<&str> = steps
@@ -1129,10 +1153,11 @@ mod tests {
     }
 
     #[test]
-    fn on_the_final_server_next_waits_for_the_api_then_names_the_steps() {
-        assert!(
-            next(Final, |_| false).is_none(),
-            "the API chapter comes first"
+    fn on_the_final_server_next_names_the_handover_then_each_chapters_steps() {
+        // Day 4's crate fails the parser's check: the handover is next.
+        assert_eq!(
+            next(Final, |_| false).map(|step| (step.chapter, step.title)),
+            Some(("final-groundwork", HANDOVER))
         );
         let named: Vec<&str> = of_stage(Final)
             .iter()
@@ -1143,21 +1168,19 @@ mod tests {
             .map(|check| check.id)
             .filter(|id| !named.contains(id))
             .collect();
-        assert!(api.contains(&"final-bare-lf-in-head") && api.contains(&"day1-answers"));
-        // The API's tour passes: its first step is next.
+        assert!(api.contains(&"day1-answers"));
+        // Past the handover: the API's first step is next.
+        let api: Vec<&str> = api
+            .into_iter()
+            .chain(checks_of_chapter("final-groundwork"))
+            .collect();
         let step = next(Final, |id| api.contains(&id));
         assert_eq!(
             step.map(|step| (step.chapter, step.number)),
             Some(("final-api", 1))
         );
         // Its steps done too: the bodies chapter is next.
-        let checks_of = |chapter: &str| -> Vec<&str> {
-            of_stage(Final)
-                .into_iter()
-                .filter(|step| step.chapter == chapter)
-                .flat_map(|step| step.checks.iter().copied())
-                .collect()
-        };
+        let checks_of = checks_of_chapter;
         let api_steps = checks_of("final-api");
         let step = next(Final, |id| api.contains(&id) || api_steps.contains(&id));
         assert_eq!(
@@ -1195,6 +1218,15 @@ mod tests {
             step.map(|step| (step.chapter, step.number)),
             Some(("final-connections", 20))
         );
+    }
+
+    /// The checks that `chapter`'s steps name.
+    fn checks_of_chapter(chapter: &str) -> Vec<&'static str> {
+        of_stage(Final)
+            .into_iter()
+            .filter(|step| step.chapter == chapter)
+            .flat_map(|step| step.checks.iter().copied())
+            .collect()
     }
 
     #[test]

@@ -34,9 +34,10 @@
 //! shows them until the step that shows the anchor.
 //!
 //! The final server grows from the learner's day 4 the same way. While its
-//! chapters are not all in steps, a line of `final/src` that no step shows
-//! is not an error but *given*: there before the first step, as the
-//! chapter's "How to follow" section says ([`coverage`] counts them).
+//! code is not all in steps, a line of `final/src` that no step shows is
+//! not an error but *given*: it arrives at the step that hands over the
+//! rest ([`steps::HANDOVER`]), and the code of day 4 it replaces goes
+//! then ([`coverage`] counts these lines).
 
 use std::fs;
 use std::path::PathBuf;
@@ -247,12 +248,14 @@ fn test_modules(file: &str, lines: &[&str]) -> Vec<usize> {
 enum Unshown<'a> {
     /// It is an error: every line a day adds is in the book.
     Error,
-    /// The learner is given it before the first step (the final server,
-    /// while its chapters are not all in steps), except a `mod` line,
-    /// which comes with the first step that shows a line of its module's
-    /// file (each file's first step, 0 for a file with given lines).
+    /// The learner is given it at step `at` (the final server's
+    /// [`steps::HANDOVER`], while its code is not all in steps), except a
+    /// `mod` line, which comes with the first step that shows a line of
+    /// its module's file (each file's first step, `at` for a file with
+    /// given lines).
     Given {
         first_steps: &'a [(String, Option<usize>)],
+        at: usize,
     },
 }
 
@@ -260,15 +263,15 @@ impl Unshown<'_> {
     /// The step at which the learner has `line` of `file`, which no step
     /// shows.
     fn step(&self, file: &str, line: &str) -> Option<usize> {
-        let Unshown::Given { first_steps } = self else {
+        let Unshown::Given { first_steps, at } = self else {
             return None;
         };
         match module_file(file, line) {
             Some(module) => first_steps
                 .iter()
                 .find(|(other, _)| *other == module)
-                .map_or(Some(0), |(_, first)| *first),
-            None => Some(0),
+                .map_or(Some(*at), |(_, first)| *first),
+            None => Some(*at),
         }
     }
 
@@ -276,7 +279,7 @@ impl Unshown<'_> {
     fn at_start(&self) -> Option<usize> {
         match self {
             Unshown::Error => None,
-            Unshown::Given { .. } => Some(0),
+            Unshown::Given { at, .. } => Some(*at),
         }
     }
 }
@@ -707,11 +710,11 @@ impl Hunk<'_> {
 /// The learner's files after the first `done` steps of `stage` (0: before
 /// the first step), by path inside the crate.
 ///
-/// The final server's chapters are not all in steps yet: a line of
-/// `final/src` that no step shows is *given*, there before the first step
-/// (see [`coverage`]), except a `mod` line, which comes with the first
-/// step that shows a line of its module's file. For the days, such a line
-/// is an error.
+/// The final server's code is not all in steps yet: a line of
+/// `final/src` that no step shows is *given*, there from the step that
+/// hands over the rest (see [`coverage`]), except a `mod` line, which
+/// comes with the first step that shows a line of its module's file. For
+/// the days, such a line is an error.
 pub fn files_after(stage: Stage, done: usize) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
     let mut files = before(stage)?;
     for (file, new) in stage_lines(stage)? {
@@ -777,9 +780,10 @@ fn stage_lines(stage: Stage) -> Result<Vec<(String, Vec<Line>)>, String> {
     if stage != Stage::Final {
         return lines_of(&Unshown::Error);
     }
-    // The first step that has a line of each file, for its `mod` line: 0
-    // if the file has a line no step shows (other than the `mod` lines of
-    // its own modules, which follow their files in turn).
+    // The first step that has a line of each file, for its `mod` line:
+    // the handover if the file has a line no step shows (other than the
+    // `mod` lines of its own modules, which follow their files in turn).
+    let at = steps::handover(stage);
     let first_steps: Vec<(String, Option<usize>)> = lines_of(&Unshown::Error)?
         .into_iter()
         .map(|(file, lines)| {
@@ -789,26 +793,53 @@ fn stage_lines(stage: Stage) -> Result<Vec<(String, Vec<Line>)>, String> {
                     && module_file(&file, &line.text).is_none()
             });
             let first = lines.iter().filter_map(|line| line.step).min();
-            (file, if given { Some(0) } else { first })
+            (file, if given { Some(at) } else { first })
         })
         .collect();
     lines_of(&Unshown::Given {
         first_steps: &first_steps,
+        at,
     })
 }
 
 /// How much of `stage`'s code its steps show: the lines (not blank, not
 /// markers, outside module introductions and unit tests) that a step
 /// shows, and those the learner is given instead, by file.
+///
+/// A `mod` line comes with the first step of its module's file (see
+/// [`files_after`]) and is not in a code block: it counts as shown when a
+/// step shows a line of that file and a chapter names the line in its
+/// prose (`` `pub mod date;` ``), and as given otherwise.
 pub fn coverage(stage: Stage) -> Result<Vec<(String, usize, usize)>, String> {
     let shown = shown_by_steps(stage)?;
+    let mut chapters = String::new();
+    for chapter in steps::chapters_with_steps(stage) {
+        let path = cargo::root().join("book/src").join(format!("{chapter}.md"));
+        chapters +=
+            &fs::read_to_string(&path).map_err(|err| format!("{}: {err}", path.display()))?;
+    }
+    let sources = stage_sources(stage)?;
+    let mut all = Vec::new();
+    for (file, text) in &sources {
+        all.push((
+            file.clone(),
+            lines_with_steps(file, text, &shown, &Unshown::Error)?,
+        ));
+    }
+    let has_steps = |module: &str| {
+        all.iter()
+            .any(|(file, lines)| file == module && lines.iter().any(|line| line.step.is_some()))
+    };
     let mut out = Vec::new();
-    for (file, text) in stage_sources(stage)? {
-        let lines = lines_with_steps(&file, &text, &shown, &Unshown::Error)?;
+    for (file, lines) in &all {
         let solid = lines.iter().filter(|line| !line.text.trim().is_empty());
-        let (by_steps, given): (Vec<&Line>, Vec<&Line>) =
-            solid.partition(|line| line.step.is_some());
-        out.push((file, by_steps.len(), given.len()));
+        let (by_steps, given): (Vec<&Line>, Vec<&Line>) = solid.partition(|line| {
+            line.step.is_some()
+                || module_file(file, &line.text).is_some_and(|module| {
+                    has_steps(&module) && chapters.contains(&format!("`{}`", line.text.trim()))
+                })
+        });
+        out.push((file.clone(), by_steps.len(), given.len()));
     }
     Ok(out)
 }
@@ -940,7 +971,10 @@ mod tests {
             file: "a.rs".into(),
             anchor: Some(anchor.into()),
         });
-        let given = Unshown::Given { first_steps: &[] };
+        let given = Unshown::Given {
+            first_steps: &[],
+            at: 0,
+        };
         let new = lines_with_steps("a.rs", text, &shown, &given).expect("lines");
         let rows = [
             (0, "fn run() {\n    loop {}\n}\n"),

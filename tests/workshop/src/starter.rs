@@ -143,6 +143,44 @@ pub fn create_before(name: &str, chapter: &str) -> Result<PathBuf, String> {
     Ok(dir)
 }
 
+/// Brings `workshop/<name>/` to where the learner's crate stands after
+/// the final server's step that hands over the code no step shows yet
+/// ([`suite::steps::HANDOVER`]): `check handover --crate NAME`. Returns
+/// the files it wrote.
+pub fn hand_over(name: &str) -> Result<Vec<PathBuf>, String> {
+    hand_over_into(&workshop_dir().join(name), name)
+}
+
+/// [`hand_over`], into the crate in `dir`. Its `src/` and `static/`
+/// become the reference's after the handover: what the steps before it
+/// had the learner type is the same there, and a file of day 4's that no
+/// module declares any more (`json.rs`) goes. The manifest stays the
+/// learner's, with the crates the chapter had them add.
+fn hand_over_into(dir: &Path, name: &str) -> Result<Vec<PathBuf>, String> {
+    if !dir.join("Cargo.toml").is_file() {
+        return Err(format!("{} is not a crate", dir.display()));
+    }
+    let done = suite::steps::handover(Stage::Final);
+    let files: Vec<(PathBuf, Vec<u8>)> =
+        named(crate::build_along::files_after(Stage::Final, done)?, name)
+            .into_iter()
+            .filter(|(path, _)| path.as_os_str() != "Cargo.toml")
+            .collect();
+    let src = dir.join("src");
+    let entries = fs::read_dir(&src).map_err(|err| format!("{}: {err}", src.display()))?;
+    for entry in entries {
+        let path = entry.map_err(|err| err.to_string())?.path();
+        let inside = path.strip_prefix(dir).unwrap_or(&path).to_path_buf();
+        let rust = path.extension().is_some_and(|ext| ext == "rs");
+        if rust && !files.iter().any(|(file, _)| *file == inside) {
+            fs::remove_file(&path).map_err(|err| format!("{}: {err}", path.display()))?;
+        }
+    }
+    let written = files.iter().map(|(path, _)| path.clone()).collect();
+    write_files(dir, files)?;
+    Ok(written)
+}
+
 /// `files` of the learner's crate, under the crate's name `name`.
 fn named(files: Vec<(PathBuf, Vec<u8>)>, name: &str) -> Vec<(PathBuf, Vec<u8>)> {
     // Cargo knows the crate as `my-server`; Rust code names its library
@@ -194,6 +232,32 @@ mod tests {
             assert!(paths.contains(&PathBuf::from(path)), "{path} in {paths:?}");
         }
         assert!(after(Stage::Final, "ada").is_err());
+    }
+
+    #[test]
+    fn the_handover_makes_the_crate_the_next_chapter_starts_from() {
+        let dir = std::env::temp_dir().join(format!("handover-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let before = suite::steps::handover(Stage::Final) - 1;
+        let at = |done| {
+            named(
+                crate::build_along::files_after(Stage::Final, done)
+                    .unwrap_or_else(|err| panic!("{err}")),
+                "ada",
+            )
+        };
+        write_files(&dir, at(before)).unwrap_or_else(|err| panic!("{err}"));
+        // Day 4's JSON writer, which nothing declares after the handover.
+        assert!(dir.join("src/json.rs").is_file());
+        hand_over_into(&dir, "ada").unwrap_or_else(|err| panic!("{err}"));
+        for (path, bytes) in at(before + 1) {
+            let written = fs::read(dir.join(&path)).unwrap_or_else(|err| panic!("{path:?}: {err}"));
+            if path != Path::new("Cargo.toml") {
+                assert!(written == bytes, "{path:?} differs after the handover");
+            }
+        }
+        assert!(!dir.join("src/json.rs").exists());
+        let _ = fs::remove_dir_all(&dir);
     }
 
     #[test]
