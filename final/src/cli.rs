@@ -4,8 +4,11 @@
 //! Eight flags do not need a parsing crate; `clap` would give colours and
 //! completions, at the price of a dependency larger than this server.
 
+// ANCHOR: config_use
 use std::path::PathBuf;
+// ANCHOR_END: config_use
 
+// ANCHOR: defaults
 /// The default number of worker threads: how many requests that may wait
 /// (changes to the to-dos, which wait for the disk, and `/sleep`) are
 /// answered at once. As many more may queue; beyond that, 503.
@@ -24,7 +27,9 @@ pub const DEFAULT_THREADS: usize = 512;
 /// `ulimit -n`); the server then waits for a connection to close before
 /// it accepts the next.
 pub const DEFAULT_CONNECTIONS: usize = 10_000;
+// ANCHOR_END: defaults
 
+// ANCHOR: usage
 pub const USAGE: &str = "\
 usage: final [--port PORT] [--threads N] [--connections N] [--loops N]
              [--data FILE] [--cors ORIGIN] [--allow-host NAME]...
@@ -43,7 +48,9 @@ usage: final [--port PORT] [--threads N] [--connections N] [--loops N]
   --allow-host NAME  also answer requests for host NAME (by default only
                      127.0.0.1 and localhost); may be given more than once
   --help             show this text";
+// ANCHOR_END: usage
 
+// ANCHOR: config
 /// What to run.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Config {
@@ -66,8 +73,9 @@ pub enum Command {
     Run(Config),
     Help,
 }
+// ANCHOR_END: config
 
-// ANCHOR: parse
+// ANCHOR: parse_flags
 /// Reads the arguments (without the program name), with `port_env` the
 /// value of `PORT`, if set.
 pub fn parse(
@@ -98,7 +106,8 @@ pub fn parse(
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    // ANCHOR_END: parse
+    // ANCHOR_END: parse_flags
+    // ANCHOR: port_choice
     // The flag wins over `PORT`, and `PORT` over the default.
     let port = match (port, port_env) {
         (Some(port), _) => port,
@@ -115,7 +124,9 @@ pub fn parse(
         allow_hosts,
     }))
 }
+// ANCHOR_END: port_choice
 
+// ANCHOR: flag_values
 /// A count for `flag`: a whole number above 0.
 fn parse_count(flag: &str, text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
@@ -155,6 +166,7 @@ fn parse_port(text: &str) -> Result<u16, String> {
     text.parse()
         .map_err(|_| format!("the port must be a number from 0 to 65535, not {text:?}"))
 }
+// ANCHOR_END: flag_values
 
 #[cfg(test)]
 mod tests {

@@ -25,11 +25,14 @@
 //! the listening address and `localhost`. `--cors ORIGIN` and
 //! `--allow-host NAME` open them up.
 
+// ANCHOR: policy_use
 use std::net::SocketAddr;
+// ANCHOR_END: policy_use
 
 use crate::request::Request;
 use crate::response::Response;
 
+// ANCHOR: policy
 /// The methods this API has, for CORS preflights and `Allow`.
 pub const CORS_METHODS: &str = "GET, HEAD, POST, PATCH, DELETE, OPTIONS";
 
@@ -42,8 +45,10 @@ pub struct Policy {
     /// sends no CORS headers at all.
     cors: Option<String>,
 }
+// ANCHOR_END: policy
 
 impl Policy {
+    // ANCHOR: policy_new
     /// The listening address's IP and `localhost`, plus `extra_hosts`;
     /// CORS for `cors`, if given.
     pub fn new(addr: SocketAddr, extra_hosts: &[String], cors: Option<String>) -> Policy {
@@ -55,6 +60,7 @@ impl Policy {
         hosts.extend(extra_hosts.iter().map(|host| host.to_ascii_lowercase()));
         Policy { hosts, cors }
     }
+    // ANCHOR_END: policy_new
 
     // ANCHOR: check
     /// `Err` with the answer for a request we must not serve: 421 for a
@@ -90,6 +96,7 @@ impl Policy {
     }
     // ANCHOR_END: check
 
+    // ANCHOR: allows_host
     /// Whether `host` (a `Host` value, maybe with a port) names us.
     ///
     /// Only the name counts, not the port: a rebinding page cannot change
@@ -99,6 +106,7 @@ impl Policy {
         let name = host_name(host).to_ascii_lowercase();
         self.hosts.contains(&name)
     }
+    // ANCHOR_END: allows_host
 
     // ANCHOR: allows_origin
     /// Whether a page at `origin` may use the API: its own origin, as
@@ -142,6 +150,7 @@ impl Policy {
     // ANCHOR_END: decorate
 }
 
+// ANCHOR: host_name
 /// `example.com` from `example.com:5000`, `[::1]` from `[::1]:5000`.
 fn host_name(host: &str) -> &str {
     if host.starts_with('[') {
@@ -152,6 +161,7 @@ fn host_name(host: &str) -> &str {
     }
     host.split(':').next().unwrap_or(host)
 }
+// ANCHOR_END: host_name
 
 #[cfg(test)]
 mod tests {

@@ -886,7 +886,11 @@ fn links_to_a_heading_name_one_that_exists() {
 }
 
 /// Anchors that no page includes, and why each stays.
-const ANCHORS_NOT_INCLUDED: &[(&str, &str, &str)] = &[];
+const ANCHORS_NOT_INCLUDED: &[(&str, &str, &str)] = &[(
+    "final/src/lib.rs",
+    "serde_writes_json",
+    "empty: it only marks where day 4's `pub mod json;` (its stand-in) stays until the handover",
+)];
 
 /// Every `ANCHOR: name` in the code the book is made of: (file, name),
 /// the file as a page names it (`../../final/src/cli.rs`).

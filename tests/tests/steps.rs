@@ -758,8 +758,30 @@ fn warnings_the_book_names(stage: Stage) -> Vec<(&'static str, usize, usize)> {
         Stage::Final => vec![
             (
                 "unused variable: `request`",
-                at("final-groundwork", 1),
+                at("final-groundwork", 5),
                 at("final-api", 19),
+            ),
+            // final-groundwork.md, step 2: the values of the flags before
+            // the loop that reads them.
+            (
+                "function `parse_count`",
+                at("final-groundwork", 2),
+                at("final-groundwork", 3),
+            ),
+            (
+                "function `parse_origin`",
+                at("final-groundwork", 2),
+                at("final-groundwork", 3),
+            ),
+            (
+                "function `parse_host_name`",
+                at("final-groundwork", 2),
+                at("final-groundwork", 3),
+            ),
+            (
+                "function `parse_port`",
+                at("final-groundwork", 2),
+                at("final-groundwork", 3),
             ),
             // final-api.md, steps 1 to 6: the store bottom up, each piece
             // unused until the step that calls it.

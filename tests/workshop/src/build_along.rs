@@ -248,6 +248,9 @@ fn test_modules(file: &str, lines: &[&str]) -> Vec<usize> {
 enum Unshown<'a> {
     /// It is an error: every line a day adds is in the book.
     Error,
+    /// It has no step, and is counted as given ([`coverage`]); a stand-in
+    /// for an anchor no step shows is no error, as for `Given`.
+    Counted,
     /// The learner is given it at step `at` (the final server's
     /// [`steps::HANDOVER`], while its code is not all in steps), except a
     /// `mod` line, which comes with the first step that shows a line of
@@ -278,7 +281,7 @@ impl Unshown<'_> {
     /// The step at which the learner has code no step shows, if ever.
     fn at_start(&self) -> Option<usize> {
         match self {
-            Unshown::Error => None,
+            Unshown::Error | Unshown::Counted => None,
             Unshown::Given { at, .. } => Some(*at),
         }
     }
@@ -363,9 +366,17 @@ fn lines_with_steps(
     let mut until_of: Vec<Option<usize>> = vec![None; count];
     let mut edges = Vec::new();
     for stand_in in &stand_ins {
+        // An anchor no step shows is given, where the stage gives code:
+        // its stand-in (day 4's code, kept until then) lasts until the
+        // handover.
         let replaced = shown
             .iter()
             .find(|piece| piece.file == file && piece.anchor.as_ref() == Some(&stand_in.name))
+            .map(|piece| piece.step)
+            .or_else(|| match unshown {
+                Unshown::Counted => Some(usize::MAX),
+                _ => unshown.at_start(),
+            })
             .ok_or_else(|| {
                 format!(
                     "{file}: a stand-in for {}, which no step shows",
@@ -373,7 +384,7 @@ fn lines_with_steps(
                 )
             })?;
         for line in &mut until_of[stand_in.start..=stand_in.end] {
-            *line = Some(replaced.step);
+            *line = Some(replaced);
         }
         edges.extend([stand_in.start, stand_in.end]);
     }
@@ -780,11 +791,12 @@ fn stage_lines(stage: Stage) -> Result<Vec<(String, Vec<Line>)>, String> {
     if stage != Stage::Final {
         return lines_of(&Unshown::Error);
     }
-    // The first step that has a line of each file, for its `mod` line:
-    // the handover if the file has a line no step shows (other than the
-    // `mod` lines of its own modules, which follow their files in turn).
+    // The first step that has a line of each file, for its `mod` line;
+    // the handover counts, for a file with a line no step shows (other
+    // than the `mod` lines of its own modules, which follow their files
+    // in turn).
     let at = steps::handover(stage);
-    let first_steps: Vec<(String, Option<usize>)> = lines_of(&Unshown::Error)?
+    let first_steps: Vec<(String, Option<usize>)> = lines_of(&Unshown::Counted)?
         .into_iter()
         .map(|(file, lines)| {
             let given = lines.iter().any(|line| {
@@ -792,8 +804,12 @@ fn stage_lines(stage: Stage) -> Result<Vec<(String, Vec<Line>)>, String> {
                     && !line.text.trim().is_empty()
                     && module_file(&file, &line.text).is_none()
             });
-            let first = lines.iter().filter_map(|line| line.step).min();
-            (file, if given { Some(at) } else { first })
+            let first = lines
+                .iter()
+                .filter_map(|line| line.step)
+                .chain(given.then_some(at))
+                .min();
+            (file, first)
         })
         .collect();
     lines_of(&Unshown::Given {
@@ -823,7 +839,7 @@ pub fn coverage(stage: Stage) -> Result<Vec<(String, usize, usize)>, String> {
     for (file, text) in &sources {
         all.push((
             file.clone(),
-            lines_with_steps(file, text, &shown, &Unshown::Error)?,
+            lines_with_steps(file, text, &shown, &Unshown::Counted)?,
         ));
     }
     let has_steps = |module: &str| {
@@ -832,7 +848,12 @@ pub fn coverage(stage: Stage) -> Result<Vec<(String, usize, usize)>, String> {
     };
     let mut out = Vec::new();
     for (file, lines) in &all {
-        let solid = lines.iter().filter(|line| !line.text.trim().is_empty());
+        // A stand-in for an anchor no step shows holds day 4's code, which
+        // the learner has, until the handover takes it away: not code of
+        // the final server's to show.
+        let solid = lines
+            .iter()
+            .filter(|line| !line.text.trim().is_empty() && line.until != Some(usize::MAX));
         let (by_steps, given): (Vec<&Line>, Vec<&Line>) = solid.partition(|line| {
             line.step.is_some()
                 || module_file(file, &line.text).is_some_and(|module| {
