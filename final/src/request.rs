@@ -26,17 +26,21 @@ pub const MAX_HEAD_SIZE: usize = 8 * 1024;
 /// The largest body we accept; for a chunked body, the decoded total.
 pub const MAX_BODY_SIZE: usize = 1024 * 1024;
 
+// ANCHOR: request_line_limit
 /// A request line longer than this is answered 414 URI Too Long rather
 /// than 431: the head is too large because of its target.
 pub const MAX_REQUEST_LINE: usize = MAX_HEAD_SIZE;
+// ANCHOR_END: request_line_limit
 // ANCHOR_END: limits
 
+// ANCHOR: version
 /// The HTTP version of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
     Http10,
     Http11,
 }
+// ANCHOR_END: version
 
 /// One parsed request.
 #[derive(Debug)]
@@ -161,6 +165,7 @@ impl RequestError {
 }
 // ANCHOR_END: request_error_status
 
+// ANCHOR: head
 /// A parsed head: everything but the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Head {
@@ -170,6 +175,7 @@ pub struct Head {
     pub version: Version,
     pub headers: HashMap<String, String>,
 }
+// ANCHOR_END: head
 
 // ANCHOR: target
 /// The three forms of request target a server meets (RFC 9112, section
@@ -250,6 +256,7 @@ pub fn target_form(method: &str, target: &str) -> Result<Target, RequestError> {
 }
 // ANCHOR_END: target_form
 
+// ANCHOR: head_end_why
 /// Where the head in `buffer` ends: where its last line ends and where the
 /// body starts, once the empty line has arrived. `Ok(None)` means "not
 /// yet": read more. Every line must end in `\r\n`.
@@ -272,6 +279,7 @@ pub fn target_form(method: &str, target: &str) -> Result<Target, RequestError> {
 /// Accepting bare LF only in a head that has no CRLF at all would keep
 /// `nc` users happy, but would make the answer to one line depend on
 /// another; one rule for every line is easier to get right.
+// ANCHOR_END: head_end_why
 // ANCHOR: head_end
 pub fn head_end(buffer: &[u8]) -> Result<Option<(usize, usize)>, RequestError> {
     let mut first_line_ended = false;
@@ -312,6 +320,7 @@ pub fn head_end(buffer: &[u8]) -> Result<Option<(usize, usize)>, RequestError> {
 }
 // ANCHOR_END: head_end
 
+// ANCHOR: leading_empty_lines
 /// How many bytes of empty lines start `buffer`. A server should skip
 /// them before a request line (RFC 9112, section 2.2): some clients send
 /// an extra `\r\n` after a body. A bare `\n` is not skipped: it is the
@@ -323,6 +332,7 @@ pub fn leading_empty_lines(buffer: &[u8]) -> usize {
     }
     at
 }
+// ANCHOR_END: leading_empty_lines
 
 /// Parses the request line and headers: `bytes` is the head up to and
 /// including the end of its last line, without the empty line.
@@ -424,6 +434,7 @@ pub fn is_token(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(is_tchar)
 }
 
+// ANCHOR: tchar_and_host
 /// Whether `byte` may appear in a token.
 pub fn is_tchar(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
@@ -437,6 +448,7 @@ fn is_host(text: &str) -> bool {
         .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+;=%:[]".contains(&b))
         && !text.contains(',')
 }
+// ANCHOR_END: tchar_and_host
 
 // ANCHOR: framing
 /// How a request's body is framed: by a length, or in chunks.

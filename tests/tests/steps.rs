@@ -758,11 +758,22 @@ fn warnings_the_book_names(stage: Stage) -> Vec<(&'static str, usize, usize)> {
         Stage::Final => vec![
             (
                 "unused variable: `request`",
-                at("final-groundwork", 5),
+                at("final-groundwork", 8),
                 at("final-api", 19),
             ),
             // final-groundwork.md, step 2: the values of the flags before
-            // the loop that reads them.
+            // the loop that reads them; step 7: what checks a host and a
+            // length, before the parser that calls them (the handover).
+            (
+                "function `is_host`",
+                at("final-groundwork", 7),
+                at("final-groundwork", 8),
+            ),
+            (
+                "function `length_framing`",
+                at("final-groundwork", 7),
+                at("final-groundwork", 8),
+            ),
             (
                 "function `parse_count`",
                 at("final-groundwork", 2),

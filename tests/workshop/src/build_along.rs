@@ -485,8 +485,31 @@ enum Edit {
 /// The edits that turn `old` into `new` with as many lines kept as
 /// possible (a longest common subsequence: the files are a few hundred
 /// lines, so the table is small).
-fn edits(old: &[&str], new_lines: &[Line]) -> Vec<Edit> {
-    let new: Vec<&str> = new_lines.iter().map(|line| line.text.as_str()).collect();
+///
+/// With a handover at `given_at` (the final server), a line a step shows
+/// is new code the learner types at that step, and never stands for a
+/// line of the learner's day 4: kept as one, it would be there before its
+/// step, or cut day 4's code in two where a look-alike sits in another
+/// function. Only a line handed over can, and only from the handover on
+/// (`done`): before it, day 4's code stays whole, and the lines the steps
+/// before the handover show go after it, as new items. A `mod` line is no
+/// code to type (it comes with its module's file), and day 4's `pub mod
+/// request;` is the same line: it always matches.
+fn edits(old: &[&str], new_lines: &[Line], given_at: Option<usize>, done: usize) -> Vec<Edit> {
+    let new: Vec<&str> = new_lines
+        .iter()
+        .map(|line| {
+            let matches = match given_at {
+                None => true,
+                Some(at) => {
+                    module_file("src/lib.rs", &line.text).is_some()
+                        || (done >= at && line.step == Some(at))
+                }
+            };
+            // No line of day 4's is NUL: this one matches none.
+            if matches { line.text.as_str() } else { "\0" }
+        })
+        .collect();
     let (n, m) = (old.len(), new.len());
     // longest[i][j]: the longest common subsequence of old[i..], new[j..].
     let mut longest = vec![vec![0u32; m + 1]; n + 1];
@@ -575,12 +598,16 @@ fn loosen(edits: Vec<Edit>, new: &[Line]) -> Vec<Edit> {
 /// if `keep_old_tests`: not in the final server, whose `Response` is not
 /// day 3's, so that day 3's tests of it would not compile (the API
 /// chapter tells a learner who brings their own day 4 to delete them).
+///
+/// `given_at` is the step that hands over the lines no step shows (the
+/// final server's), if any: see [`Hunk::write`].
 fn file_after(
     file: &str,
     old: &str,
     new: &[Line],
     done: usize,
     keep_old_tests: bool,
+    given_at: Option<usize>,
 ) -> Result<String, String> {
     let introduction = old
         .lines()
@@ -623,10 +650,10 @@ fn file_after(
     // goes with the code after it, so it says nothing about the code
     // around a hunk.
     let mut before = None;
-    for edit in edits(old, new) {
+    for edit in edits(old, new, given_at, done) {
         match edit {
             Edit::Keep(_, j) if new_text[j].trim().is_empty() => {
-                hunk.write(file, done, &mut out)?;
+                hunk.write(file, done, given_at, &mut out)?;
                 hunk = Hunk {
                     before,
                     ..Hunk::default()
@@ -636,7 +663,7 @@ fn file_after(
             }
             Edit::Keep(_, j) => {
                 hunk.after = new[j].step;
-                hunk.write(file, done, &mut out)?;
+                hunk.write(file, done, given_at, &mut out)?;
                 before = new[j].step;
                 hunk = Hunk {
                     before,
@@ -654,7 +681,7 @@ fn file_after(
         }
     }
     hunk.after = None;
-    hunk.write(file, done, &mut out)?;
+    hunk.write(file, done, given_at, &mut out)?;
     if !kept_tests.is_empty() {
         out.push('\n');
         for line in kept_tests {
@@ -684,7 +711,19 @@ impl Hunk<'_> {
     /// that a step rewrites is usually shown whole, and old code next to
     /// code a later step adds is gone with the step that rewrote the
     /// code before it.
-    fn write(&self, file: &str, done: usize, out: &mut String) -> Result<(), String> {
+    ///
+    /// Except in a hunk that holds lines handed over at `given_at`: part
+    /// of what replaces its old lines comes only then, so they stay until
+    /// then, beside the new lines that steps before it show (day 4's
+    /// request reading goes at the handover, while the steps before it
+    /// add the final server's pieces next to it).
+    fn write(
+        &self,
+        file: &str,
+        done: usize,
+        given_at: Option<usize>,
+        out: &mut String,
+    ) -> Result<(), String> {
         if self.taken_out.is_empty() && self.put_in.is_empty() {
             return Ok(());
         }
@@ -695,7 +734,14 @@ impl Hunk<'_> {
             ));
         }
         let steps = self.put_in.iter().map(|line| line.step);
-        let first = steps.chain([self.before, self.after]).flatten().min();
+        let gives = self
+            .put_in
+            .iter()
+            .any(|line| given_at.is_some() && line.step == given_at);
+        let first = match given_at {
+            Some(at) if gives => Some(at),
+            _ => steps.chain([self.before, self.after]).flatten().min(),
+        };
         let Some(first) = first else {
             return Err(format!(
                 "{file}: no step shows what replaces {:?}",
@@ -735,7 +781,8 @@ pub fn files_after(stage: Stage, done: usize) -> Result<Vec<(PathBuf, Vec<u8>)>,
             .find(|(p, _)| *p == path)
             .map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned())
             .unwrap_or_default();
-        let text = file_after(&file, &old, &new, done, stage != Stage::Final)?;
+        let given_at = (stage == Stage::Final).then(|| steps::handover(stage));
+        let text = file_after(&file, &old, &new, done, stage != Stage::Final, given_at)?;
         files.retain(|(p, _)| *p != path);
         if !text.is_empty() {
             files.push((path, text.into_bytes()));
@@ -900,7 +947,7 @@ mod tests {
         ];
         for (done, expected) in rows {
             assert_eq!(
-                file_after("main.rs", old, &new, done, true).as_deref(),
+                file_after("main.rs", old, &new, done, true, None).as_deref(),
                 Ok(expected),
                 "after step {done}"
             );
@@ -920,7 +967,7 @@ mod tests {
             ("fn c() {}", Some(2)),
         ]);
         assert_eq!(
-            file_after("main.rs", old, &new, 1, true).as_deref(),
+            file_after("main.rs", old, &new, 1, true, None).as_deref(),
             Ok("fn a() { new(); }\n")
         );
     }
@@ -935,11 +982,11 @@ mod tests {
             ("pub mod b;", Some(2)),
         ]);
         assert_eq!(
-            file_after("lib.rs", old, &new, 1, true).as_deref(),
+            file_after("lib.rs", old, &new, 1, true, None).as_deref(),
             Ok("//! Mine.\n\npub mod a;\n")
         );
         assert_eq!(
-            file_after("lib.rs", old, &new, 2, true).as_deref(),
+            file_after("lib.rs", old, &new, 2, true, None).as_deref(),
             Ok("//! The stage's.\n\npub mod a;\npub mod b;\n")
         );
     }
@@ -949,7 +996,7 @@ mod tests {
         let old = "fn a() {}\n\n#[cfg(test)]\nmod tests {}\n";
         let new = lines(&[("fn a() {}", None), ("fn b() {}", Some(1))]);
         assert_eq!(
-            file_after("lib.rs", old, &new, 1, true).as_deref(),
+            file_after("lib.rs", old, &new, 1, true, None).as_deref(),
             Ok("fn a() {}\nfn b() {}\n\n#[cfg(test)]\nmod tests {}\n")
         );
     }
@@ -959,7 +1006,7 @@ mod tests {
     fn each_step_makes(new: &[Line], rows: &[(usize, &str)]) {
         for &(done, expected) in rows {
             assert_eq!(
-                file_after("a.rs", "", new, done, true).as_deref(),
+                file_after("a.rs", "", new, done, true, None).as_deref(),
                 Ok(expected),
                 "after step {done}"
             );
@@ -1082,7 +1129,7 @@ mod tests {
     #[test]
     fn a_new_line_no_step_shows_is_an_error() {
         let new = lines(&[("fn main() {}", None)]);
-        let err = file_after("main.rs", "", &new, 1, true).expect_err("nobody shows it");
+        let err = file_after("main.rs", "", &new, 1, true, None).expect_err("nobody shows it");
         assert!(err.contains("no step shows it"), "{err}");
     }
 
@@ -1091,7 +1138,7 @@ mod tests {
         let old = ["a", "b", "c"];
         let new = lines(&[("a", None), ("x", Some(1)), ("c", None)]);
         assert_eq!(
-            edits(&old, &new),
+            edits(&old, &new, None, 0),
             [
                 Edit::Keep(0, 0),
                 Edit::Add(1),
