@@ -2,11 +2,15 @@
 //! turn it away with 503 when the server is full, until shutdown.
 
 /* STAND-IN: uses
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+// ANCHOR: listen_uses
+use std::io;
+use std::net::{SocketAddr, TcpListener};
 use std::num::NonZeroUsize;
-use std::sync::Arc;
 use std::thread;
+// ANCHOR_END: listen_uses
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::reader::{Progress, RequestReader};

@@ -758,7 +758,7 @@ fn warnings_the_book_names(stage: Stage) -> Vec<(&'static str, usize, usize)> {
         Stage::Final => vec![
             (
                 "unused variable: `request`",
-                at("final-groundwork", 8),
+                at("final-groundwork", 9),
                 at("final-api", 19),
             ),
             // final-groundwork.md, step 2: the values of the flags before
@@ -767,12 +767,12 @@ fn warnings_the_book_names(stage: Stage) -> Vec<(&'static str, usize, usize)> {
             (
                 "function `is_host`",
                 at("final-groundwork", 7),
-                at("final-groundwork", 8),
+                at("final-groundwork", 9),
             ),
             (
                 "function `length_framing`",
                 at("final-groundwork", 7),
-                at("final-groundwork", 8),
+                at("final-groundwork", 9),
             ),
             (
                 "function `parse_count`",

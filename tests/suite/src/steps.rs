@@ -326,7 +326,7 @@ pub static STEPS: &[Step] = &[
         title: "What the command line can say",
         // Nothing calls these steps' code until the handover, and no check
         // sees a step before it: the compiler is the judge of steps 1 to
-        // 7, and the chapter says so.
+        // 8, and the chapter says so.
         checks: &[],
         turns_red: &[],
     },
@@ -382,6 +382,14 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-groundwork",
         number: 8,
+        title: "Listening, and how much to take on",
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-groundwork",
+        number: 9,
         title: HANDOVER,
         // The parts not yet cut into steps arrive here whole, and with
         // them the stricter parser that refuses a bare LF.
@@ -1214,7 +1222,7 @@ mod tests {
     #[test]
     fn on_the_final_server_next_names_the_handover_then_each_chapters_steps() {
         // Day 4's crate fails the handover's check, and no check sees the
-        // seven steps before it: the learner starts at the first.
+        // eight steps before it: the learner starts at the first.
         assert_eq!(
             next(Final, |_| false).map(|step| (step.chapter, step.number)),
             Some(("final-groundwork", 1))
