@@ -820,37 +820,38 @@ fn warnings_the_book_names(stage: Stage) -> Vec<(&'static str, usize, usize)> {
             ("`DataEnd`", bodies(3), bodies(5)),
             ("`extension_bytes`", bodies(3), bodies(5)),
             ("`size_line`", bodies(4), bodies(5)),
-            // final-connections.md, step 1: steps 1 to 4 build the
+            // final-connections.md, steps 1 and 2: steps 1 to 5 build the
             // connection bottom up, and nothing calls its pieces until
             // the step after each.
-            ("unused import", connections(1), connections(3)),
-            ("`enter`", connections(1), connections(2)),
-            ("`Delivery`", connections(1), connections(2)),
-            ("`Lingering`", connections(1), connections(4)),
-            ("`written`", connections(2), connections(4)),
-            // Steps 5 to 9 build the event loop bottom up in the same way.
-            ("unused import", connections(6), connections(9)),
-            ("`WAKER`", connections(6), connections(9)),
-            ("method `take`", connections(6), connections(9)),
-            ("`EventLoop`", connections(6), connections(9)),
-            ("struct `Client`", connections(6), connections(9)),
-            ("`receive`", connections(8), connections(9)),
-            ("`drive`", connections(7), connections(9)),
-            ("`send_continue`", connections(3), connections(13)),
-            ("let mut next_sweep", connections(8), connections(14)),
-            ("`accept_until_shutdown`", connections(10), connections(11)),
-            ("constant `LISTENER`", connections(10), connections(11)),
-            ("`WAKER`", connections(10), connections(11)),
-            ("`workers`", connections(9), connections(16)),
-            ("`hand_over`", connections(15), connections(16)),
-            ("struct `Pending`", connections(15), connections(16)),
-            ("`post`", connections(15), connections(16)),
+            ("unused import", connections(1), connections(4)),
+            ("`enter`", connections(2), connections(3)),
+            ("`Delivery`", connections(2), connections(3)),
+            ("enum `Phase`", connections(1), connections(2)),
+            ("`Lingering`", connections(2), connections(5)),
+            ("`written`", connections(3), connections(5)),
+            // Steps 6 to 10 build the event loop bottom up in the same way.
+            ("unused import", connections(7), connections(10)),
+            ("`WAKER`", connections(7), connections(10)),
+            ("method `take`", connections(7), connections(10)),
+            ("`EventLoop`", connections(7), connections(10)),
+            ("struct `Client`", connections(7), connections(10)),
+            ("`receive`", connections(9), connections(10)),
+            ("`drive`", connections(8), connections(10)),
+            ("`send_continue`", connections(4), connections(14)),
+            ("let mut next_sweep", connections(9), connections(15)),
+            ("`accept_until_shutdown`", connections(11), connections(12)),
+            ("constant `LISTENER`", connections(11), connections(12)),
+            ("`WAKER`", connections(11), connections(12)),
+            ("`workers`", connections(10), connections(17)),
+            ("`hand_over`", connections(16), connections(17)),
+            ("struct `Pending`", connections(16), connections(17)),
+            ("`post`", connections(16), connections(17)),
             // final-connections.md, "How to follow this chapter": the
             // connection's fields and variables for the access log, from
-            // step 1 until step 21.
-            ("`peer`", connections(1), connections(21)),
-            ("unused variable: `line`", connections(2), connections(21)),
-            ("unused variable: `server`", connections(2), connections(21)),
+            // step 2 until step 22.
+            ("`peer`", connections(2), connections(22)),
+            ("unused variable: `line`", connections(3), connections(22)),
+            ("unused variable: `server`", connections(3), connections(22)),
             // final-state.md, steps 1 to 5: the imports `disk.rs` needs
             // for step 2, and the snapshot's functions and the disk,
             // each until the step that calls it.

@@ -657,6 +657,16 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 1,
+        title: "A socket, and the phases",
+        // Types and constants no client can see: the compiler is the
+        // judge of steps 1 to 11, and the chapter says so.
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-connections",
+        number: 2,
         title: "A connection's parts",
         // Nothing calls the connection yet: the compiler is this step's
         // judge, and the chapter says so.
@@ -666,19 +676,9 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 2,
-        title: "Answering",
-        // Nothing calls the connection until step 11: the compiler is the
-        // judge, and the chapter says so.
-        checks: &[],
-        turns_red: &[],
-    },
-    Step {
-        stage: Final,
-        chapter: "final-connections",
         number: 3,
-        title: "Reading a request",
-        // Nothing calls the connection until step 11: the compiler is the
+        title: "Answering",
+        // Nothing calls the connection until step 12: the compiler is the
         // judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -687,8 +687,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 4,
-        title: "Driving it, and closing",
-        // Nothing calls the connection until step 11: the compiler is the
+        title: "Reading a request",
+        // Nothing calls the connection until step 12: the compiler is the
         // judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -697,8 +697,9 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 5,
-        title: "Places that can be reused",
-        // Nothing uses `Slots` until step 6: the compiler is the judge.
+        title: "Driving it, and closing",
+        // Nothing calls the connection until step 12: the compiler is the
+        // judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
     },
@@ -706,8 +707,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 6,
-        title: "A loop, and its inbox",
-        // Nothing makes a loop until step 11: the compiler is the judge.
+        title: "Places that can be reused",
+        // Nothing uses `Slots` until step 7: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -715,8 +716,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 7,
-        title: "A connection comes, and goes",
-        // Nothing makes a loop until step 11: the compiler is the judge.
+        title: "A loop, and its inbox",
+        // Nothing makes a loop until step 10: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -724,8 +725,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 8,
-        title: "Running the loop",
-        // Nothing starts a loop until step 11: the compiler is the judge.
+        title: "A connection comes, and goes",
+        // Nothing makes a loop until step 10: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -733,8 +734,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 9,
-        title: "Starting the loops",
-        // Nothing starts a loop until step 11: the compiler is the judge.
+        title: "Running the loop",
+        // Nothing starts a loop until step 10: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -742,9 +743,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 10,
-        title: "An accept loop of its own",
-        // Nothing calls the accept loop until step 11: the compiler is
-        // the judge, and the chapter says so.
+        title: "Starting the loops",
+        // Nothing calls it until step 12: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -752,12 +752,22 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 11,
+        title: "An accept loop of its own",
+        // Nothing calls the accept loop until step 12: the compiler is
+        // the judge, and the chapter says so.
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-connections",
+        number: 12,
         title: "The loops take over",
         // The one check the chapter's subject decides: a server that gives
         // each waiting connection a thread from a small pool fails it.
         checks: &["final-idle-clients-do-not-starve"],
         // The pool it replaces had day 2's deadlines and day 4's
-        // concurrent sleepers; steps 14 and 16 bring them back.
+        // concurrent sleepers; steps 15 and 17 bring them back.
         turns_red: &[
             "day2-partial-request-timeout",
             "day2-silent-client",
@@ -768,7 +778,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 12,
+        number: 13,
         title: "Keep the connection open",
         checks: &[
             "final-keep-alive",
@@ -780,7 +790,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 13,
+        number: 14,
         title: "Say 100 Continue",
         checks: &["final-expect-continue", "final-chunked-expect-continue"],
         turns_red: &[],
@@ -788,7 +798,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 14,
+        number: 15,
         title: "Deadlines, checked ten times a second",
         checks: &[
             "day2-partial-request-timeout",
@@ -800,9 +810,9 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 15,
+        number: 16,
         title: "A worker's answer finds its way back",
-        // Nothing hands a request over until step 16: the compiler is
+        // Nothing hands a request over until step 17: the compiler is
         // the judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -810,7 +820,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 16,
+        number: 17,
         title: "Handlers that wait go to worker threads",
         checks: &["day4-concurrent-sleeps", "final-sleepers-do-not-block"],
         turns_red: &[],
@@ -818,18 +828,10 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 17,
-        title: "Room for a body in pieces",
-        // Nothing makes an answer in pieces until step 19: the compiler
-        // is the judge of steps 17 and 18, and the chapter says so.
-        checks: &[],
-        turns_red: &[],
-    },
-    Step {
-        stage: Final,
-        chapter: "final-connections",
         number: 18,
-        title: "Sending an answer in pieces",
+        title: "Room for a body in pieces",
+        // Nothing makes an answer in pieces until step 20: the compiler
+        // is the judge of steps 18 and 19, and the chapter says so.
         checks: &[],
         turns_red: &[],
     },
@@ -837,6 +839,14 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 19,
+        title: "Sending an answer in pieces",
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-connections",
+        number: 20,
         title: "A long list, a piece at a time",
         checks: &["final-long-list-in-chunks"],
         turns_red: &[],
@@ -844,9 +854,9 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 20,
+        number: 21,
         title: "A log that writes in batches",
-        // Nothing uses the log until step 21, and no check reads standard
+        // Nothing uses the log until step 22, and no check reads standard
         // error: the compiler is the judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -854,7 +864,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 21,
+        number: 22,
         title: "One line per answer",
         // The warnings about the log's fields end here; the chapter
         // shows a line of the log to look for.
@@ -1271,7 +1281,7 @@ mod tests {
         let step = next(Final, serving);
         assert_eq!(
             step.map(|step| (step.chapter, step.number)),
-            Some(("final-connections", 12))
+            Some(("final-connections", 13))
         );
         // The connections' checks all pass: its last two steps, which no
         // check sees, come before the browser chapter's first.
@@ -1284,7 +1294,7 @@ mod tests {
         let step = next(Final, connected);
         assert_eq!(
             step.map(|step| (step.chapter, step.number)),
-            Some(("final-connections", 20))
+            Some(("final-connections", 21))
         );
     }
 
