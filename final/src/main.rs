@@ -21,12 +21,14 @@ use todo_server::store::Store;
 fn main() -> ExitCode {
     let config = match cli::parse(std::env::args().skip(1), std::env::var("PORT").ok()) {
         Ok(Command::Run(config)) => config,
+        // Not `println!`, which panics when nobody reads the text to the
+        // end (`final --help | head -3`): see the banner below.
         Ok(Command::Help) => {
-            println!("{USAGE}");
+            let _ = writeln!(io::stdout(), "{USAGE}");
             return ExitCode::SUCCESS;
         }
         Err(message) => {
-            eprintln!("error: {message}\n\n{USAGE}");
+            let _ = writeln!(io::stderr(), "error: {message}\n\n{USAGE}");
             return ExitCode::from(2);
         }
     };
@@ -41,7 +43,7 @@ fn main() -> ExitCode {
         Some(path) => match Store::open(path) {
             Ok(store) => store,
             Err(message) => {
-                eprintln!("error: {message}");
+                let _ = writeln!(io::stderr(), "error: {message}");
                 return ExitCode::FAILURE;
             }
         },
@@ -52,14 +54,21 @@ fn main() -> ExitCode {
     let listener = match server::listen(([127, 0, 0, 1], config.port).into()) {
         Ok(listener) => listener,
         Err(err) => {
-            eprintln!("error: cannot listen on 127.0.0.1:{}: {err}", config.port);
+            let _ = writeln!(
+                io::stderr(),
+                "error: cannot listen on 127.0.0.1:{}: {err}",
+                config.port
+            );
             return ExitCode::FAILURE;
         }
     };
     let addr = match listener.local_addr() {
         Ok(addr) => addr,
         Err(err) => {
-            eprintln!("error: cannot read the listening address: {err}");
+            let _ = writeln!(
+                io::stderr(),
+                "error: cannot read the listening address: {err}"
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -93,7 +102,10 @@ fn main() -> ExitCode {
     // ANCHOR: signals
     let shutdown = Shutdown::new();
     if let Err(err) = shutdown::on_signals(shutdown.clone()) {
-        eprintln!("warning: Ctrl-C will stop the server abruptly: {err}");
+        let _ = writeln!(
+            io::stderr(),
+            "warning: Ctrl-C will stop the server abruptly: {err}"
+        );
     }
     // ANCHOR_END: signals
     let policy = Policy::new(addr, &config.allow_hosts, config.cors.clone());

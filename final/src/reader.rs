@@ -17,8 +17,11 @@
 // ANCHOR: decoder_use
 use crate::chunked::ChunkedDecoder;
 // ANCHOR_END: decoder_use
+// ANCHOR: reader_use
 use crate::request::{self, Framing, Head, Request, RequestError, Target, Version};
+// ANCHOR_END: reader_use
 
+// ANCHOR: progress
 /// How far a request has got.
 #[derive(Debug)]
 pub enum Progress {
@@ -51,6 +54,7 @@ enum BodyState {
     Chunked(ChunkedDecoder, usize),
     // ANCHOR_END: chunked_body
 }
+// ANCHOR_END: progress
 
 // ANCHOR: reader
 /// The bytes of one connection that no request has used yet, and the
@@ -68,6 +72,7 @@ pub struct RequestReader {
 }
 // ANCHOR_END: reader
 
+// ANCHOR: reader_basics
 impl Default for RequestReader {
     fn default() -> Self {
         RequestReader::new()
@@ -94,6 +99,7 @@ impl RequestReader {
     pub fn is_empty(&self) -> bool {
         self.reading.is_none() && request::leading_empty_lines(&self.buffer) == self.buffer.len()
     }
+    // ANCHOR_END: reader_basics
 
     // ANCHOR: poll
     /// Reads as far as the bytes so far allow.

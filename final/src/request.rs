@@ -272,7 +272,9 @@ pub fn target_form(method: &str, target: &str) -> Result<Target, RequestError> {
 ///   server MAY read as a line end. Days 2 to 4 do; here it is a 400,
 ///   because a head that mixes the two is how a request is smuggled past
 ///   a proxy that reads `x\nContent-Length: 5` as one header's value;
+// ANCHOR: uri_too_long_doc
 /// - byte [`MAX_REQUEST_LINE`] of the first line without its end: 414;
+// ANCHOR_END: uri_too_long_doc
 /// - the empty line: the head, unless its lines pass [`MAX_HEAD_SIZE`];
 /// - a byte past the limit with no empty line yet: 431.
 ///

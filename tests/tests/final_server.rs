@@ -400,6 +400,38 @@ fn sigterm_finishes_the_request_in_flight_then_exits_0() {
     );
 }
 
+/// `final --help | head -1`: the reader goes away before the text is
+/// written, and `println!` would panic (exit 101); the help must still
+/// exit 0. (Unix only, like the test below: what a closed pipe does to a
+/// write is the operating system's business.)
+#[cfg(unix)]
+#[test]
+fn help_exits_0_even_when_nobody_reads_it() {
+    use std::process::{Command, Stdio};
+
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let mut child = Command::new(reference_binary(Stage::Final).expect("final builds"))
+        .arg("--help")
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("final starts");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("the child can be waited for") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("final --help did not exit within 10 s");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(status.code(), Some(0), "final --help into a closed pipe");
+}
+
 // Sends a signal: Unix only (Windows has no SIGTERM or SIGKILL to send).
 #[cfg(unix)]
 #[test]

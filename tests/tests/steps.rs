@@ -758,7 +758,7 @@ fn warnings_the_book_names(stage: Stage) -> Vec<(&'static str, usize, usize)> {
         Stage::Final => vec![
             (
                 "unused variable: `request`",
-                at("final-groundwork", 9),
+                at("final-groundwork", 10),
                 at("final-api", 19),
             ),
             // final-groundwork.md, step 2: the values of the flags before
@@ -767,12 +767,28 @@ fn warnings_the_book_names(stage: Stage) -> Vec<(&'static str, usize, usize)> {
             (
                 "function `is_host`",
                 at("final-groundwork", 7),
-                at("final-groundwork", 9),
+                at("final-groundwork", 10),
             ),
             (
                 "function `length_framing`",
                 at("final-groundwork", 7),
+                at("final-groundwork", 10),
+            ),
+            // Step 9: the reader's state, before `poll` reads it.
+            (
+                "unused imports: `Framing`",
                 at("final-groundwork", 9),
+                at("final-groundwork", 10),
+            ),
+            (
+                "fields `head`, `start`",
+                at("final-groundwork", 9),
+                at("final-groundwork", 10),
+            ),
+            (
+                "variant `Length`",
+                at("final-groundwork", 9),
+                at("final-groundwork", 10),
             ),
             (
                 "function `parse_count`",
