@@ -862,12 +862,32 @@ fn warnings_the_book_names(stage: Stage) -> Vec<(&'static str, usize, usize)> {
             ("`hand_over`", connections(16), connections(17)),
             ("struct `Pending`", connections(16), connections(17)),
             ("`post`", connections(16), connections(17)),
+            // final-connections.md, step 21: the logger thread's parts,
+            // before step 22 starts it.
+            (
+                "fields `inner` and `thread`",
+                connections(21),
+                connections(22),
+            ),
+            (
+                "fields `state` and `filled`",
+                connections(21),
+                connections(22),
+            ),
+            (
+                "fields `pending`, `dropped`",
+                connections(21),
+                connections(22),
+            ),
+            ("method `lock`", connections(21), connections(22)),
+            ("function `write_batches`", connections(21), connections(22)),
+            ("function `write_out`", connections(21), connections(22)),
             // final-connections.md, "How to follow this chapter": the
             // connection's fields and variables for the access log, from
-            // step 2 until step 22.
-            ("`peer`", connections(2), connections(22)),
-            ("unused variable: `line`", connections(3), connections(22)),
-            ("unused variable: `server`", connections(3), connections(22)),
+            // step 2 until step 23.
+            ("`peer`", connections(2), connections(23)),
+            ("unused variable: `line`", connections(3), connections(23)),
+            ("unused variable: `server`", connections(3), connections(23)),
             // final-state.md, steps 1 to 5: the imports `disk.rs` needs
             // for step 2, and the snapshot's functions and the disk,
             // each until the step that calls it.

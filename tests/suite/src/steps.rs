@@ -864,7 +864,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 21,
         title: "A log that writes in batches",
-        // Nothing uses the log until step 22, and no check reads standard
+        // Nothing uses the log until step 23, and no check reads standard
         // error: the compiler is the judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -873,6 +873,14 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 22,
+        title: "Starting and stopping the log",
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-connections",
+        number: 23,
         title: "One line per answer",
         // The warnings about the log's fields end here; the chapter
         // shows a line of the log to look for.
