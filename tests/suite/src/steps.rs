@@ -686,7 +686,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 3,
         title: "Answering",
-        // Nothing calls the connection until step 12: the compiler is the
+        // Nothing calls the connection until step 13: the compiler is the
         // judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -696,7 +696,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 4,
         title: "Reading a request",
-        // Nothing calls the connection until step 12: the compiler is the
+        // Nothing calls the connection until step 13: the compiler is the
         // judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -706,7 +706,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 5,
         title: "Driving it, and closing",
-        // Nothing calls the connection until step 12: the compiler is the
+        // Nothing calls the connection until step 13: the compiler is the
         // judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -716,7 +716,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 6,
         title: "Places that can be reused",
-        // Nothing uses `Slots` until step 7: the compiler is the judge.
+        // Nothing uses `Slots` until step 8: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -724,8 +724,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 7,
-        title: "A loop, and its inbox",
-        // Nothing makes a loop until step 10: the compiler is the judge.
+        title: "An inbox for each loop",
+        // Nothing makes a loop until step 11: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -733,8 +733,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 8,
-        title: "A connection comes, and goes",
-        // Nothing makes a loop until step 10: the compiler is the judge.
+        title: "A loop's state",
+        // Nothing makes a loop until step 11: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -742,8 +742,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 9,
-        title: "Running the loop",
-        // Nothing starts a loop until step 10: the compiler is the judge.
+        title: "A connection comes, and goes",
+        // Nothing makes a loop until step 11: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -751,8 +751,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 10,
-        title: "Starting the loops",
-        // Nothing calls it until step 12: the compiler is the judge.
+        title: "Running the loop",
+        // Nothing starts a loop until step 11: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -760,9 +760,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 11,
-        title: "An accept loop of its own",
-        // Nothing calls the accept loop until step 12: the compiler is
-        // the judge, and the chapter says so.
+        title: "Starting the loops",
+        // Nothing calls it until step 13: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -770,12 +769,22 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 12,
+        title: "An accept loop of its own",
+        // Nothing calls the accept loop until step 13: the compiler is
+        // the judge, and the chapter says so.
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-connections",
+        number: 13,
         title: "The loops take over",
         // The one check the chapter's subject decides: a server that gives
         // each waiting connection a thread from a small pool fails it.
         checks: &["final-idle-clients-do-not-starve"],
         // The pool it replaces had day 2's deadlines and day 4's
-        // concurrent sleepers; steps 15 and 17 bring them back.
+        // concurrent sleepers; steps 16 and 18 bring them back.
         turns_red: &[
             "day2-partial-request-timeout",
             "day2-silent-client",
@@ -786,7 +795,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 13,
+        number: 14,
         title: "Keep the connection open",
         checks: &[
             "final-keep-alive",
@@ -798,7 +807,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 14,
+        number: 15,
         title: "Say 100 Continue",
         checks: &["final-expect-continue", "final-chunked-expect-continue"],
         turns_red: &[],
@@ -806,7 +815,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 15,
+        number: 16,
         title: "Deadlines, checked ten times a second",
         checks: &[
             "day2-partial-request-timeout",
@@ -818,9 +827,9 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 16,
+        number: 17,
         title: "A worker's answer finds its way back",
-        // Nothing hands a request over until step 17: the compiler is
+        // Nothing hands a request over until step 18: the compiler is
         // the judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -828,7 +837,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 17,
+        number: 18,
         title: "Handlers that wait go to worker threads",
         checks: &["day4-concurrent-sleeps", "final-sleepers-do-not-block"],
         turns_red: &[],
@@ -836,18 +845,10 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 18,
-        title: "Room for a body in pieces",
-        // Nothing makes an answer in pieces until step 20: the compiler
-        // is the judge of steps 18 and 19, and the chapter says so.
-        checks: &[],
-        turns_red: &[],
-    },
-    Step {
-        stage: Final,
-        chapter: "final-connections",
         number: 19,
-        title: "Sending an answer in pieces",
+        title: "Room for a body in pieces",
+        // Nothing makes an answer in pieces until step 21: the compiler
+        // is the judge of steps 19 and 20, and the chapter says so.
         checks: &[],
         turns_red: &[],
     },
@@ -855,6 +856,14 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 20,
+        title: "Sending an answer in pieces",
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-connections",
+        number: 21,
         title: "A long list, a piece at a time",
         checks: &["final-long-list-in-chunks"],
         turns_red: &[],
@@ -862,9 +871,9 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 21,
+        number: 22,
         title: "A log that writes in batches",
-        // Nothing uses the log until step 23, and no check reads standard
+        // Nothing uses the log until step 24, and no check reads standard
         // error: the compiler is the judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -872,7 +881,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 22,
+        number: 23,
         title: "Starting and stopping the log",
         checks: &[],
         turns_red: &[],
@@ -880,7 +889,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 23,
+        number: 24,
         title: "One line per answer",
         // The warnings about the log's fields end here; the chapter
         // shows a line of the log to look for.
@@ -1297,7 +1306,7 @@ mod tests {
         let step = next(Final, serving);
         assert_eq!(
             step.map(|step| (step.chapter, step.number)),
-            Some(("final-connections", 13))
+            Some(("final-connections", 14))
         );
         // The connections' checks all pass: its last two steps, which no
         // check sees, come before the browser chapter's first.
@@ -1310,7 +1319,7 @@ mod tests {
         let step = next(Final, connected);
         assert_eq!(
             step.map(|step| (step.chapter, step.number)),
-            Some(("final-connections", 21))
+            Some(("final-connections", 22))
         );
     }
 
