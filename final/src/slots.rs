@@ -53,9 +53,10 @@ impl<T> Default for Slots<T> {
     }
 }
 
+// ANCHOR_END: slots
+
+// ANCHOR: insert
 impl<T> Slots<T> {
-    // ANCHOR_END: slots
-    // ANCHOR: insert
     /// Puts `value` in a free place, and returns its key.
     pub fn insert(&mut self, value: T) -> Key {
         let index = match self.free.pop() {

@@ -686,7 +686,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 3,
         title: "Answering",
-        // Nothing calls the connection until step 13: the compiler is the
+        // Nothing calls the connection until step 14: the compiler is the
         // judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -696,7 +696,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 4,
         title: "Reading a request",
-        // Nothing calls the connection until step 13: the compiler is the
+        // Nothing calls the connection until step 14: the compiler is the
         // judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -706,7 +706,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 5,
         title: "Driving it, and closing",
-        // Nothing calls the connection until step 13: the compiler is the
+        // Nothing calls the connection until step 14: the compiler is the
         // judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -716,7 +716,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 6,
         title: "Places that can be reused",
-        // Nothing uses `Slots` until step 8: the compiler is the judge.
+        // Nothing uses `Slots` until step 9: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -724,8 +724,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 7,
-        title: "An inbox for each loop",
-        // Nothing makes a loop until step 11: the compiler is the judge.
+        title: "Finding a place, and freeing it",
+        // Nothing uses `Slots` until step 9: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -733,8 +733,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 8,
-        title: "A loop's state",
-        // Nothing makes a loop until step 11: the compiler is the judge.
+        title: "An inbox for each loop",
+        // Nothing makes a loop until step 12: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -742,8 +742,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 9,
-        title: "A connection comes, and goes",
-        // Nothing makes a loop until step 11: the compiler is the judge.
+        title: "A loop's state",
+        // Nothing makes a loop until step 12: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -751,8 +751,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 10,
-        title: "Running the loop",
-        // Nothing starts a loop until step 11: the compiler is the judge.
+        title: "A connection comes, and goes",
+        // Nothing makes a loop until step 12: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -760,8 +760,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 11,
-        title: "Starting the loops",
-        // Nothing calls it until step 13: the compiler is the judge.
+        title: "Running the loop",
+        // Nothing starts a loop until step 12: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -769,9 +769,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 12,
-        title: "An accept loop of its own",
-        // Nothing calls the accept loop until step 13: the compiler is
-        // the judge, and the chapter says so.
+        title: "Starting the loops",
+        // Nothing calls it until step 14: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -779,12 +778,22 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 13,
+        title: "An accept loop of its own",
+        // Nothing calls the accept loop until step 14: the compiler is
+        // the judge, and the chapter says so.
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-connections",
+        number: 14,
         title: "The loops take over",
         // The one check the chapter's subject decides: a server that gives
         // each waiting connection a thread from a small pool fails it.
         checks: &["final-idle-clients-do-not-starve"],
         // The pool it replaces had day 2's deadlines and day 4's
-        // concurrent sleepers; steps 16 and 18 bring them back.
+        // concurrent sleepers; steps 17 and 19 bring them back.
         turns_red: &[
             "day2-partial-request-timeout",
             "day2-silent-client",
@@ -795,7 +804,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 14,
+        number: 15,
         title: "Keep the connection open",
         checks: &[
             "final-keep-alive",
@@ -807,7 +816,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 15,
+        number: 16,
         title: "Say 100 Continue",
         checks: &["final-expect-continue", "final-chunked-expect-continue"],
         turns_red: &[],
@@ -815,7 +824,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 16,
+        number: 17,
         title: "Deadlines, checked ten times a second",
         checks: &[
             "day2-partial-request-timeout",
@@ -827,9 +836,9 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 17,
+        number: 18,
         title: "A worker's answer finds its way back",
-        // Nothing hands a request over until step 18: the compiler is
+        // Nothing hands a request over until step 19: the compiler is
         // the judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -837,7 +846,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 18,
+        number: 19,
         title: "Handlers that wait go to worker threads",
         checks: &["day4-concurrent-sleeps", "final-sleepers-do-not-block"],
         turns_red: &[],
@@ -845,18 +854,10 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 19,
-        title: "Room for a body in pieces",
-        // Nothing makes an answer in pieces until step 21: the compiler
-        // is the judge of steps 19 and 20, and the chapter says so.
-        checks: &[],
-        turns_red: &[],
-    },
-    Step {
-        stage: Final,
-        chapter: "final-connections",
         number: 20,
-        title: "Sending an answer in pieces",
+        title: "Room for a body in pieces",
+        // Nothing makes an answer in pieces until step 22: the compiler
+        // is the judge of steps 20 and 21, and the chapter says so.
         checks: &[],
         turns_red: &[],
     },
@@ -864,6 +865,14 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 21,
+        title: "Sending an answer in pieces",
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-connections",
+        number: 22,
         title: "A long list, a piece at a time",
         checks: &["final-long-list-in-chunks"],
         turns_red: &[],
@@ -871,9 +880,9 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 22,
+        number: 23,
         title: "A log that writes in batches",
-        // Nothing uses the log until step 24, and no check reads standard
+        // Nothing uses the log until step 25, and no check reads standard
         // error: the compiler is the judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -881,7 +890,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 23,
+        number: 24,
         title: "Starting and stopping the log",
         checks: &[],
         turns_red: &[],
@@ -889,7 +898,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 24,
+        number: 25,
         title: "One line per answer",
         // The warnings about the log's fields end here; the chapter
         // shows a line of the log to look for.
@@ -1306,7 +1315,7 @@ mod tests {
         let step = next(Final, serving);
         assert_eq!(
             step.map(|step| (step.chapter, step.number)),
-            Some(("final-connections", 14))
+            Some(("final-connections", 15))
         );
         // The connections' checks all pass: its last two steps, which no
         // check sees, come before the browser chapter's first.
@@ -1319,7 +1328,7 @@ mod tests {
         let step = next(Final, connected);
         assert_eq!(
             step.map(|step| (step.chapter, step.number)),
-            Some(("final-connections", 22))
+            Some(("final-connections", 23))
         );
     }
 
