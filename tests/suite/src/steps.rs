@@ -667,7 +667,7 @@ pub static STEPS: &[Step] = &[
         number: 1,
         title: "A socket, and the phases",
         // Types and constants no client can see: the compiler is the
-        // judge of steps 1 to 11, and the chapter says so.
+        // judge of steps 1 to 14, and the chapter says so.
         checks: &[],
         turns_red: &[],
     },
@@ -686,7 +686,7 @@ pub static STEPS: &[Step] = &[
         chapter: "final-connections",
         number: 3,
         title: "Answering",
-        // Nothing calls the connection until step 14: the compiler is the
+        // Nothing calls the connection until step 15: the compiler is the
         // judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -695,8 +695,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 4,
-        title: "Reading a request",
-        // Nothing calls the connection until step 14: the compiler is the
+        title: "Reading from the socket",
+        // Nothing calls the connection until step 15: the compiler is the
         // judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -705,8 +705,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 5,
-        title: "Driving it, and closing",
-        // Nothing calls the connection until step 14: the compiler is the
+        title: "Reading a request",
+        // Nothing calls the connection until step 15: the compiler is the
         // judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -715,8 +715,9 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 6,
-        title: "Places that can be reused",
-        // Nothing uses `Slots` until step 9: the compiler is the judge.
+        title: "Driving it, and closing",
+        // Nothing calls the connection until step 15: the compiler is the
+        // judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
     },
@@ -724,8 +725,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 7,
-        title: "Finding a place, and freeing it",
-        // Nothing uses `Slots` until step 9: the compiler is the judge.
+        title: "Places that can be reused",
+        // Nothing uses `Slots` until step 10: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -733,8 +734,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 8,
-        title: "An inbox for each loop",
-        // Nothing makes a loop until step 12: the compiler is the judge.
+        title: "Finding a place, and freeing it",
+        // Nothing uses `Slots` until step 10: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -742,8 +743,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 9,
-        title: "A loop's state",
-        // Nothing makes a loop until step 12: the compiler is the judge.
+        title: "An inbox for each loop",
+        // Nothing makes a loop until step 13: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -751,8 +752,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 10,
-        title: "A connection comes, and goes",
-        // Nothing makes a loop until step 12: the compiler is the judge.
+        title: "A loop's state",
+        // Nothing makes a loop until step 13: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -760,8 +761,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 11,
-        title: "Running the loop",
-        // Nothing starts a loop until step 12: the compiler is the judge.
+        title: "A connection comes, and goes",
+        // Nothing makes a loop until step 13: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -769,8 +770,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 12,
-        title: "Starting the loops",
-        // Nothing calls it until step 14: the compiler is the judge.
+        title: "Running the loop",
+        // Nothing starts a loop until step 13: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -778,9 +779,8 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 13,
-        title: "An accept loop of its own",
-        // Nothing calls the accept loop until step 14: the compiler is
-        // the judge, and the chapter says so.
+        title: "Starting the loops",
+        // Nothing calls it until step 15: the compiler is the judge.
         checks: &[],
         turns_red: &[],
     },
@@ -788,12 +788,22 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 14,
+        title: "An accept loop of its own",
+        // Nothing calls the accept loop until step 15: the compiler is
+        // the judge, and the chapter says so.
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-connections",
+        number: 15,
         title: "The loops take over",
         // The one check the chapter's subject decides: a server that gives
         // each waiting connection a thread from a small pool fails it.
         checks: &["final-idle-clients-do-not-starve"],
         // The pool it replaces had day 2's deadlines and day 4's
-        // concurrent sleepers; steps 17 and 19 bring them back.
+        // concurrent sleepers; steps 18 and 20 bring them back.
         turns_red: &[
             "day2-partial-request-timeout",
             "day2-silent-client",
@@ -804,7 +814,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 15,
+        number: 16,
         title: "Keep the connection open",
         checks: &[
             "final-keep-alive",
@@ -816,7 +826,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 16,
+        number: 17,
         title: "Say 100 Continue",
         checks: &["final-expect-continue", "final-chunked-expect-continue"],
         turns_red: &[],
@@ -824,7 +834,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 17,
+        number: 18,
         title: "Deadlines, checked ten times a second",
         checks: &[
             "day2-partial-request-timeout",
@@ -836,9 +846,9 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 18,
+        number: 19,
         title: "A worker's answer finds its way back",
-        // Nothing hands a request over until step 19: the compiler is
+        // Nothing hands a request over until step 20: the compiler is
         // the judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -846,7 +856,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 19,
+        number: 20,
         title: "Handlers that wait go to worker threads",
         checks: &["day4-concurrent-sleeps", "final-sleepers-do-not-block"],
         turns_red: &[],
@@ -854,18 +864,10 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 20,
-        title: "Room for a body in pieces",
-        // Nothing makes an answer in pieces until step 22: the compiler
-        // is the judge of steps 20 and 21, and the chapter says so.
-        checks: &[],
-        turns_red: &[],
-    },
-    Step {
-        stage: Final,
-        chapter: "final-connections",
         number: 21,
-        title: "Sending an answer in pieces",
+        title: "Room for a body in pieces",
+        // Nothing makes an answer in pieces until step 23: the compiler
+        // is the judge of steps 21 and 22, and the chapter says so.
         checks: &[],
         turns_red: &[],
     },
@@ -873,6 +875,14 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-connections",
         number: 22,
+        title: "Sending an answer in pieces",
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-connections",
+        number: 23,
         title: "A long list, a piece at a time",
         checks: &["final-long-list-in-chunks"],
         turns_red: &[],
@@ -880,9 +890,9 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 23,
+        number: 24,
         title: "A log that writes in batches",
-        // Nothing uses the log until step 25, and no check reads standard
+        // Nothing uses the log until step 26, and no check reads standard
         // error: the compiler is the judge, and the chapter says so.
         checks: &[],
         turns_red: &[],
@@ -890,7 +900,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 24,
+        number: 25,
         title: "Starting and stopping the log",
         checks: &[],
         turns_red: &[],
@@ -898,7 +908,7 @@ pub static STEPS: &[Step] = &[
     Step {
         stage: Final,
         chapter: "final-connections",
-        number: 25,
+        number: 26,
         title: "One line per answer",
         // The warnings about the log's fields end here; the chapter
         // shows a line of the log to look for.
@@ -1315,7 +1325,7 @@ mod tests {
         let step = next(Final, serving);
         assert_eq!(
             step.map(|step| (step.chapter, step.number)),
-            Some(("final-connections", 15))
+            Some(("final-connections", 16))
         );
         // The connections' checks all pass: its last two steps, which no
         // check sees, come before the browser chapter's first.
@@ -1328,7 +1338,7 @@ mod tests {
         let step = next(Final, connected);
         assert_eq!(
             step.map(|step| (step.chapter, step.number)),
-            Some(("final-connections", 23))
+            Some(("final-connections", 24))
         );
     }
 
