@@ -890,10 +890,10 @@ fn warnings_the_book_names(stage: Stage) -> Vec<(&'static str, usize, usize)> {
             ("function `write_out`", connections(24), connections(25)),
             // final-connections.md, "How to follow this chapter": the
             // connection's fields and variables for the access log, from
-            // step 2 until step 26.
-            ("`peer`", connections(2), connections(26)),
-            ("unused variable: `line`", connections(3), connections(26)),
-            ("unused variable: `server`", connections(3), connections(26)),
+            // step 2 until step 27.
+            ("`peer`", connections(2), connections(27)),
+            ("unused variable: `line`", connections(3), connections(27)),
+            ("unused variable: `server`", connections(3), connections(27)),
             // final-state.md, steps 1 to 5: the imports `disk.rs` needs
             // for step 2, and the snapshot's functions and the disk,
             // each until the step that calls it.
