@@ -6,9 +6,9 @@
 //!   variable (`PORT=0` lets the system pick a free one);
 //! - the first line it prints is `Listening on http://ADDRESS`.
 //!
-//! What is not here yet is HTTP: every connection is closed without a
-//! word. Start with the chapter "Day 1: a server that says hello", then
-//! run the checks:
+//! It began as a starter that closes every connection without a word;
+//! the chapters, from "Day 1: a server that says hello" on, make it speak
+//! HTTP. Check it as you go:
 //!
 //!     cargo run -p tests --bin check -- day1 --crate NAME
 //!
