@@ -244,6 +244,10 @@ fn test_modules(file: &str, lines: &[&str]) -> Vec<usize> {
         .collect()
 }
 
+/// The step "until" which a stand-in lasts when [`coverage`] counts lines
+/// and no step replaces it: day 4's code, which the handover takes away.
+const NEVER: usize = usize::MAX;
+
 /// What becomes of a line of a stage that no step shows.
 enum Unshown<'a> {
     /// It is an error: every line a day adds is in the book.
@@ -374,7 +378,7 @@ fn lines_with_steps(
             .find(|piece| piece.file == file && piece.anchor.as_ref() == Some(&stand_in.name))
             .map(|piece| piece.step)
             .or_else(|| match unshown {
-                Unshown::Counted => Some(usize::MAX),
+                Unshown::Counted => Some(NEVER),
                 _ => unshown.at_start(),
             })
             .ok_or_else(|| {
@@ -900,7 +904,7 @@ pub fn coverage(stage: Stage) -> Result<Vec<(String, usize, usize)>, String> {
         // the final server's to show.
         let solid = lines
             .iter()
-            .filter(|line| !line.text.trim().is_empty() && line.until != Some(usize::MAX));
+            .filter(|line| !line.text.trim().is_empty() && line.until != Some(NEVER));
         let (by_steps, given): (Vec<&Line>, Vec<&Line>) = solid.partition(|line| {
             line.step.is_some()
                 || module_file(file, &line.text).is_some_and(|module| {
@@ -948,6 +952,31 @@ mod tests {
         for (done, expected) in rows {
             assert_eq!(
                 file_after("main.rs", old, &new, done, true, None).as_deref(),
+                Ok(expected),
+                "after step {done}"
+            );
+        }
+    }
+
+    #[test]
+    fn before_the_handover_day_4_stays_whole_and_new_code_goes_after_it() {
+        // Step 2 hands over `shared`, which day 4 has too; step 1 shows
+        // `early`, and step 3 `late`.
+        let old = "fn day4() {}\nfn shared() {}\n";
+        let new = lines(&[
+            ("fn early() {}", Some(1)),
+            ("fn shared() {}", Some(2)),
+            ("fn late() {}", Some(3)),
+        ]);
+        let rows = [
+            (0, "fn day4() {}\nfn shared() {}\n"),
+            (1, "fn day4() {}\nfn shared() {}\nfn early() {}\n"),
+            (2, "fn early() {}\nfn shared() {}\n"),
+            (3, "fn early() {}\nfn shared() {}\nfn late() {}\n"),
+        ];
+        for (done, expected) in rows {
+            assert_eq!(
+                file_after("lib.rs", old, &new, done, false, Some(2)).as_deref(),
                 Ok(expected),
                 "after step {done}"
             );
