@@ -101,6 +101,7 @@ impl Response {
     }
     // ANCHOR_END: error
 
+    // ANCHOR: busy
     /// 503 with `Retry-After: 1`: the server has no room for this client
     /// now (too many connections, or every worker busy and its queue
     /// full), and says when to try again (RFC 9110, section 10.2.3).
@@ -108,6 +109,7 @@ impl Response {
         Response::error(503, "the server is busy; try again in a second")
             .with_header("Retry-After", "1")
     }
+    // ANCHOR_END: busy
 
     /// A response without a body, such as 204 No Content.
     pub fn empty(status: u16) -> Response {

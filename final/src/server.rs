@@ -104,22 +104,16 @@ pub fn run(listener: TcpListener, app: App, limits: Limits) {
 pub fn run(listener: TcpListener, app: App, limits: Limits, shutdown: Shutdown) {
 // ANCHOR_END: stoppable
     let app = Arc::new(app);
-    let workers = limits.threads.min(DAY_4_WORKERS);
-    let mut pool = ThreadPool::new(workers, workers * 4);
+    let pool = ThreadPool::new(limits.threads.min(DAY_4_WORKERS));
     for stream in listener.incoming() {
         // ANCHOR: stop_check
         if shutdown.requested() {
             break;
         }
         // ANCHOR_END: stop_check
-        let Ok(mut stream) = stream else {
+        let Ok(stream) = stream else {
             continue;
         };
-        if !pool.has_room() {
-            let busy = app.policy.decorate(Response::busy());
-            let _ = stream.write_all(&Response::resolve(&busy, false));
-            continue;
-        }
         let app = Arc::clone(&app);
         pool.execute(move || answer_one(stream, &app));
     }
@@ -188,8 +182,13 @@ fn answer_one(mut stream: TcpStream, app: &App) {
 /// Taking a listener that is already bound (rather than an address) lets
 /// `main` print the real port before serving, and lets tests bind port 0.
 pub fn run(listener: TcpListener, app: App, limits: Limits, shutdown: Shutdown) {
+    /* STAND-IN: pool_bound
+    let workers = Arc::new(Mutex::new(ThreadPool::new(limits.threads)));
+    */
+    // ANCHOR: pool_bound
     // As many requests may wait for a worker as there are workers.
     let workers = Arc::new(Mutex::new(ThreadPool::new(limits.threads, limits.threads)));
+    // ANCHOR_END: pool_bound
     // ANCHOR: log_start
     let log = AccessLog::start();
     // ANCHOR_END: log_start

@@ -17,15 +17,30 @@
 //! request) does not. When every thread is busy, jobs wait in the queue;
 //! when the queue is full too, the event loop answers 503 at once.
 
+/* STAND-IN: uses FROM day4/src/thread_pool.rs:uses */
+// ANCHOR: uses
+// ANCHOR: drop_uses
 use std::io::{self, Write as _};
+// ANCHOR_END: drop_uses
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread;
+// ANCHOR_END: uses
 
-/// A job: here, always "answer this request, and post the answer back".
+/* STAND-IN: job FROM day4/src/thread_pool.rs:queue_per_worker,job */
+// ANCHOR: job
+/// A job is any closure that runs once (`FnOnce`), can move to another
+/// thread (`Send`), and borrows nothing that could disappear before it runs
+/// (`'static`).
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
+/// The receiving end of the job queue, shared by every worker: `Arc` so
+/// that they can all own it, `Mutex` so that one at a time takes a job.
+type SharedReceiver = Arc<Mutex<mpsc::Receiver<Job>>>;
+// ANCHOR_END: job
+
+// ANCHOR: worker_stack
 /// The stack each worker reserves: 256 KiB instead of Rust's default of
 /// 2 MiB.
 ///
@@ -37,6 +52,7 @@ type Job = Box<dyn FnOnce() + Send + 'static>;
 /// levels): `tests/tests/final_server.rs` sends that, and deeper. A stack
 /// overflow would abort the whole server, so that test guards this number.
 pub const WORKER_STACK: usize = 256 * 1024;
+// ANCHOR_END: worker_stack
 
 // ANCHOR: load
 /// How busy the pool is, shared with the workers.
@@ -49,11 +65,13 @@ struct Load {
 }
 // ANCHOR_END: load
 
+/* STAND-IN: pool FROM day4/src/thread_pool.rs:thread_pool,impl_pool */
+// ANCHOR: pool
 /// An elastic pool of worker threads with a bounded queue.
 pub struct ThreadPool {
     workers: Vec<Worker>,
     sender: Option<mpsc::Sender<Job>>,
-    receiver: Arc<Mutex<mpsc::Receiver<Job>>>,
+    receiver: SharedReceiver,
     load: Arc<Load>,
     max_threads: usize,
     max_queued: usize,
@@ -127,6 +145,7 @@ impl ThreadPool {
     }
     // ANCHOR_END: execute
 
+    // ANCHOR: start_worker
     fn start_worker(&mut self) {
         let id = self.workers.len();
         match Worker::new(id, Arc::clone(&self.receiver), Arc::clone(&self.load)) {
@@ -137,13 +156,16 @@ impl ThreadPool {
             Err(err) => eprintln!("thread pool: cannot start worker {id}: {err}"),
         }
     }
+    // ANCHOR_END: start_worker
 
     /// How many threads the pool has started.
     pub fn threads(&self) -> usize {
         self.workers.len()
     }
 }
+// ANCHOR_END: pool
 
+/* STAND-IN: drop FROM day4/src/thread_pool.rs:drop */
 // ANCHOR: drop
 impl Drop for ThreadPool {
     /// Closes the queue and waits for every worker to finish. Every
@@ -168,49 +190,56 @@ impl Drop for ThreadPool {
 }
 // ANCHOR_END: drop
 
+/* STAND-IN: worker FROM day4/src/thread_pool.rs:worker */
+// ANCHOR: worker
 struct Worker {
     id: usize,
     thread: Option<thread::JoinHandle<()>>,
 }
 
 impl Worker {
-    fn new(
-        id: usize,
-        receiver: Arc<Mutex<mpsc::Receiver<Job>>>,
-        load: Arc<Load>,
-    ) -> std::io::Result<Worker> {
+    /// Starts worker number `id` on a stack of [`WORKER_STACK`] bytes,
+    /// named for its number, so that a debugger says which worker is which.
+    fn new(id: usize, receiver: SharedReceiver, load: Arc<Load>) -> std::io::Result<Worker> {
         let thread = thread::Builder::new()
             .name(format!("worker-{id}"))
             .stack_size(WORKER_STACK)
-            .spawn(move || {
-                loop {
-                    load.idle.fetch_add(1, Ordering::SeqCst);
-                    // As on day 4: the guard is dropped at the end of this
-                    // statement, so the lock is held only while waiting.
-                    let message = receiver
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .recv();
-                    let Ok(job) = message else {
-                        load.idle.fetch_sub(1, Ordering::SeqCst);
-                        break;
-                    };
-                    // The job leaves the queue before the worker stops
-                    // being idle, so that for no moment does it look as if
-                    // a job waits with nobody free to take it.
-                    load.queued.fetch_sub(1, Ordering::SeqCst);
-                    load.idle.fetch_sub(1, Ordering::SeqCst);
-                    if panic::catch_unwind(AssertUnwindSafe(job)).is_err() {
-                        eprintln!("worker {id}: a job panicked; the worker carries on");
-                    }
-                }
-            })?;
+            .spawn(move || work(id, &receiver, &load))?;
         Ok(Worker {
             id,
             thread: Some(thread),
         })
     }
 }
+// ANCHOR_END: worker
+
+// ANCHOR: work
+/// A worker's life: take jobs off the queue and run them until it closes,
+/// keeping `load` up to date.
+fn work(id: usize, receiver: &Mutex<mpsc::Receiver<Job>>, load: &Load) {
+    loop {
+        load.idle.fetch_add(1, Ordering::SeqCst);
+        // As on day 4: the guard is dropped at the end of this statement,
+        // so the lock is held only while waiting.
+        let message = receiver
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .recv();
+        let Ok(job) = message else {
+            load.idle.fetch_sub(1, Ordering::SeqCst);
+            break;
+        };
+        // The job leaves the queue before the worker stops being idle, so
+        // that for no moment does it look as if a job waits with nobody
+        // free to take it.
+        load.queued.fetch_sub(1, Ordering::SeqCst);
+        load.idle.fetch_sub(1, Ordering::SeqCst);
+        if panic::catch_unwind(AssertUnwindSafe(job)).is_err() {
+            eprintln!("worker {id}: a job panicked; the worker carries on");
+        }
+    }
+}
+// ANCHOR_END: work
 
 #[cfg(test)]
 mod tests {

@@ -864,36 +864,56 @@ fn warnings_the_book_names(stage: Stage) -> Vec<(&'static str, usize, usize)> {
             ("`accept_until_shutdown`", connections(14), connections(15)),
             ("constant `LISTENER`", connections(14), connections(15)),
             ("`WAKER`", connections(14), connections(15)),
-            ("`workers`", connections(13), connections(20)),
-            ("`hand_over`", connections(19), connections(20)),
-            ("struct `Pending`", connections(19), connections(20)),
-            ("`post`", connections(19), connections(20)),
-            // final-connections.md, step 24: the logger thread's parts,
-            // before step 25 starts it.
+            ("`workers`", connections(13), connections(23)),
+            // Steps 19 to 21: the pool bottom up, day 4's doing the work
+            // until step 20 replaces it, and its new parts unused until
+            // step 21 starts threads.
+            ("struct `Load`", connections(19), connections(20)),
+            ("function `work`", connections(19), connections(21)),
+            (
+                "fields `receiver`, `load`",
+                connections(20),
+                connections(21),
+            ),
+            (
+                "fields `idle` and `queued`",
+                connections(20),
+                connections(21),
+            ),
+            (
+                "associated function `new`",
+                connections(20),
+                connections(21),
+            ),
+            ("`hand_over`", connections(22), connections(23)),
+            ("struct `Pending`", connections(22), connections(23)),
+            ("`post`", connections(22), connections(23)),
+            // final-connections.md, step 27: the logger thread's parts,
+            // before step 28 starts it.
             (
                 "fields `inner` and `thread`",
-                connections(24),
-                connections(25),
+                connections(27),
+                connections(28),
             ),
             (
                 "fields `state` and `filled`",
-                connections(24),
-                connections(25),
+                connections(27),
+                connections(28),
             ),
             (
                 "fields `pending`, `dropped`",
-                connections(24),
-                connections(25),
+                connections(27),
+                connections(28),
             ),
-            ("method `lock`", connections(24), connections(25)),
-            ("function `write_batches`", connections(24), connections(25)),
-            ("function `write_out`", connections(24), connections(25)),
+            ("method `lock`", connections(27), connections(28)),
+            ("function `write_batches`", connections(27), connections(28)),
+            ("function `write_out`", connections(27), connections(28)),
             // final-connections.md, "How to follow this chapter": the
             // connection's fields and variables for the access log, from
-            // step 2 until step 27.
-            ("`peer`", connections(2), connections(27)),
-            ("unused variable: `line`", connections(3), connections(27)),
-            ("unused variable: `server`", connections(3), connections(27)),
+            // step 2 until step 30.
+            ("`peer`", connections(2), connections(30)),
+            ("unused variable: `line`", connections(3), connections(30)),
+            ("unused variable: `server`", connections(3), connections(30)),
             // final-state.md, steps 1 to 5: the imports `disk.rs` needs
             // for step 2, and the snapshot's functions and the disk,
             // each until the step that calls it.

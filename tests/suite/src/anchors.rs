@@ -103,18 +103,66 @@ pub fn anchors(text: &str) -> Result<Vec<Anchor>, String> {
 /// the step that shows `keep_alive`, and the anchor's code from then on.
 /// A page shows the stand-in's code where it hides the anchor (a step
 /// before the one that shows it), and nothing of it anywhere else.
+///
+/// A stand-in can also borrow its code from an earlier stage, on one
+/// line: `/* STAND-IN: pool FROM day4/src/thread_pool.rs:thread_pool,impl_pool */`
+/// stands for day 4's anchors `thread_pool` and `impl_pool`, which the
+/// learner typed on day 4, without a copy of them in the later stage's
+/// source. [`with_borrowed_code`] writes the code in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StandIn {
     /// The anchor it stands in for.
     pub name: String,
-    /// The lines of its `/* STAND-IN: name` and `*/` (0-based).
+    /// The lines of its `/* STAND-IN: name` and `*/` (0-based); the same
+    /// line for a borrowing stand-in not yet written in.
     pub start: usize,
     pub end: usize,
+    /// Whether its code is an earlier stage's, borrowed.
+    pub borrowed: bool,
 }
 
 /// The stand-in that opens on `line`, if one does.
 fn stand_in_start(line: &str) -> Option<&str> {
-    line.trim().strip_prefix("/* STAND-IN: ").map(str::trim)
+    let rest = line.trim().strip_prefix("/* STAND-IN: ")?;
+    rest.split_whitespace().next()
+}
+
+/// Whether `line` is a whole stand-in: one that borrows its code, not yet
+/// written in.
+fn closes_itself(line: &str) -> bool {
+    stand_in_start(line).is_some() && line.trim().ends_with("*/")
+}
+
+/// `text` with each borrowing stand-in's code written in, read from the
+/// stage that `read` finds by its path from the repository's root:
+/// the stand-in then has its code as any other has.
+pub fn with_borrowed_code(
+    text: &str,
+    read: impl Fn(&str) -> Result<String, String>,
+) -> Result<String, String> {
+    let mut out = String::new();
+    for line in text.lines() {
+        if !closes_itself(line) {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let opening = line.trim_end().trim_end_matches("*/").trim_end();
+        let (_, from) = opening
+            .split_once(" FROM ")
+            .ok_or_else(|| format!("{line:?}: a stand-in on one line says FROM where"))?;
+        let (path, names) = from
+            .split_once(':')
+            .ok_or_else(|| format!("{line:?}: FROM path:anchor,anchor"))?;
+        let source = read(path)?;
+        let pieces: Vec<String> = names
+            .split(',')
+            .map(|name| shown(&source, name.trim()).map_err(|err| format!("{path}: {err}")))
+            .collect::<Result<_, _>>()?;
+        let indent = &line[..line.len() - line.trim_start().len()];
+        out.push_str(&format!("{opening}\n{}{indent}*/\n", pieces.join("\n")));
+    }
+    Ok(out)
 }
 
 /// Whether `line` opens or closes a stand-in (`/* STAND-IN: name`, `*/`):
@@ -140,7 +188,9 @@ pub fn stand_ins(text: &str) -> Result<Vec<StandIn>, String> {
         let mut depth = 0;
         let end = (at..lines.len())
             .find(|&k| {
-                if stand_in_start(lines[k]).is_some() {
+                if closes_itself(lines[k]) {
+                    // Opens and closes on its own line.
+                } else if stand_in_start(lines[k]).is_some() {
                     depth += 1;
                 } else if lines[k].trim() == "*/" {
                     depth -= 1;
@@ -158,6 +208,7 @@ pub fn stand_ins(text: &str) -> Result<Vec<StandIn>, String> {
             name: name.to_string(),
             start: at,
             end,
+            borrowed: lines[at].contains(" FROM "),
         });
     }
     Ok(found)
@@ -451,7 +502,8 @@ fn b() {}
             Ok(vec![StandIn {
                 name: "later".into(),
                 start: 1,
-                end: 3
+                end: 3,
+                borrowed: false,
             }])
         );
         assert_eq!(
@@ -477,6 +529,36 @@ fn b() {}
         ] {
             assert!(stand_ins(broken).is_err(), "{broken:?}");
         }
+    }
+
+    #[test]
+    fn a_stand_in_on_one_line_borrows_an_earlier_stages_code() {
+        let day4 = "// ANCHOR: a\nfn a() {}\n// ANCHOR_END: a\n// ANCHOR: b\nfn b() {}\n// ANCHOR_END: b\n";
+        let text = "    /* STAND-IN: ab FROM day4/src/x.rs:a,b */\n    // ANCHOR: ab\n    fn ab() {}\n    // ANCHOR_END: ab\n";
+        let read = |path: &str| match path {
+            "day4/src/x.rs" => Ok(day4.to_string()),
+            other => Err(format!("no {other}")),
+        };
+        let found = stand_ins(text).expect("one stand-in");
+        assert_eq!(
+            (found[0].start, found[0].end, found[0].borrowed),
+            (0, 0, true)
+        );
+        assert_eq!(
+            without_stand_ins(text).as_deref(),
+            Ok("    // ANCHOR: ab\n    fn ab() {}\n    // ANCHOR_END: ab\n")
+        );
+        let written = with_borrowed_code(text, read).expect("day 4 has both anchors");
+        assert_eq!(
+            written,
+            "    /* STAND-IN: ab FROM day4/src/x.rs:a,b\nfn a() {}\n\nfn b() {}\n    */\n    // ANCHOR: ab\n    fn ab() {}\n    // ANCHOR_END: ab\n"
+        );
+        let found = stand_ins(&written).expect("the same stand-in, written in");
+        assert_eq!(
+            (found[0].start, found[0].end, found[0].borrowed),
+            (0, 4, true)
+        );
+        assert!(with_borrowed_code("/* STAND-IN: ab FROM day4/src/x.rs:c */\n", read).is_err());
     }
 
     #[test]

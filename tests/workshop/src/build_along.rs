@@ -201,6 +201,10 @@ fn stage_sources(stage: Stage) -> Result<Vec<(String, String)>, String> {
                 .ok_or_else(|| format!("{}: not a plain name", path.display()))?;
             let text =
                 fs::read_to_string(&path).map_err(|err| format!("{}: {err}", path.display()))?;
+            let text = anchors::with_borrowed_code(&text, |from| {
+                fs::read_to_string(cargo::root().join(from)).map_err(|err| format!("{from}: {err}"))
+            })
+            .map_err(|err| format!("{}: {err}", path.display()))?;
             files.push((name.replace('\\', "/"), text));
         }
     }
@@ -300,6 +304,9 @@ struct Line {
     /// [`anchors::StandIn`]). The line is in the crate from `step` until
     /// just before this one.
     until: Option<usize>,
+    /// Whether it is an earlier stage's code, borrowed by a stand-in: the
+    /// learner typed it then.
+    borrowed: bool,
 }
 
 impl Line {
@@ -368,6 +375,7 @@ fn lines_with_steps(
     braces_go_with_their_block(&raw[..tests], &mut step_of[..tests], unshown.at_start());
     // A stand-in's lines last until the step that shows its anchor.
     let mut until_of: Vec<Option<usize>> = vec![None; count];
+    let mut borrowed = vec![false; count];
     let mut edges = Vec::new();
     for stand_in in &stand_ins {
         // An anchor no step shows is given, where the stage gives code:
@@ -390,11 +398,14 @@ fn lines_with_steps(
         for line in &mut until_of[stand_in.start..=stand_in.end] {
             *line = Some(replaced);
         }
+        for line in &mut borrowed[stand_in.start..=stand_in.end] {
+            *line |= stand_in.borrowed;
+        }
         edges.extend([stand_in.start, stand_in.end]);
     }
     let mut lines: Vec<Line> = text
         .lines()
-        .zip(step_of.into_iter().zip(until_of))
+        .zip(step_of.into_iter().zip(until_of.into_iter().zip(borrowed)))
         .enumerate()
         .filter(|(number, (line, (step, _)))| {
             let left_out = *number < introduction || *number >= tests;
@@ -403,7 +414,7 @@ fn lines_with_steps(
                 && !test_helpers.contains(number)
                 && (step.is_some() || !left_out)
         })
-        .map(|(_, (line, (step, until)))| Line {
+        .map(|(_, (line, (step, (until, borrowed))))| Line {
             text: line.to_string(),
             step: step.or_else(|| {
                 (!line.trim().is_empty())
@@ -411,6 +422,7 @@ fn lines_with_steps(
                     .flatten()
             }),
             until,
+            borrowed,
         })
         .collect();
     // A blank line goes with the next line that has a step (or, at the
@@ -900,11 +912,12 @@ pub fn coverage(stage: Stage) -> Result<Vec<(String, usize, usize)>, String> {
     let mut out = Vec::new();
     for (file, lines) in &all {
         // A stand-in for an anchor no step shows holds day 4's code, which
-        // the learner has, until the handover takes it away: not code of
-        // the final server's to show.
-        let solid = lines
-            .iter()
-            .filter(|line| !line.text.trim().is_empty() && line.until != Some(NEVER));
+        // the learner has, until the handover takes it away; a borrowing
+        // stand-in holds day 4's code until a step replaces it. Neither is
+        // code of the final server's to show.
+        let solid = lines.iter().filter(|line| {
+            !line.text.trim().is_empty() && line.until != Some(NEVER) && !line.borrowed
+        });
         let (by_steps, given): (Vec<&Line>, Vec<&Line>) = solid.partition(|line| {
             line.step.is_some()
                 || module_file(file, &line.text).is_some_and(|module| {
@@ -926,6 +939,7 @@ mod tests {
                 text: text.to_string(),
                 step: *step,
                 until: None,
+                borrowed: false,
             })
             .collect()
     }
