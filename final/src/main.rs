@@ -1,6 +1,7 @@
 //! `cargo run -p final`: parse the command line, open the store, bind,
 //! announce, and serve until Ctrl-C.
 
+// ANCHOR: main_uses
 use std::io::{self, Write as _};
 use std::process::ExitCode;
 // ANCHOR: arc_use
@@ -17,7 +18,9 @@ use todo_server::shutdown::{self, Shutdown};
 // ANCHOR: store_use
 use todo_server::store::Store;
 // ANCHOR_END: store_use
+// ANCHOR_END: main_uses
 
+// ANCHOR: main_config
 fn main() -> ExitCode {
     let config = match cli::parse(std::env::args().skip(1), std::env::var("PORT").ok()) {
         Ok(Command::Run(config)) => config,
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // ANCHOR_END: main_config
 
     /* STAND-IN: open_store
     // ANCHOR: store_in_memory
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
     };
     // ANCHOR_END: open_store
 
+    // ANCHOR: main_listen
     let listener = match server::listen(([127, 0, 0, 1], config.port).into()) {
         Ok(listener) => listener,
         Err(err) => {
@@ -72,7 +77,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // ANCHOR_END: main_listen
 
+    // ANCHOR: main_serve
     // Not `println!`, which panics once nobody reads standard output: with
     // `final | head -1`, `head` leaves after the first line, and the server
     // must go on serving.
@@ -131,3 +138,4 @@ fn main() -> ExitCode {
     let _ = writeln!(io::stdout(), "Stopped.");
     ExitCode::SUCCESS
 }
+// ANCHOR_END: main_serve
