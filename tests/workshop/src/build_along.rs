@@ -351,9 +351,12 @@ fn lines_with_steps(
             *line = Some(step);
         }
     }
+    // (An anchor may hold the introduction, for a chapter to show it.)
     let introduction = text
         .lines()
-        .take_while(|line| line.starts_with("//!") || line.trim().is_empty())
+        .take_while(|line| {
+            line.starts_with("//!") || line.trim().is_empty() || anchors::is_marker(line)
+        })
         .count();
     // The unit tests: the module at the end of the file that
     // `#[cfg(test)]` opens, and any module of test helpers declared
@@ -888,9 +891,20 @@ fn stage_lines(stage: Stage) -> Result<Vec<(String, Vec<Line>)>, String> {
 /// A `mod` line comes with the first step of its module's file (see
 /// [`files_after`]) and is not in a code block: it counts as shown when a
 /// step shows a line of that file and a chapter names the line in its
-/// prose (`` `pub mod date;` ``), and as given otherwise.
+/// prose (`` `pub mod date;` ``), as given otherwise, and not at all when
+/// the stage before had the same line in the same file: the learner has
+/// it already.
 pub fn coverage(stage: Stage) -> Result<Vec<(String, usize, usize)>, String> {
     let shown = shown_by_steps(stage)?;
+    let earlier = match stage.previous() {
+        Some(previous) => stage_sources(previous)?,
+        None => Vec::new(),
+    };
+    let had_it = |file: &str, line: &str| {
+        earlier
+            .iter()
+            .any(|(other, text)| other == file && text.lines().any(|old| old == line))
+    };
     let mut chapters = String::new();
     for chapter in steps::chapters_with_steps(stage) {
         let path = cargo::root().join("book/src").join(format!("{chapter}.md"));
@@ -916,7 +930,11 @@ pub fn coverage(stage: Stage) -> Result<Vec<(String, usize, usize)>, String> {
         // stand-in holds day 4's code until a step replaces it. Neither is
         // code of the final server's to show.
         let solid = lines.iter().filter(|line| {
-            !line.text.trim().is_empty() && line.until != Some(NEVER) && !line.borrowed
+            let kept_module = module_file(file, &line.text).is_some() && had_it(file, &line.text);
+            !line.text.trim().is_empty()
+                && line.until != Some(NEVER)
+                && !line.borrowed
+                && !kept_module
         });
         let (by_steps, given): (Vec<&Line>, Vec<&Line>) = solid.partition(|line| {
             line.step.is_some()
