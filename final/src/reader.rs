@@ -150,7 +150,7 @@ impl RequestReader {
         let Some((head_end, start)) = request::head_end(&self.buffer)? else {
             return Ok(None);
         };
-        let head = request::parse_head(&self.buffer[..head_end])?;
+        let head = request::Head::parse(&self.buffer[..head_end])?;
         let body = match request::body_framing(&head)? {
             Framing::Length(length) => BodyState::Length(length),
             /* STAND-IN: chunked_framing
@@ -196,7 +196,7 @@ impl RequestReader {
             // ANCHOR_END: chunked_finish
         };
         self.buffer.drain(..end);
-        // The target was checked by `parse_head`, so `form` cannot fail
+        // The target was checked by `Head::parse`, so `form` cannot fail
         // here; an origin-form `/` is the harmless fallback all the same.
         let form = head.form().unwrap_or(Target::Origin("/".into()));
         let host_header = head.headers.get("host").cloned();

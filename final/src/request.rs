@@ -336,99 +336,107 @@ pub fn leading_empty_lines(buffer: &[u8]) -> usize {
 }
 // ANCHOR_END: leading_empty_lines
 
-/// Parses the request line and headers: `bytes` is the head up to and
-/// including the end of its last line, without the empty line.
-pub fn parse_head(bytes: &[u8]) -> Result<Head, RequestError> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| RequestError::Malformed("the request line and headers must be UTF-8"))?;
-    // `head_end` let only `\r\n` end a line; a `\r` or `\n` left inside
-    // a line after this split is refused below as a control character,
-    // or as a method, target or name that is not a token.
-    let text = text.strip_suffix("\r\n").unwrap_or(text);
-    let mut lines = text.split("\r\n");
-    let request_line = lines.next().unwrap_or_default();
-    let mut parts = request_line.split(' ');
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(RequestError::Malformed(
-            "the request line must be: METHOD /path HTTP/1.1",
-        ));
-    };
-    if !is_token(method) {
-        return Err(RequestError::Malformed("the method is not a valid token"));
-    }
-    // Visible ASCII only: no spaces, no control characters (a lone CR
-    // among them), nothing that would need percent-encoding.
-    if target.is_empty() || !target.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(RequestError::Malformed(
-            "the request target holds a character that must be percent-encoded",
-        ));
-    }
-    let version = match version {
-        "HTTP/1.1" => Version::Http11,
-        "HTTP/1.0" => Version::Http10,
-        v if v.starts_with("HTTP/") => return Err(RequestError::UnsupportedVersion),
-        _ => {
+// ANCHOR: head_parse
+impl Head {
+    /// Parses the request line and headers: `bytes` is the head up to and
+    /// including the end of its last line, without the empty line.
+    pub fn parse(bytes: &[u8]) -> Result<Head, RequestError> {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| RequestError::Malformed("the request line and headers must be UTF-8"))?;
+        // `head_end` let only `\r\n` end a line; a `\r` or `\n` left inside
+        // a line after this split is refused below as a control character,
+        // or as a method, target or name that is not a token.
+        let text = text.strip_suffix("\r\n").unwrap_or(text);
+        let mut lines = text.split("\r\n");
+        let request_line = lines.next().unwrap_or_default();
+        let mut parts = request_line.split(' ');
+        let (Some(method), Some(target), Some(version), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(RequestError::Malformed(
-                "the request line must end with HTTP/1.1",
+                "the request line must be: METHOD /path HTTP/1.1",
             ));
-        }
-    };
-    target_form(method, target)?;
-
-    let mut headers: HashMap<String, String> = HashMap::new();
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            return Err(RequestError::Malformed("a header line has no colon"));
         };
-        if !is_token(name) {
+        if !is_token(method) {
+            return Err(RequestError::Malformed("the method is not a valid token"));
+        }
+        // Visible ASCII only: no spaces, no control characters (a lone CR
+        // among them), nothing that would need percent-encoding.
+        if target.is_empty() || !target.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(RequestError::Malformed(
-                "a header name is not a valid token",
+                "the request target holds a character that must be percent-encoded",
             ));
         }
-        let value = value.trim_matches([' ', '\t']);
-        if value.chars().any(|c| c.is_control() && c != '\t') {
-            return Err(RequestError::Malformed(
-                "a header value holds a control character",
-            ));
+        // ANCHOR_END: head_parse
+        // ANCHOR: version_and_target
+        let version = match version {
+            "HTTP/1.1" => Version::Http11,
+            "HTTP/1.0" => Version::Http10,
+            v if v.starts_with("HTTP/") => return Err(RequestError::UnsupportedVersion),
+            _ => {
+                return Err(RequestError::Malformed(
+                    "the request line must end with HTTP/1.1",
+                ));
+            }
+        };
+        target_form(method, target)?;
+        // ANCHOR_END: version_and_target
+
+        // ANCHOR: header_lines
+        let mut headers: HashMap<String, String> = HashMap::new();
+        for line in lines {
+            let Some((name, value)) = line.split_once(':') else {
+                return Err(RequestError::Malformed("a header line has no colon"));
+            };
+            if !is_token(name) {
+                return Err(RequestError::Malformed(
+                    "a header name is not a valid token",
+                ));
+            }
+            let value = value.trim_matches([' ', '\t']);
+            if value.chars().any(|c| c.is_control() && c != '\t') {
+                return Err(RequestError::Malformed(
+                    "a header value holds a control character",
+                ));
+            }
+            let name = name.to_ascii_lowercase();
+            if name == "host" && !is_host(value) {
+                return Err(RequestError::Malformed("the Host header is not a host"));
+            }
+            headers
+                .entry(name)
+                .and_modify(|existing| {
+                    existing.push_str(", ");
+                    existing.push_str(value);
+                })
+                .or_insert_with(|| value.to_string());
         }
-        let name = name.to_ascii_lowercase();
-        if name == "host" && !is_host(value) {
-            return Err(RequestError::Malformed("the Host header is not a host"));
+        // ANCHOR: host_once
+        // RFC 9112, section 3.2: an HTTP/1.1 request without a Host, or any
+        // request with two, gets a 400. With two, which one is right? A proxy
+        // in front of us might have checked the other. Two arrive joined,
+        // "a, b", and one alone never holds a comma (see `is_host`).
+        match (version, headers.get("host")) {
+            (Version::Http11, None) => {
+                return Err(RequestError::Malformed(
+                    "an HTTP/1.1 request must say which host it is for, in a Host header",
+                ));
+            }
+            (_, Some(hosts)) if hosts.contains(',') => {
+                return Err(RequestError::Malformed("Host must be given only once"));
+            }
+            _ => {}
         }
-        headers
-            .entry(name)
-            .and_modify(|existing| {
-                existing.push_str(", ");
-                existing.push_str(value);
-            })
-            .or_insert_with(|| value.to_string());
+        // ANCHOR_END: host_once
+        Ok(Head {
+            method: method.to_string(),
+            target: target.to_string(),
+            version,
+            headers,
+        })
     }
-    // ANCHOR: host_once
-    // RFC 9112, section 3.2: an HTTP/1.1 request without a Host, or any
-    // request with two, gets a 400. With two, which one is right? A proxy
-    // in front of us might have checked the other. Two arrive joined,
-    // "a, b", and one alone never holds a comma (see `is_host`).
-    match (version, headers.get("host")) {
-        (Version::Http11, None) => {
-            return Err(RequestError::Malformed(
-                "an HTTP/1.1 request must say which host it is for, in a Host header",
-            ));
-        }
-        (_, Some(hosts)) if hosts.contains(',') => {
-            return Err(RequestError::Malformed("Host must be given only once"));
-        }
-        _ => {}
-    }
-    // ANCHOR_END: host_once
-    Ok(Head {
-        method: method.to_string(),
-        target: target.to_string(),
-        version,
-        headers,
-    })
 }
+// ANCHOR_END: header_lines
 
 /// Whether `text` is a token (RFC 9110, section 5.6.2): the characters
 /// allowed in a method or a header name.
@@ -771,7 +779,7 @@ mod tests {
         ];
         for (bytes, expected) in rows {
             assert_eq!(
-                parse_head(bytes).map(drop),
+                Head::parse(bytes).map(drop),
                 expected,
                 "{}",
                 bytes.escape_ascii()
@@ -836,7 +844,7 @@ mod tests {
 
     #[test]
     fn a_line_end_left_inside_a_line_is_refused() {
-        // `head_end` never hands these over; `parse_head` refuses them
+        // `head_end` never hands these over; `Head::parse` refuses them
         // all the same, rather than splitting the line a second way.
         let rows: [&[u8]; 3] = [
             b"GET / HTTP/1.1\r\nHost: a\r\nX: a\nContent-Length: 5\r\n",
@@ -844,7 +852,7 @@ mod tests {
             b"GET / HTTP/1.1\r\nHost: a\rX: b\r\n",
         ];
         for bytes in rows {
-            assert!(parse_head(bytes).is_err(), "{}", bytes.escape_ascii());
+            assert!(Head::parse(bytes).is_err(), "{}", bytes.escape_ascii());
         }
     }
 
@@ -875,9 +883,36 @@ mod tests {
     }
 
     #[test]
-    fn parse_head_reads_version_and_lower_cases_names() {
+    fn a_head_another_server_might_read_differently_is_refused() {
+        let refused: [(&[u8], &str); 4] = [
+            (b"GET / HTTP/1.1\r\nHost: a\r\nX: \xff\r\n", "UTF-8"),
+            (b"GET /a\x7fb HTTP/1.1\r\nHost: a\r\n", "percent-encoded"),
+            (
+                b"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: a\r\n",
+                "percent-encoded",
+            ),
+            (
+                b"GET / HTTP/1.1\r\nHost: a\r\nX: a\x01b\r\n",
+                "control character",
+            ),
+        ];
+        for (bytes, why) in refused {
+            match Head::parse(bytes) {
+                Err(RequestError::Malformed(message)) => {
+                    assert!(message.contains(why), "{}: {message}", bytes.escape_ascii());
+                }
+                other => panic!("{}: {other:?}", bytes.escape_ascii()),
+            }
+        }
+        // A repeated header is joined to the first, with a comma.
+        let head = Head::parse(b"GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\nX: 2\r\n").expect("valid");
+        assert_eq!(head.headers["x"], "1, 2");
+    }
+
+    #[test]
+    fn a_head_is_parsed_with_its_version_and_lower_case_names() {
         let head =
-            parse_head(b"PATCH /todos/3?x=%41 HTTP/1.0\r\nContent-Type: application/json\r\n")
+            Head::parse(b"PATCH /todos/3?x=%41 HTTP/1.0\r\nContent-Type: application/json\r\n")
                 .expect("a valid head");
         assert_eq!(head.method, "PATCH");
         assert_eq!(head.version, Version::Http10);

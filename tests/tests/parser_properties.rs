@@ -521,7 +521,7 @@ fn apply(bytes: &mut Vec<u8>, mutation: &Mutation) {
 ///
 /// httparse is a tokenizer: it splits a head into its parts and checks
 /// their characters, and leaves what the parts mean to its caller. final's
-/// `parse_head` is that caller too, so it refuses some heads that are
+/// `Head::parse` is that caller too, so it refuses some heads that are
 /// well-formed tokens but not requests this server should serve.
 // ANCHOR: differences
 const DIFFERENCES: &[(&str, &str, &str, &str)] = &[
@@ -581,7 +581,7 @@ fn parse_final(input: &[u8]) -> (Parsed, Option<RequestError>) {
     match request::head_end(&input[skip..]) {
         Ok(None) => (Parsed::Partial, None),
         Err(err) => (Parsed::Refused, Some(err)),
-        Ok(Some((end, body_start))) => match request::parse_head(&input[skip..skip + end]) {
+        Ok(Some((end, body_start))) => match request::Head::parse(&input[skip..skip + end]) {
             Ok(head) => (
                 Parsed::Head(
                     head.method,
@@ -901,7 +901,7 @@ proptest! {
         let stream = [prefix, &bytes].concat();
         prop_assert_eq!(read(&stream, &[]), read(&stream, &cuts), "{}", stream.escape_ascii());
         // The pieces as the head parser and the decoder see them alone.
-        let _ = request::parse_head(&stream);
+        let _ = request::Head::parse(&stream);
         let _ = ChunkedDecoder::new().decode(&bytes);
     }
 

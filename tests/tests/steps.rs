@@ -758,37 +758,38 @@ fn warnings_the_book_names(stage: Stage) -> Vec<(&'static str, usize, usize)> {
         Stage::Final => vec![
             (
                 "unused variable: `request`",
-                at("final-groundwork", 10),
+                at("final-groundwork", 11),
                 at("final-api", 19),
             ),
             // final-groundwork.md, step 2: the values of the flags before
             // the loop that reads them; step 7: what checks a host and a
-            // length, before the parser that calls them (the handover).
+            // length, before the parser of step 8 and the framing of the
+            // handover call them.
             (
                 "function `is_host`",
                 at("final-groundwork", 7),
-                at("final-groundwork", 10),
+                at("final-groundwork", 8),
             ),
             (
                 "function `length_framing`",
                 at("final-groundwork", 7),
-                at("final-groundwork", 10),
+                at("final-groundwork", 11),
             ),
-            // Step 9: the reader's state, before `poll` reads it.
+            // Step 10: the reader's state, before `poll` reads it.
             (
                 "unused imports: `Framing`",
-                at("final-groundwork", 9),
                 at("final-groundwork", 10),
+                at("final-groundwork", 11),
             ),
             (
                 "fields `head`, `start`",
-                at("final-groundwork", 9),
                 at("final-groundwork", 10),
+                at("final-groundwork", 11),
             ),
             (
                 "variant `Length`",
-                at("final-groundwork", 9),
                 at("final-groundwork", 10),
+                at("final-groundwork", 11),
             ),
             (
                 "function `parse_count`",
