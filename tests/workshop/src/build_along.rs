@@ -891,20 +891,13 @@ fn stage_lines(stage: Stage) -> Result<Vec<(String, Vec<Line>)>, String> {
 /// A `mod` line comes with the first step of its module's file (see
 /// [`files_after`]) and is not in a code block: it counts as shown when a
 /// step shows a line of that file and a chapter names the line in its
-/// prose (`` `pub mod date;` ``), as given otherwise, and not at all when
-/// the stage before had the same line in the same file: the learner has
-/// it already.
+/// prose (`` `pub mod date;` ``), and as given otherwise.
+///
+/// A line no step shows that the handover keeps from the learner's day 4
+/// (day 4's `pub mod request;`, most of the table of reason phrases) is
+/// not counted at all: the learner typed it on an earlier day.
 pub fn coverage(stage: Stage) -> Result<Vec<(String, usize, usize)>, String> {
     let shown = shown_by_steps(stage)?;
-    let earlier = match stage.previous() {
-        Some(previous) => stage_sources(previous)?,
-        None => Vec::new(),
-    };
-    let had_it = |file: &str, line: &str| {
-        earlier
-            .iter()
-            .any(|(other, text)| other == file && text.lines().any(|old| old == line))
-    };
     let mut chapters = String::new();
     for chapter in steps::chapters_with_steps(stage) {
         let path = cargo::root().join("book/src").join(format!("{chapter}.md"));
@@ -919,23 +912,21 @@ pub fn coverage(stage: Stage) -> Result<Vec<(String, usize, usize)>, String> {
             lines_with_steps(file, text, &shown, &Unshown::Counted)?,
         ));
     }
+    let kept = kept_by_the_handover(stage, &all)?;
     let has_steps = |module: &str| {
         all.iter()
             .any(|(file, lines)| file == module && lines.iter().any(|line| line.step.is_some()))
     };
     let mut out = Vec::new();
-    for (file, lines) in &all {
+    for ((file, lines), kept) in all.iter().zip(&kept) {
         // A stand-in for an anchor no step shows holds day 4's code, which
         // the learner has, until the handover takes it away; a borrowing
         // stand-in holds day 4's code until a step replaces it. Neither is
         // code of the final server's to show.
-        let solid = lines.iter().filter(|line| {
-            let kept_module = module_file(file, &line.text).is_some() && had_it(file, &line.text);
-            !line.text.trim().is_empty()
-                && line.until != Some(NEVER)
-                && !line.borrowed
-                && !kept_module
+        let solid = lines.iter().zip(kept).filter(|(line, kept)| {
+            !line.text.trim().is_empty() && line.until != Some(NEVER) && !line.borrowed && !**kept
         });
+        let solid = solid.map(|(line, _)| line);
         let (by_steps, given): (Vec<&Line>, Vec<&Line>) = solid.partition(|line| {
             line.step.is_some()
                 || module_file(file, &line.text).is_some_and(|module| {
@@ -943,6 +934,52 @@ pub fn coverage(stage: Stage) -> Result<Vec<(String, usize, usize)>, String> {
                 })
         });
         out.push((file.clone(), by_steps.len(), given.len()));
+    }
+    Ok(out)
+}
+
+/// For each of `all` (a stage's files, their lines as [`coverage`] counts
+/// them), which lines no step shows and the handover keeps from the
+/// learner's file before the stage, as [`file_after`] compares them.
+fn kept_by_the_handover(
+    stage: Stage,
+    all: &[(String, Vec<Line>)],
+) -> Result<Vec<Vec<bool>>, String> {
+    if stage != Stage::Final {
+        return Ok(all
+            .iter()
+            .map(|(_, lines)| vec![false; lines.len()])
+            .collect());
+    }
+    let at = steps::handover(stage);
+    let old_files = before(stage)?;
+    let mut out = Vec::new();
+    for (file, lines) in all {
+        let old = old_files
+            .iter()
+            .find(|(path, _)| path.to_string_lossy().replace('\\', "/") == *file)
+            .map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned())
+            .unwrap_or_default();
+        let old: Vec<&str> = old
+            .lines()
+            .skip_while(|line| line.starts_with("//!") || line.trim().is_empty())
+            .take_while(|line| *line != "#[cfg(test)]")
+            .collect();
+        // As the learner's crate has them at the handover.
+        let new: Vec<Line> = lines
+            .iter()
+            .map(|line| Line {
+                step: line.step.or(Some(at)),
+                ..line.clone()
+            })
+            .collect();
+        let mut kept = vec![false; lines.len()];
+        for edit in edits(&old, &new, Some(at), at) {
+            if let Edit::Keep(_, j) = edit {
+                kept[j] = lines[j].step.is_none();
+            }
+        }
+        out.push(kept);
     }
     Ok(out)
 }
