@@ -442,8 +442,9 @@ fn new_before(name: &str, chapter: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `check handover`: the final server's code that no step shows yet,
-/// written into the learner's crate (see `starter::hand_over`).
+/// `check handover`: the final server's code as it stands after its
+/// handover step, written into the learner's crate (see
+/// `starter::hand_over`).
 fn handover(args: &Args) -> Result<(), String> {
     let progress = Progress::load();
     let name = learner_crate(args, &progress)
