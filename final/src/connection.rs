@@ -451,7 +451,12 @@ impl<S: Socket> Connection<S> {
             keep_alive,
             head_only,
         };
+        /* STAND-IN: log_line
+        self.queue(response, delivery, "-", server, now);
+        */
+        // ANCHOR: log_line
         self.queue(response, delivery, request.line(), server, now);
+        // ANCHOR_END: log_line
     }
     // ANCHOR_END: answer
 

@@ -85,14 +85,17 @@ impl Request {
     }
     // ANCHOR_END: keep_alive
 
+    // ANCHOR: line_method
     /// The request line, as the access log prints it. A value that knows
     /// how to print itself rather than a `String`, so that logging a line
     /// formats it once, straight into the log's buffer.
     pub fn line(&self) -> RequestLine<'_> {
         RequestLine(self)
     }
+    // ANCHOR_END: line_method
 }
 
+// ANCHOR: request_line
 /// What [`Request::line`] returns: `GET /path HTTP/1.1` when printed.
 pub struct RequestLine<'a>(&'a Request);
 
@@ -105,6 +108,7 @@ impl std::fmt::Display for RequestLine<'_> {
         write!(f, "{} {} {version}", self.0.method, self.0.path)
     }
 }
+// ANCHOR_END: request_line
 
 // ANCHOR: request_error
 /// Why no request could be read, and the status each reason gets.
@@ -114,7 +118,7 @@ pub enum RequestError {
     Incomplete,
     /// Part of a request arrived, but not all of it in time.
     TimedOut,
-    /// The request line is over [`MAX_REQUEST_LINE`].
+    /// The request line is over its own limit, `MAX_REQUEST_LINE`.
     UriTooLong,
     /// The head is over [`MAX_HEAD_SIZE`].
     HeadTooLarge,

@@ -138,12 +138,14 @@ impl Response {
         self
     }
 
+    // ANCHOR: has_header
     /// Whether the response sets header `name` itself (any case).
     pub fn has_header(&self, name: &str) -> bool {
         self.headers
             .iter()
             .any(|(own, _)| own.eq_ignore_ascii_case(name))
     }
+    // ANCHOR_END: has_header
 
     // ANCHOR: resolve
     /// The bytes on the wire.

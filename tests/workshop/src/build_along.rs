@@ -913,22 +913,51 @@ pub fn coverage(stage: Stage) -> Result<Vec<(String, usize, usize)>, String> {
         ));
     }
     let kept = kept_by_the_handover(stage, &all)?;
+    // A block's opening and closing lines that no step shows go with the
+    // first step that shows a line inside (`braces_go_with_their_block`);
+    // where the block also holds given code, that is the handover, and
+    // they arrive with it, unshown: given too (`pub fn poll(…) {`, whose
+    // chunked arm the bodies chapter shows).
+    let arrive_given: Vec<Vec<bool>> = if stage == Stage::Final {
+        let at = steps::handover(stage);
+        stage_lines(stage)?
+            .iter()
+            .zip(&all)
+            .map(|((_, real), (_, counted))| {
+                real.iter()
+                    .zip(counted)
+                    .map(|(real, counted)| {
+                        real.step == Some(at) && counted.step.is_some_and(|step| step > at)
+                    })
+                    .collect()
+            })
+            .collect()
+    } else {
+        all.iter()
+            .map(|(_, lines)| vec![false; lines.len()])
+            .collect()
+    };
     let has_steps = |module: &str| {
         all.iter()
             .any(|(file, lines)| file == module && lines.iter().any(|line| line.step.is_some()))
     };
     let mut out = Vec::new();
-    for ((file, lines), kept) in all.iter().zip(&kept) {
+    for (((file, lines), kept), arrive_given) in all.iter().zip(&kept).zip(&arrive_given) {
         // A stand-in for an anchor no step shows holds day 4's code, which
         // the learner has, until the handover takes it away; a borrowing
         // stand-in holds day 4's code until a step replaces it. Neither is
         // code of the final server's to show.
-        let solid = lines.iter().zip(kept).filter(|(line, kept)| {
-            !line.text.trim().is_empty() && line.until != Some(NEVER) && !line.borrowed && !**kept
-        });
-        let solid = solid.map(|(line, _)| line);
-        let (by_steps, given): (Vec<&Line>, Vec<&Line>) = solid.partition(|line| {
-            line.step.is_some()
+        let solid = lines
+            .iter()
+            .zip(kept.iter().zip(arrive_given))
+            .filter(|(line, (kept, _))| {
+                !line.text.trim().is_empty()
+                    && line.until != Some(NEVER)
+                    && !line.borrowed
+                    && !**kept
+            });
+        let (by_steps, given): (Vec<_>, Vec<_>) = solid.partition(|(line, (_, arrive_given))| {
+            (line.step.is_some() && !**arrive_given)
                 || module_file(file, &line.text).is_some_and(|module| {
                     has_steps(&module) && chapters.contains(&format!("`{}`", line.text.trim()))
                 })
