@@ -98,7 +98,7 @@ impl AccessLog {
     ///
     /// If the system refuses a thread, the log still works: lines are
     /// then written by [`AccessLog::drop`] only, at shutdown, or dropped
-    /// once [`MAX_PENDING`] is reached. That beats a server that does not
+    /// once `MAX_PENDING` is reached. That beats a server that does not
     /// start because of its log.
     pub fn start() -> AccessLog {
         let inner = Arc::new(Inner {

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 /// Connections no longer need a thread each (the event loops serve them
 /// all), so this is not a limit on clients. 512 is generous for a disk
 /// that syncs in milliseconds, and with 256 KiB stacks (see
-/// [`WORKER_STACK`](crate::thread_pool::WORKER_STACK)) reserves 128 MiB of address space, most
+/// `thread_pool::WORKER_STACK`) reserves 128 MiB of address space, most
 /// of it never touched.
 pub const DEFAULT_THREADS: usize = 512;
 

@@ -84,7 +84,7 @@ pub enum Message {
     /// ones.
     Connect(TcpStream, Counted),
     /// A connection past the server's limit: answer 503 and close it
-    /// (see [`Connection::turn_away`]).
+    /// (see `Connection::turn_away`).
     TurnAway(TcpStream),
     // ANCHOR: message_answer
     /// A worker's answer (boxed: a request and a response are large, and

@@ -49,7 +49,7 @@ use crate::event_loop::{Counted, LoopHandle, Message};
 
 // ANCHOR: listen
 /// How many connections the system may hold for us, accepted by the
-/// kernel but not yet by [`run`]. Linux caps it at `net.core.somaxconn`
+/// kernel but not yet by `run`. Linux caps it at `net.core.somaxconn`
 /// (4,096 by default).
 pub const BACKLOG: i32 = 4096;
 
@@ -76,7 +76,7 @@ pub fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
 /// How much the server takes on at once.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Worker threads for requests that may wait (see [`may_wait`](crate::router::may_wait)).
+    /// Worker threads for requests that may wait (see `router::may_wait`).
     pub threads: usize,
     /// Connections open at once; the next client gets 503.
     pub connections: usize,
@@ -177,7 +177,7 @@ fn answer_one(mut stream: TcpStream, app: &App) {
 /// `limits.loops` event loops (one per processor core, unless asked
 /// otherwise) do the reading and writing for every connection;
 /// `limits.threads` worker threads answer the requests that may wait (see
-/// [`may_wait`](crate::router::may_wait)).
+/// `router::may_wait`).
 ///
 /// Taking a listener that is already bound (rather than an address) lets
 /// `main` print the real port before serving, and lets tests bind port 0.
