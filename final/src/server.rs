@@ -8,6 +8,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::num::NonZeroUsize;
 use std::thread;
 // ANCHOR_END: listen_uses
+// ANCHOR: day_4_way_uses
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use crate::router::{self, App};
 use crate::shutdown::Shutdown;
 // ANCHOR_END: stoppable_use
 use crate::thread_pool::ThreadPool;
+// ANCHOR_END: day_4_way_uses
 */
 // ANCHOR: uses
 use std::io::{self, Write as _};

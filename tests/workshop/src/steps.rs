@@ -4,8 +4,11 @@
 //!
 //! The learner's crate is called [`LEARNER`] (`use
 //! stepper::request::Request;`). To build every step side by side, each
-//! gets a package name of its own and keeps `stepper` as its library's
-//! name.
+//! gets a package name of its own, and a library named after it. With one
+//! library name for all, Cargo's copies of the libraries in the target
+//! folder share one file name (what Cargo calls an output filename
+//! collision), and twice a step's binary was linked against another
+//! step's library.
 
 use std::path::PathBuf;
 
@@ -37,23 +40,24 @@ pub fn build_steps(stage: Stage) -> Result<PathBuf, String> {
     let mut crates = Vec::new();
     for done in 0..=steps::of_stage(stage).len() {
         let name = crate_name(stage, done);
+        // The library's default name: the package's, in Rust's spelling.
+        let library = name.replace('-', "_");
         let mut files = files_after(stage, done)?;
-        let has_lib = files.iter().any(|(path, _)| path.ends_with("src/lib.rs"));
         for (path, bytes) in &mut files {
-            if path.as_os_str() != "Cargo.toml" {
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            let text = if path.as_os_str() == "Cargo.toml" {
+                // The package, and the final server's binary, which it
+                // names itself.
+                text.replace(
+                    &format!("name = \"{LEARNER}\""),
+                    &format!("name = \"{name}\""),
+                )
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                text.replace(&format!("{LEARNER}::"), &format!("{library}::"))
+            } else {
                 continue;
-            }
-            let manifest = String::from_utf8_lossy(bytes).into_owned();
-            // The package, and the final server's binary, which it names
-            // itself.
-            let mut manifest = manifest.replace(
-                &format!("name = \"{LEARNER}\""),
-                &format!("name = \"{name}\""),
-            );
-            if has_lib && !manifest.contains("[lib]") {
-                manifest.push_str(&format!("\n[lib]\nname = \"{LEARNER}\"\n"));
-            }
-            *bytes = manifest.into_bytes();
+            };
+            *bytes = text.into_bytes();
         }
         crates.push(ScratchCrate { name, files });
     }
