@@ -209,7 +209,7 @@ impl RequestReader {
             // ANCHOR_END: absolute_arm
             Target::Asterisk => ("*".to_string(), host_header),
         };
-        let (path, query) = request::split_target(&target);
+        let (path, query) = request::path_and_query(&target);
         Request {
             method: head.method,
             path,

@@ -560,8 +560,9 @@ fn length_framing(length: Option<&str>) -> Result<Framing, RequestError> {
 }
 // ANCHOR_END: length_framing
 
+// ANCHOR: path_and_query
 /// Splits `/path?a=1` into the path and the percent-decoded query pairs.
-pub fn split_target(target: &str) -> (String, HashMap<String, String>) {
+pub fn path_and_query(target: &str) -> (String, HashMap<String, String>) {
     let Some((path, query_string)) = target.split_once('?') else {
         return (target.to_string(), HashMap::new());
     };
@@ -575,6 +576,7 @@ pub fn split_target(target: &str) -> (String, HashMap<String, String>) {
         .collect();
     (path.to_string(), query)
 }
+// ANCHOR_END: path_and_query
 
 /// Decodes `%XX` escapes and `+` (a space), as day 3 does.
 fn percent_decode(text: &str) -> String {
@@ -921,7 +923,7 @@ mod tests {
         assert_eq!(head.method, "PATCH");
         assert_eq!(head.version, Version::Http10);
         assert_eq!(head.headers["content-type"], "application/json");
-        let (path, query) = split_target(&head.target);
+        let (path, query) = path_and_query(&head.target);
         assert_eq!(path, "/todos/3");
         assert_eq!(query["x"], "A");
     }

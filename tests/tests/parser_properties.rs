@@ -339,7 +339,7 @@ fn build(
             body.clone()
         }
     };
-    let (path, query) = request::split_target(&origin);
+    let (path, query) = request::path_and_query(&origin);
     let host = if absolute {
         Some("localhost:5000".to_string())
     } else {
