@@ -912,52 +912,26 @@ pub fn coverage(stage: Stage) -> Result<Vec<(String, usize, usize)>, String> {
             lines_with_steps(file, text, &shown, &Unshown::Counted)?,
         ));
     }
-    let kept = kept_by_the_handover(stage, &all)?;
-    // A block's opening and closing lines that no step shows go with the
-    // first step that shows a line inside (`braces_go_with_their_block`);
-    // where the block also holds given code, that is the handover, and
-    // they arrive with it, unshown: given too (`pub fn poll(…) {`, whose
-    // chunked arm the bodies chapter shows).
-    let arrive_given: Vec<Vec<bool>> = if stage == Stage::Final {
-        let at = steps::handover(stage);
-        stage_lines(stage)?
-            .iter()
-            .zip(&all)
-            .map(|((_, real), (_, counted))| {
-                real.iter()
-                    .zip(counted)
-                    .map(|(real, counted)| {
-                        real.step == Some(at) && counted.step.is_some_and(|step| step > at)
-                    })
-                    .collect()
-            })
-            .collect()
-    } else {
-        all.iter()
-            .map(|(_, lines)| vec![false; lines.len()])
-            .collect()
-    };
+    let fates = at_the_handover(stage, &all)?;
     let has_steps = |module: &str| {
         all.iter()
             .any(|(file, lines)| file == module && lines.iter().any(|line| line.step.is_some()))
     };
     let mut out = Vec::new();
-    for (((file, lines), kept), arrive_given) in all.iter().zip(&kept).zip(&arrive_given) {
+    for ((file, lines), fates) in all.iter().zip(&fates) {
         // A stand-in for an anchor no step shows holds day 4's code, which
         // the learner has, until the handover takes it away; a borrowing
         // stand-in holds day 4's code until a step replaces it. Neither is
-        // code of the final server's to show.
-        let solid = lines
-            .iter()
-            .zip(kept.iter().zip(arrive_given))
-            .filter(|(line, (kept, _))| {
-                !line.text.trim().is_empty()
-                    && line.until != Some(NEVER)
-                    && !line.borrowed
-                    && !**kept
-            });
-        let (by_steps, given): (Vec<_>, Vec<_>) = solid.partition(|(line, (_, arrive_given))| {
-            (line.step.is_some() && !**arrive_given)
+        // code of the final server's to show, and nor is what the handover
+        // keeps of day 4.
+        let solid = lines.iter().zip(fates).filter(|(line, fate)| {
+            !line.text.trim().is_empty()
+                && line.until != Some(NEVER)
+                && !line.borrowed
+                && !fate.kept
+        });
+        let (by_steps, given): (Vec<_>, Vec<_>) = solid.partition(|(line, fate)| {
+            (line.step.is_some() && !fate.unshown)
                 || module_file(file, &line.text).is_some_and(|module| {
                     has_steps(&module) && chapters.contains(&format!("`{}`", line.text.trim()))
                 })
@@ -967,23 +941,40 @@ pub fn coverage(stage: Stage) -> Result<Vec<(String, usize, usize)>, String> {
     Ok(out)
 }
 
-/// For each of `all` (a stage's files, their lines as [`coverage`] counts
-/// them), which lines no step shows and the handover keeps from the
-/// learner's file before the stage, as [`file_after`] compares them.
-fn kept_by_the_handover(
+/// How each line of `all` (a stage's files, their lines as [`coverage`]
+/// counts them) fares at the final server's handover: whether it arrives
+/// there unshown, and whether the learner's file before the stage has it
+/// already, as [`file_after`] compares them. (Neither, for a day.)
+///
+/// A line arrives unshown when no step shows it, and also when
+/// [`braces_go_with_their_block`] gives a block's opening or closing line
+/// to a later step that shows a line inside, while the block holds given
+/// code: `pub fn poll(…) {`, whose chunked arm the bodies chapter shows,
+/// comes with the rest of `poll`.
+fn at_the_handover(
     stage: Stage,
     all: &[(String, Vec<Line>)],
-) -> Result<Vec<Vec<bool>>, String> {
+) -> Result<Vec<Vec<Handover>>, String> {
     if stage != Stage::Final {
         return Ok(all
             .iter()
-            .map(|(_, lines)| vec![false; lines.len()])
+            .map(|(_, lines)| vec![Handover::default(); lines.len()])
             .collect());
     }
     let at = steps::handover(stage);
     let old_files = before(stage)?;
     let mut out = Vec::new();
-    for (file, lines) in all {
+    // The lines as the learner's crate gets them, beside those counted.
+    for ((file, real), (_, counted)) in stage_lines(stage)?.iter().zip(all) {
+        let mut fates: Vec<Handover> = real
+            .iter()
+            .zip(counted)
+            .map(|(real, counted)| Handover {
+                unshown: counted.step.is_none()
+                    || (real.step == Some(at) && counted.step.is_some_and(|step| step > at)),
+                kept: false,
+            })
+            .collect();
         let old = old_files
             .iter()
             .find(|(path, _)| path.to_string_lossy().replace('\\', "/") == *file)
@@ -994,23 +985,23 @@ fn kept_by_the_handover(
             .skip_while(|line| line.starts_with("//!") || line.trim().is_empty())
             .take_while(|line| *line != "#[cfg(test)]")
             .collect();
-        // As the learner's crate has them at the handover.
-        let new: Vec<Line> = lines
-            .iter()
-            .map(|line| Line {
-                step: line.step.or(Some(at)),
-                ..line.clone()
-            })
-            .collect();
-        let mut kept = vec![false; lines.len()];
-        for edit in edits(&old, &new, Some(at), at) {
+        for edit in edits(&old, real, Some(at), at) {
             if let Edit::Keep(_, j) = edit {
-                kept[j] = lines[j].step.is_none();
+                fates[j].kept = fates[j].unshown;
             }
         }
-        out.push(kept);
+        out.push(fates);
     }
     Ok(out)
+}
+
+/// What becomes of a line at the handover (see [`at_the_handover`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct Handover {
+    /// It arrives there, and no step shows it.
+    unshown: bool,
+    /// The learner's day 4 has it already, and keeps it.
+    kept: bool,
 }
 
 #[cfg(test)]
