@@ -69,9 +69,13 @@ fn queue_full(addr: SocketAddr) -> Result<(), Failure> {
     let slow: Vec<TcpStream> = (0..SLOW_CLIENTS)
         .map(|_| open(addr, SLOW))
         .collect::<Result<_, _>>()?;
-    // The next client must hear "busy, come back later" right away, not
-    // wait for a worker.
-    let wait = Duration::from_secs(1);
+    // The next client must hear "busy, come back later" before any slow
+    // request could have freed a worker, not wait for one. The bound is
+    // that property, with a quarter of the sleep to spare for a loaded
+    // machine: a pool that makes it wait answers it only behind the whole
+    // queue, many seconds later. (A bound of 1 s once failed a correct
+    // solution beside the rest of the integration tests.)
+    let wait = Duration::from_millis(1500);
     let reply = Exchange::new(HELLO).waiting(wait).run(addr);
     drop(slow);
     Expect::ErrorWithHeader(503, "retry-after", "1")
@@ -80,7 +84,7 @@ fn queue_full(addr: SocketAddr) -> Result<(), Failure> {
             failure(
                 format!(
                     "within {} s, while {SLOW_CLIENTS} slow requests fill the pool: {expected}",
-                    wait.as_secs()
+                    wait.as_secs_f32()
                 ),
                 HELLO,
                 reply.describe(),
