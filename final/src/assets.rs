@@ -13,8 +13,8 @@
 use std::sync::LazyLock;
 // ANCHOR_END: lazy_lock
 
-use crate::request::Request;
-use crate::response::Response;
+use crate::http::request::Request;
+use crate::http::response::Response;
 // ANCHOR_END: uses
 
 // ANCHOR: assets

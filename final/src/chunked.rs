@@ -26,7 +26,7 @@
 //! reason, though nothing here uses them.
 
 // ANCHOR: uses
-use crate::request::{MAX_BODY_SIZE, MAX_HEAD_SIZE, RequestError, is_token};
+use crate::http::request::{MAX_BODY_SIZE, MAX_HEAD_SIZE, RequestError, is_token};
 // ANCHOR_END: uses
 
 // ANCHOR: limits
@@ -331,7 +331,7 @@ fn skip_bws(bytes: &[u8]) -> &[u8] {
 fn token_length(bytes: &[u8]) -> usize {
     bytes
         .iter()
-        .take_while(|&&b| crate::request::is_tchar(b))
+        .take_while(|&&b| crate::http::request::is_tchar(b))
         .count()
 }
 

@@ -26,15 +26,15 @@ use mio::net::TcpStream;
 // ANCHOR: log_use
 use crate::access_log::LogHandle;
 // ANCHOR_END: log_use
+use crate::app::{self, App};
+use crate::http::request::{Request, RequestError};
+use crate::http::response::Response;
 use crate::reader::{Progress, RequestReader};
-use crate::request::{Request, RequestError};
-use crate::response::Response;
-use crate::router::{self, App};
 use crate::shutdown::Shutdown;
 // ANCHOR_END: uses
 // ANCHOR: pieces_uses
-use crate::request::Version;
-use crate::response::Pieces;
+use crate::http::request::Version;
+use crate::http::response::Pieces;
 // ANCHOR_END: pieces_uses
 
 // ANCHOR: socket
@@ -408,12 +408,12 @@ impl<S: Socket> Connection<S> {
         // Answering here is faster: no hand-over, no thread to wake. But
         // while a handler runs, this event loop serves nobody else, so
         // only a handler that never waits may run here.
-        if router::may_wait(&request) {
+        if app::may_wait(&request) {
             self.enter(Phase::Handling);
             return Break(Next::Handle(request));
         }
         // ANCHOR_END: handle_may_wait
-        let response = router::route_or_500(&request, &server.app);
+        let response = app::route_or_500(&request, &server.app);
         self.answer(&request, response, server, now);
         Continue(())
     }

@@ -40,9 +40,9 @@ use crate::slots::{Key, Slots};
 use crate::thread_pool::ThreadPool;
 // ANCHOR_END: uses
 // ANCHOR: worker_uses
-use crate::request::Request;
-use crate::response::Response;
-use crate::router::route_or_500;
+use crate::app::route_or_500;
+use crate::http::request::Request;
+use crate::http::response::Response;
 // ANCHOR_END: worker_uses
 
 // ANCHOR: sweep_every

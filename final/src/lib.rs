@@ -18,16 +18,18 @@
 //!   of its own.
 //! - [`reader`]: bytes in, requests out, however the bytes are cut up;
 //!   "need more bytes" is an answer, not an error.
-//! - [`request`]: parsing a request's head, and refusing ambiguous lengths.
+//! - [`http`]: the messages: [`http::request`] parses a request's head and
+//!   refuses ambiguous lengths; [`http::response`] writes an answer, with
+//!   serde for the JSON.
 //! - [`chunked`]: decoding a body sent in chunks.
-//! - [`router`]: which handler answers which method and path.
+//! - [`app`]: what every handler gets, and which handler answers which
+//!   method and path.
 //! - [`assets`]: the to-do page for browsers, built into the binary.
 //! - [`origin`]: who may be served: the `Host` allow-list, the `Origin`
 //!   check, and CORS.
 //! - [`todos`]: the to-do API, and checking the JSON it receives.
 //! - [`store`]: the to-dos, in memory or on disk (a snapshot and a log
 //!   with group commit) in a way that survives `kill -9`.
-//! - [`response`]: `Response::json` and `Response::resolve`, with serde.
 //! - [`date`]: the `Date` header, and the calendar arithmetic behind it.
 //! - [`shutdown`]: Ctrl-C and SIGTERM stop the server gracefully.
 //! - [`cli`]: the command line.
@@ -39,17 +41,16 @@ pub mod json;
 // ANCHOR: serde_writes_json
 // ANCHOR_END: serde_writes_json
 pub mod access_log;
+pub mod app;
 pub mod assets;
 pub mod chunked;
 pub mod cli;
 pub mod connection;
 pub mod date;
 pub mod event_loop;
+pub mod http;
 pub mod origin;
 pub mod reader;
-pub mod request;
-pub mod response;
-pub mod router;
 pub mod server;
 pub mod shutdown;
 pub mod slots;

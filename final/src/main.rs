@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 // ANCHOR_END: arc_use
 
+use todo_server::app::App;
 use todo_server::cli::{self, Command, USAGE};
 use todo_server::origin::Policy;
-use todo_server::router::App;
 use todo_server::server;
 // ANCHOR: shutdown_use
 use todo_server::shutdown::{self, Shutdown};

@@ -29,8 +29,10 @@
 use std::net::SocketAddr;
 // ANCHOR_END: policy_use
 
-use crate::request::Request;
-use crate::response::Response;
+// ANCHOR: origin_use
+use crate::http::request::Request;
+use crate::http::response::Response;
+// ANCHOR_END: origin_use
 
 // ANCHOR: policy
 /// The methods this API has, for CORS preflights and `Allow`.
@@ -125,6 +127,7 @@ impl Policy {
     }
     // ANCHOR_END: allows_origin
 
+    // ANCHOR: placeholders
     /* STAND-IN: decorate
     /// Leaves `response` as it is: no CORS headers yet.
     pub fn decorate(&self, response: Response) -> Response {
@@ -159,6 +162,7 @@ impl Policy {
         }
     }
     // ANCHOR_END: decorate
+    // ANCHOR_END: placeholders
 }
 
 // ANCHOR: host_name
@@ -179,7 +183,7 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    use crate::request::Version;
+    use crate::http::request::Version;
 
     fn request(host: Option<&str>, origin: Option<&str>) -> Request {
         let mut headers = HashMap::new();

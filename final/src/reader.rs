@@ -18,7 +18,7 @@
 use crate::chunked::ChunkedDecoder;
 // ANCHOR_END: decoder_use
 // ANCHOR: reader_use
-use crate::request::{self, Framing, Head, Request, RequestError, Target, Version};
+use crate::http::request::{self, Framing, Head, Request, RequestError, Target, Version};
 // ANCHOR_END: reader_use
 
 // ANCHOR: progress
@@ -142,6 +142,7 @@ impl RequestReader {
     }
     // ANCHOR_END: poll
 
+    // ANCHOR: read_head
     /// Parses the head, once it is all there, and works out how its body
     /// is framed.
     fn read_head(&mut self) -> Result<Option<Reading>, RequestError> {
@@ -154,15 +155,12 @@ impl RequestReader {
         let body = match request::body_framing(&head)? {
             Framing::Length(length) => BodyState::Length(length),
             /* STAND-IN: chunked_framing
-            // ANCHOR: refuse_chunked
             Framing::Chunked => return Err(RequestError::UnknownTransferCoding),
-            // ANCHOR_END: refuse_chunked
             */
             // ANCHOR: chunked_framing
             Framing::Chunked => BodyState::Chunked(ChunkedDecoder::new(), 0),
             // ANCHOR_END: chunked_framing
         };
-        // ANCHOR: expect_continue
         // `curl` sends bodies over 1 MiB (over 1 KiB before curl 7.69) with
         // `Expect: 100-continue`, and waits a second for a go-ahead before
         // sending them; so may any client with a chunked body. We owe it a
@@ -174,7 +172,6 @@ impl RequestReader {
                 .headers
                 .get("expect")
                 .is_some_and(|value| value.eq_ignore_ascii_case("100-continue"));
-        // ANCHOR_END: expect_continue
         Ok(Some(Reading {
             head,
             start,
@@ -182,7 +179,9 @@ impl RequestReader {
             owe_continue,
         }))
     }
+    // ANCHOR_END: read_head
 
+    // ANCHOR: finish
     /// Builds the request whose body ends at `end` in the buffer, and
     /// drops its bytes, keeping those that follow.
     fn finish(&mut self, reading: Reading, end: usize) -> Request {
@@ -220,6 +219,7 @@ impl RequestReader {
             body,
         }
     }
+    // ANCHOR_END: finish
 }
 
 #[cfg(test)]

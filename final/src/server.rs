@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::reader::{Progress, RequestReader};
-use crate::response::Response;
-use crate::router::{self, App};
+use crate::http::response::Response;
+use crate::app::{self, App};
 // ANCHOR: stoppable_use
 use crate::shutdown::Shutdown;
 // ANCHOR_END: stoppable_use
@@ -34,8 +34,8 @@ use std::time::Duration;
 // ANCHOR: log_use
 use crate::access_log::AccessLog;
 // ANCHOR_END: log_use
+use crate::app::App;
 use crate::connection::ServerWide;
-use crate::router::App;
 use crate::shutdown::Shutdown;
 use crate::thread_pool::ThreadPool;
 // ANCHOR_END: uses
@@ -78,7 +78,7 @@ pub fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
 /// How much the server takes on at once.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Worker threads for requests that may wait (see `router::may_wait`).
+    /// Worker threads for requests that may wait (see `app::may_wait`).
     pub threads: usize,
     /// Connections open at once; the next client gets 503.
     pub connections: usize,
@@ -138,7 +138,7 @@ fn answer_one(mut stream: TcpStream, app: &App) {
     let (response, head_only) = loop {
         match reader.poll() {
             Ok(Progress::Done(request)) => {
-                break (router::route_or_500(&request, app), request.method == "HEAD");
+                break (app::route_or_500(&request, app), request.method == "HEAD");
             }
             Ok(Progress::NeedHead | Progress::NeedBody { .. }) => {}
             Err(err) => break (Response::error(err.status(), err.message()), false),
@@ -179,7 +179,7 @@ fn answer_one(mut stream: TcpStream, app: &App) {
 /// `limits.loops` event loops (one per processor core, unless asked
 /// otherwise) do the reading and writing for every connection;
 /// `limits.threads` worker threads answer the requests that may wait (see
-/// `router::may_wait`).
+/// `app::may_wait`).
 ///
 /// Taking a listener that is already bound (rather than an address) lets
 /// `main` print the real port before serving, and lets tests bind port 0.

@@ -16,13 +16,13 @@ use serde_json::{Map, Value};
 // ANCHOR_END: json_uses
 
 // ANCHOR: request_use
-use crate::request::Request;
+use crate::http::request::Request;
 // ANCHOR_END: request_use
-use crate::response::Response;
+use crate::http::response::Response;
 use crate::store::{Changes, SaveError, Store, Todo};
 // ANCHOR_END: uses
 // ANCHOR: pieces_uses
-use crate::response::Pieces;
+use crate::http::response::Pieces;
 // ANCHOR_END: pieces_uses
 
 // ANCHOR: view

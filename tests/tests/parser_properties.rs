@@ -38,8 +38,8 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use todo_server::chunked::{self, ChunkedDecoder};
+use todo_server::http::request::{self, MAX_HEAD_SIZE, Request, RequestError, Version};
 use todo_server::reader::{Progress, RequestReader};
-use todo_server::request::{self, MAX_HEAD_SIZE, Request, RequestError, Version};
 
 // ---------------------------------------------------------------------
 // What the reader makes of a stream

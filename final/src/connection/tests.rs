@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use super::*;
 use crate::access_log::AccessLog;
+use crate::app::{self, App};
 use crate::origin::Policy;
-use crate::router::{self, App};
 use crate::store::Store;
 
 /// What the client's side of the socket holds for the connection's next
@@ -246,7 +246,7 @@ impl Driver {
 
     fn answer_from_worker(&mut self) {
         let request = self.handling.take().expect("a request with a worker");
-        let response = router::route_or_500(&request, &self.server.app);
+        let response = app::route_or_500(&request, &self.server.app);
         self.connection
             .answer(&request, response, &self.server, self.now);
         let next = self.connection.advance(&self.server, self.now);

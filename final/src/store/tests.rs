@@ -608,7 +608,7 @@ fn status_of(addr: SocketAddr, request: &str) -> u16 {
 
 #[test]
 fn a_failed_sync_answers_500_over_http_and_the_todo_is_not_there() {
-    use crate::router::App;
+    use crate::app::App;
     use crate::shutdown::Shutdown;
 
     let path = data_file("http-500");

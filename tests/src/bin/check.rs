@@ -59,9 +59,9 @@ usage: check <STAGE | CHECK-ID | EXERCISE-ID> [--crate NAME | --addr HOST:PORT |
                as the book builds it, to skip ahead
   --before     with new: start where a chapter's first step starts
                (final-connections), to skip ahead
-  handover     write into your crate the final server's code that the book
-               hands over rather than shows (its step \"The rest, handed
-               over\"); day 4's files it replaces go
+  handover     do the bridge's last step for you (\"The new parts take
+               over\"): write the final server's main.rs and server.rs,
+               and remove the day 4 files they replace
   --full       show long payloads byte for byte instead of summarised
   next         say what to do next: which chapter to read, and which of
                its steps

@@ -324,9 +324,9 @@ pub static STEPS: &[Step] = &[
         chapter: "final-groundwork",
         number: 1,
         title: "What the command line can say",
-        // Nothing calls these steps' code until the handover, and no check
-        // sees a step before it: the compiler is the judge of steps 1 to
-        // 9, and the chapter says so.
+        // Nothing calls these steps' code until the new parts take over
+        // (step 19), and no check sees a step before it: the compiler is
+        // the judge of steps 1 to 18, and the chapter says so.
         checks: &[],
         turns_red: &[],
     },
@@ -358,7 +358,7 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-groundwork",
         number: 5,
-        title: "Where a head ends",
+        title: "What can go wrong",
         checks: &[],
         turns_red: &[],
     },
@@ -366,7 +366,7 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-groundwork",
         number: 6,
-        title: "A head, and the forms of its target",
+        title: "Where a head ends",
         checks: &[],
         turns_red: &[],
     },
@@ -374,7 +374,7 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-groundwork",
         number: 7,
-        title: "Tokens, hosts and lengths",
+        title: "A head, and the forms of its target",
         checks: &[],
         turns_red: &[],
     },
@@ -382,7 +382,7 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-groundwork",
         number: 8,
-        title: "Reading a head",
+        title: "Tokens, hosts and lengths",
         checks: &[],
         turns_red: &[],
     },
@@ -390,7 +390,7 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-groundwork",
         number: 9,
-        title: "Listening, and how much to take on",
+        title: "Reading a head",
         checks: &[],
         turns_red: &[],
     },
@@ -398,7 +398,7 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-groundwork",
         number: 10,
-        title: "A reader that keeps its place",
+        title: "A request, whole",
         checks: &[],
         turns_red: &[],
     },
@@ -406,10 +406,73 @@ pub static STEPS: &[Step] = &[
         stage: Final,
         chapter: "final-groundwork",
         number: 11,
+        title: "Listening, and how much to take on",
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-groundwork",
+        number: 12,
+        title: "A reader that keeps its place",
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-groundwork",
+        number: 13,
+        title: "A head, and how its body will come",
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-groundwork",
+        number: 14,
+        title: "A whole request, and the bytes after it",
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-groundwork",
+        number: 15,
+        title: "A response, written by serde",
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-groundwork",
+        number: 16,
+        title: "The bytes on the wire",
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-groundwork",
+        number: 17,
+        title: "Who may ask, and what there is to ask for",
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-groundwork",
+        number: 18,
+        title: "Which handler answers",
+        checks: &[],
+        turns_red: &[],
+    },
+    Step {
+        stage: Final,
+        chapter: "final-groundwork",
+        number: 19,
         title: HANDOVER,
-        // What cannot be typed beside day 4's code arrives here whole, and
-        // with it the reader that calls the stricter parser, which refuses
-        // a bare LF.
+        // The new parts take over from day 4's, and with them the reader
+        // that calls the stricter parser, which refuses a bare LF.
         checks: &["final-bare-lf-in-head"],
         turns_red: &[],
     },
@@ -1146,11 +1209,11 @@ pub static STEPS: &[Step] = &[
     },
 ];
 
-/// The title of the final server's step that hands over the code no
-/// step shows yet: the learner's crate gets those lines at that step, and
-/// the parts of day 4 they replace go (see `workshop::build_along`).
-/// Each step written in front of it takes lines out of it.
-pub const HANDOVER: &str = "The rest, handed over";
+/// The title of the final server's step where its new parts take over
+/// from day 4's: the parts of day 4 they replace go there, and any code
+/// of the final server that no step shows would arrive there (see
+/// `workshop::build_along`).
+pub const HANDOVER: &str = "The new parts take over";
 
 /// Where the step that hands over `stage`'s unshown code stands among
 /// its steps (see [`HANDOVER`]); 0, before the first step, if there is
@@ -1330,7 +1393,7 @@ mod tests {
     #[test]
     fn on_the_final_server_next_names_the_handover_then_each_chapters_steps() {
         // Day 4's crate fails the handover's check, and no check sees the
-        // ten steps before it: the learner starts at the first.
+        // eighteen steps before it: the learner starts at the first.
         assert_eq!(
             next(Final, |_| false).map(|step| (step.chapter, step.number)),
             Some(("final-groundwork", 1))

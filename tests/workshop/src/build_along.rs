@@ -33,11 +33,12 @@
 //! ([`anchors::StandIn`]): its lines are the learner's from the step that
 //! shows them until the step that shows the anchor.
 //!
-//! The final server grows from the learner's day 4 the same way. While its
-//! code is not all in steps, a line of `final/src` that no step shows is
-//! not an error but *given*: it arrives at the step that hands over the
-//! rest ([`steps::HANDOVER`]), and the code of day 4 it replaces goes
-//! then ([`coverage`] counts these lines).
+//! The final server grows from the learner's day 4 the same way, with
+//! one difference: day 4's code stays whole until the step where the new
+//! parts take over ([`steps::HANDOVER`]), and goes then, since day 4's
+//! `main.rs` serves with it until that step. A line of `final/src` that
+//! no step shows is not an error but *given*, and arrives at that step
+//! too ([`coverage`] counts these lines; there are none).
 
 use std::fs;
 use std::path::PathBuf;
@@ -731,11 +732,11 @@ impl Hunk<'_> {
     /// code a later step adds is gone with the step that rewrote the
     /// code before it.
     ///
-    /// Except in a hunk that holds lines handed over at `given_at`: part
-    /// of what replaces its old lines comes only then, so they stay until
-    /// then, beside the new lines that steps before it show (day 4's
-    /// request reading goes at the handover, while the steps before it
-    /// add the final server's pieces next to it).
+    /// Except before `given_at`, the step where the final server's new
+    /// parts take over from day 4's: day 4's lines stay until then,
+    /// beside the new lines that steps before it show (day 4's `pub mod
+    /// request;` stays in `lib.rs` while the bridge's steps add `pub mod
+    /// http;` next to it, since day 4's `main.rs` serves with it).
     fn write(
         &self,
         file: &str,
@@ -753,13 +754,10 @@ impl Hunk<'_> {
             ));
         }
         let steps = self.put_in.iter().map(|line| line.step);
-        let gives = self
-            .put_in
-            .iter()
-            .any(|line| given_at.is_some() && line.step == given_at);
+        let first = steps.chain([self.before, self.after]).flatten().min();
         let first = match given_at {
-            Some(at) if gives => Some(at),
-            _ => steps.chain([self.before, self.after]).flatten().min(),
+            Some(at) => Some(first.map_or(at, |first| first.max(at))),
+            None => first,
         };
         let Some(first) = first else {
             return Err(format!(
@@ -862,22 +860,53 @@ fn stage_lines(stage: Stage) -> Result<Vec<(String, Vec<Line>)>, String> {
     // than the `mod` lines of its own modules, which follow their files
     // in turn).
     let at = steps::handover(stage);
-    let first_steps: Vec<(String, Option<usize>)> = lines_of(&Unshown::Counted)?
-        .into_iter()
+    let counted = lines_of(&Unshown::Counted)?;
+    let mut first_steps: Vec<(String, Option<usize>)> = counted
+        .iter()
         .map(|(file, lines)| {
             let given = lines.iter().any(|line| {
                 line.step.is_none()
                     && !line.text.trim().is_empty()
-                    && module_file(&file, &line.text).is_none()
+                    && module_file(file, &line.text).is_none()
             });
             let first = lines
                 .iter()
                 .filter_map(|line| line.step)
                 .chain(given.then_some(at))
                 .min();
-            (file, first)
+            (file.clone(), first)
         })
         .collect();
+    // A file of nothing but `mod` lines (`http.rs`) comes with the first
+    // of its modules, and so on up.
+    for _ in 0..counted.len() {
+        let mut changed = false;
+        for (index, (file, lines)) in counted.iter().enumerate() {
+            let modules_first = lines
+                .iter()
+                .filter_map(|line| module_file(file, &line.text))
+                .filter_map(|module| {
+                    first_steps
+                        .iter()
+                        .find(|(other, _)| *other == module)
+                        .and_then(|(_, first)| *first)
+                })
+                .min();
+            let first = &mut first_steps[index].1;
+            let earlier = match (*first, modules_first) {
+                (Some(now), Some(module)) => module < now,
+                (None, Some(_)) => true,
+                _ => false,
+            };
+            if earlier {
+                *first = modules_first;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
     lines_of(&Unshown::Given {
         first_steps: &first_steps,
         at,
@@ -913,10 +942,17 @@ pub fn coverage(stage: Stage) -> Result<Vec<(String, usize, usize)>, String> {
         ));
     }
     let fates = at_the_handover(stage, &all)?;
-    let has_steps = |module: &str| {
-        all.iter()
-            .any(|(file, lines)| file == module && lines.iter().any(|line| line.step.is_some()))
-    };
+    // (A file of nothing but `mod` lines, `http.rs`, has steps when one
+    // of its modules has.)
+    fn has_steps(all: &[(String, Vec<Line>)], module: &str) -> bool {
+        all.iter().any(|(file, lines)| {
+            file == module
+                && lines.iter().any(|line| {
+                    line.step.is_some()
+                        || module_file(file, &line.text).is_some_and(|inner| has_steps(all, &inner))
+                })
+        })
+    }
     let mut out = Vec::new();
     for ((file, lines), fates) in all.iter().zip(&fates) {
         // A stand-in for an anchor no step shows holds day 4's code, which
@@ -933,7 +969,8 @@ pub fn coverage(stage: Stage) -> Result<Vec<(String, usize, usize)>, String> {
         let (by_steps, given): (Vec<_>, Vec<_>) = solid.partition(|(line, fate)| {
             (line.step.is_some() && !fate.unshown)
                 || module_file(file, &line.text).is_some_and(|module| {
-                    has_steps(&module) && chapters.contains(&format!("`{}`", line.text.trim()))
+                    has_steps(&all, &module)
+                        && chapters.contains(&format!("`{}`", line.text.trim()))
                 })
         });
         out.push((file.clone(), by_steps.len(), given.len()));

@@ -144,9 +144,10 @@ pub fn create_before(name: &str, chapter: &str) -> Result<PathBuf, String> {
 }
 
 /// Brings `workshop/<name>/` to where the learner's crate stands after
-/// the final server's step that hands over the code no step shows yet
-/// ([`suite::steps::HANDOVER`]): `check handover --crate NAME`. Returns
-/// the files it wrote.
+/// the final server's step where its new parts take over from day 4's
+/// ([`suite::steps::HANDOVER`]): `check handover --crate NAME`, for a
+/// learner who would rather not type that step. Returns the files it
+/// wrote.
 pub fn hand_over(name: &str) -> Result<Vec<PathBuf>, String> {
     hand_over_into(&workshop_dir().join(name), name)
 }
@@ -154,7 +155,7 @@ pub fn hand_over(name: &str) -> Result<Vec<PathBuf>, String> {
 /// [`hand_over`], into the crate in `dir`. Its `src/` and `static/`
 /// become the reference's after the handover: what the steps before it
 /// had the learner type is the same there, and a file of day 4's that no
-/// module declares any more (`json.rs`) goes. The manifest stays the
+/// module declares any more (`request.rs`, `json.rs`) goes. The manifest stays the
 /// learner's, with the crates the chapter had them add.
 fn hand_over_into(dir: &Path, name: &str) -> Result<Vec<PathBuf>, String> {
     if !dir.join("Cargo.toml").is_file() {

@@ -22,7 +22,7 @@ pub static EXERCISES: &[Exercise] = &[
         },
         more_hints: &[
             "Parse the body exactly as POST /todos does, then replace the stored fields instead of creating a new to-do. 404 when the id does not exist.",
-            "Add PUT to the methods the server implements (`IMPLEMENTED` in router.rs: until then a PUT is a 501 wherever it is sent), and to what /todos/{id} allows (`Resource::allow`): the 405's Allow header and the CORS preflight's Access-Control-Allow-Methods both come from it, and browsers refuse to send a PUT the preflight did not allow.",
+            "Add PUT to the methods the server implements (`IMPLEMENTED` in app.rs: until then a PUT is a 501 wherever it is sent), and to what /todos/{id} allows (`Resource::allow`): the 405's Allow header and the CORS preflight's Access-Control-Allow-Methods both come from it, and browsers refuse to send a PUT the preflight did not allow.",
             "Every change to the store is an `Op` (final/src/store/draft.rs), worked out by `Draft::apply` into a log record. A PUT is a new op whose record puts the whole to-do; `Store::update` shows how a method hands its op to `write`.",
         ],
     },

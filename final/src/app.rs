@@ -1,5 +1,6 @@
 //! Which handler answers which request.
 
+// ANCHOR: app_use
 use std::net::SocketAddr;
 // ANCHOR: arc_use
 use std::sync::Arc;
@@ -11,16 +12,18 @@ use serde::Serialize;
 // ANCHOR: assets_use
 use crate::assets;
 // ANCHOR_END: assets_use
+use crate::http::request::Request;
+use crate::http::response::Response;
 use crate::origin::Policy;
-use crate::request::Request;
-use crate::response::Response;
 // ANCHOR: store_use
 use crate::store::Store;
 // ANCHOR_END: store_use
 // ANCHOR: todos_use
 use crate::todos;
 // ANCHOR_END: todos_use
+// ANCHOR_END: app_use
 
+// ANCHOR: app
 /// What the handlers need: the store, our own address for building URLs
 /// when a client sends no `Host` header, and who may be served.
 pub struct App {
@@ -33,6 +36,7 @@ pub struct App {
     /// The host allow-list and CORS (see `origin.rs`).
     pub policy: Policy,
 }
+// ANCHOR_END: app
 
 // ANCHOR: implemented
 /// Every method some path here answers. Any other gets 501 Not
@@ -49,6 +53,7 @@ pub struct App {
 pub const IMPLEMENTED: [&str; 6] = ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"];
 // ANCHOR_END: implemented
 
+// ANCHOR: resource
 /// The longest `/sleep` we agree to.
 const MAX_SLEEP_MS: u64 = 10_000;
 
@@ -113,7 +118,9 @@ impl Resource {
         }
     }
 }
+// ANCHOR_END: resource
 
+// ANCHOR: route
 /// Picks the handler for `request`.
 pub fn route(request: &Request, app: &App) -> Response {
     if let Err(refused) = app.policy.check(request) {
@@ -184,6 +191,7 @@ pub fn route(request: &Request, app: &App) -> Response {
         (_, resource) => method_not_allowed(resource.allow()),
     }
 }
+// ANCHOR_END: route
 
 // ANCHOR: route_or_500
 /// Runs [`route`], turning a panic into a 500, as on day 4: a handler that
@@ -224,6 +232,7 @@ fn base_url(request: &Request, app: &App) -> String {
 }
 // ANCHOR_END: base_url
 
+// ANCHOR: handlers
 fn method_not_allowed(allow: &'static str) -> Response {
     Response::error(405, &format!("this path only answers {allow}")).with_header("Allow", allow)
 }
@@ -264,6 +273,7 @@ fn sleep(request: &Request) -> Response {
     std::thread::sleep(Duration::from_millis(ms));
     Response::json(200, &Slept { slept_ms: ms })
 }
+// ANCHOR_END: handlers
 
 #[cfg(test)]
 mod tests {

@@ -1,9 +1,11 @@
 //! Responses: day 3's `Response::json` and `Response::resolve`, with bodies
 //! written by `serde_json` and the headers a real API needs.
 
+// ANCHOR: response_use
 use std::io::Write as _;
 
 use serde::Serialize;
+// ANCHOR_END: response_use
 
 // ANCHOR: date_use
 use crate::date;
@@ -23,6 +25,7 @@ use crate::date;
 pub const CACHE_CONTROL: &str = "no-store";
 // ANCHOR_END: cache_control
 
+// ANCHOR: response
 /// A response, turned into bytes by [`Response::resolve`].
 #[derive(Debug)]
 pub struct Response {
@@ -61,6 +64,7 @@ impl std::fmt::Debug for dyn Pieces {
 struct ErrorBody<'a> {
     error: &'a str,
 }
+// ANCHOR_END: response
 
 impl Response {
     // ANCHOR: json
@@ -111,6 +115,7 @@ impl Response {
     }
     // ANCHOR_END: busy
 
+    // ANCHOR: empty
     /// A response without a body, such as 204 No Content.
     pub fn empty(status: u16) -> Response {
         Response {
@@ -122,6 +127,7 @@ impl Response {
             // ANCHOR_END: empty_no_pieces
         }
     }
+    // ANCHOR_END: empty
 
     // ANCHOR: json_in_pieces
     /// A JSON response whose body `pieces` makes as the client takes it.
@@ -132,11 +138,13 @@ impl Response {
     }
     // ANCHOR_END: json_in_pieces
 
+    // ANCHOR: with_header
     /// Adds a header.
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Response {
         self.headers.push((name, value.into()));
         self
     }
+    // ANCHOR_END: with_header
 
     // ANCHOR: has_header
     /// Whether the response sets header `name` itself (any case).
@@ -217,6 +225,7 @@ impl Response {
     // ANCHOR_END: resolve_end
 }
 
+// ANCHOR: reason_phrase
 /// The reason phrase for each status this server sends (RFC 9110,
 /// section 15).
 pub fn reason_phrase(status: u16) -> &'static str {
@@ -242,6 +251,7 @@ pub fn reason_phrase(status: u16) -> &'static str {
         _ => "",
     }
 }
+// ANCHOR_END: reason_phrase
 
 #[cfg(test)]
 mod tests {

@@ -17,21 +17,23 @@
 //! Reading the bytes as they arrive, in whatever pieces, lives in
 //! `reader.rs`; the socket itself in `connection.rs`.
 
+// ANCHOR: request_use
 use std::collections::HashMap;
+// ANCHOR_END: request_use
 
-// ANCHOR: limits
+// ANCHOR: size_limits
 /// The request line and headers may not be longer than this.
 pub const MAX_HEAD_SIZE: usize = 8 * 1024;
 
 /// The largest body we accept; for a chunked body, the decoded total.
 pub const MAX_BODY_SIZE: usize = 1024 * 1024;
+// ANCHOR_END: size_limits
 
 // ANCHOR: request_line_limit
 /// A request line longer than this is answered 414 URI Too Long rather
 /// than 431: the head is too large because of its target.
 pub const MAX_REQUEST_LINE: usize = MAX_HEAD_SIZE;
 // ANCHOR_END: request_line_limit
-// ANCHOR_END: limits
 
 // ANCHOR: version
 /// The HTTP version of a request.
@@ -42,6 +44,7 @@ pub enum Version {
 }
 // ANCHOR_END: version
 
+// ANCHOR: request
 /// One parsed request.
 #[derive(Debug)]
 pub struct Request {
@@ -64,6 +67,7 @@ impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).map(String::as_str)
     }
+    // ANCHOR_END: request
 
     // ANCHOR: keep_alive
     /// Whether the client wants the connection kept open after this request.
@@ -442,11 +446,13 @@ impl Head {
 }
 // ANCHOR_END: header_lines
 
+// ANCHOR: is_token
 /// Whether `text` is a token (RFC 9110, section 5.6.2): the characters
 /// allowed in a method or a header name.
 pub fn is_token(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(is_tchar)
 }
+// ANCHOR_END: is_token
 
 // ANCHOR: tchar_and_host
 /// Whether `byte` may appear in a token.
@@ -578,6 +584,7 @@ pub fn path_and_query(target: &str) -> (String, HashMap<String, String>) {
 }
 // ANCHOR_END: path_and_query
 
+// ANCHOR: percent_decode
 /// Decodes `%XX` escapes and `+` (a space), as day 3 does.
 fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
@@ -603,9 +610,11 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&decoded).into_owned()
 }
 
+/// The value of one hex digit, if `byte` is one.
 fn hex(byte: &u8) -> Option<u8> {
     (*byte as char).to_digit(16).map(|digit| digit as u8)
 }
+// ANCHOR_END: percent_decode
 
 #[cfg(test)]
 mod tests {
