@@ -151,7 +151,7 @@ impl RequestReader {
         let Some((head_end, start)) = request::head_end(&self.buffer)? else {
             return Ok(None);
         };
-        let head = request::Head::parse(&self.buffer[..head_end])?;
+        let head = Head::parse(&self.buffer[..head_end])?;
         let body = match request::body_framing(&head)? {
             Framing::Length(length) => BodyState::Length(length),
             /* STAND-IN: chunked_framing

@@ -14,9 +14,9 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::reader::{Progress, RequestReader};
-use crate::http::response::Response;
 use crate::app::{self, App};
+use crate::http::response::Response;
+use crate::reader::{Progress, RequestReader};
 // ANCHOR: stoppable_use
 use crate::shutdown::Shutdown;
 // ANCHOR_END: stoppable_use

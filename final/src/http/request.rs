@@ -585,7 +585,14 @@ pub fn path_and_query(target: &str) -> (String, HashMap<String, String>) {
 // ANCHOR_END: path_and_query
 
 // ANCHOR: percent_decode
-/// Decodes `%XX` escapes and `+` (a space), as day 3 does.
+/// Undoes the encoding that browsers and `curl --data-urlencode` apply to
+/// query strings: `%XX` is the byte with hex value `XX`, and `+` is a space
+/// (the `application/x-www-form-urlencoded` rule).
+///
+/// Several `%XX` bytes together can spell one UTF-8 character (`%C3%A9` is
+/// `é`). Bytes that are not valid UTF-8 become `�` rather than an error:
+/// a greeting with a replacement character is more useful than a 400. A `%`
+/// not followed by two hex digits is kept as it is.
 fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());

@@ -161,7 +161,7 @@ impl Response {
     /// Besides the response's own headers, every response carries:
     /// - `Date`, the time it was made (RFC 9110, section 6.6.1: a server
     ///   with a clock must send it);
-    /// - `Cache-Control: no-store` (see [`CACHE_CONTROL`]), unless the
+    /// - `Cache-Control: no-store` (see `CACHE_CONTROL`), unless the
     ///   response says how it may be cached itself;
     /// - `Content-Length`, so that the client knows where it ends and can
     ///   send its next request on the same connection;
