@@ -5,8 +5,10 @@
 //! makes it from each stage's code and what its chapter's steps show:
 //! day 1 from the starter, each later stage from the crate the stage
 //! before it ended with. Every check of the stage then runs against every
-//! one of them (the slow ones only at the steps that decide them: see
-//! [`runs_at`]), and after step k the checks that pass must be exactly:
+//! one of them (the slow ones only at the steps that decide them, and
+//! none on the bridge's steps before the final server's new parts take
+//! over, which serve with day 4's code untouched: see [`runs_at`]), and
+//! after step k the checks that pass must be exactly:
 //! - the ones the crate passed before the first step (day 1's, on day 2;
 //!   none on day 1's starter; on the final server, the days' and the few
 //!   final checks no step names),
@@ -110,7 +112,53 @@ const TIMED_AT_ONCE: usize = 8;
 /// ([`RUN_LAST`], [`WAITING`]) only at the steps that decide them.
 fn runs_at(stage: Stage, id: &str, done: usize) -> bool {
     let slow = RUN_LAST.contains(&id) || WAITING.contains(&id);
-    !slow || steps_that_decide(stage, id).contains(&done)
+    (!slow || steps_that_decide(stage, id).contains(&done)) && !serves_as_day_4(stage, done)
+}
+
+/// Whether the final server's crate after `done` steps serves with day
+/// 4's code exactly as it did before the first step: the bridge's steps
+/// before the new parts take over add code that nothing day 4 wrote
+/// calls (proved by [`before_the_take_over_the_server_is_day_4s`]), so
+/// their checks would only repeat step 0's, a few thousand servers'
+/// worth.
+fn serves_as_day_4(stage: Stage, done: usize) -> bool {
+    stage == Stage::Final && done > 0 && done < steps::handover(stage)
+}
+
+/// [`serves_as_day_4`]'s claim: before the take-over, every file the
+/// learner's crate had before the final server's first step is unchanged,
+/// except `lib.rs`, which only gains `pub mod` lines.
+#[test]
+fn before_the_take_over_the_server_is_day_4s() {
+    let start = files_after(Stage::Final, 0).unwrap_or_else(|err| panic!("{err}"));
+    for done in
+        (1..steps::handover(Stage::Final)).filter(|&done| serves_as_day_4(Stage::Final, done))
+    {
+        let now = files_after(Stage::Final, done).unwrap_or_else(|err| panic!("{err}"));
+        for (path, bytes) in &start {
+            let file = path.to_string_lossy().replace('\\', "/");
+            let after = learner_file(&now, &file)
+                .unwrap_or_else(|| panic!("after step {done}, {file} is gone"));
+            let before = String::from_utf8_lossy(bytes);
+            if file == "src/lib.rs" {
+                let lost: Vec<&str> = before
+                    .lines()
+                    .filter(|line| !after.lines().any(|new| new == *line))
+                    .collect();
+                let gained: Vec<&str> = after
+                    .lines()
+                    .filter(|line| !before.lines().any(|old| old == *line))
+                    .filter(|line| !line.starts_with("pub mod "))
+                    .collect();
+                assert!(
+                    lost.is_empty() && gained.is_empty(),
+                    "after step {done}, lib.rs lost {lost:?} and gained {gained:?}, not only new modules"
+                );
+            } else {
+                assert!(after == before, "after step {done}, {file} changed");
+            }
+        }
+    }
 }
 
 /// The steps at which the proof runs a slow check: before the first step,
