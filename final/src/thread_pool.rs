@@ -183,6 +183,8 @@ impl Drop for ThreadPool {
         // Not `eprintln!`, which panics if standard error is gone: the
         // server is stopping, and a lost message must not stop that.
         let _ = match self.workers.len() {
+            // No request ever needed a worker: nothing to report.
+            0 => Ok(()),
             1 => writeln!(io::stderr(), "Joined the worker thread."),
             n => writeln!(io::stderr(), "Joined all {n} worker threads."),
         };

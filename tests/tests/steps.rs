@@ -568,15 +568,7 @@ fn the_final_servers_lines_are_shown_by_steps_or_on_the_handover_list() {
         .into_iter()
         .find(|(step, _)| step.title == steps::HANDOVER)
         .expect("the handover has its section");
-    let mut listed: Vec<(String, usize)> = section
-        .lines()
-        .filter_map(|row| {
-            let mut cells = row.split('|').skip(1).map(str::trim);
-            let file = cells.next()?.strip_prefix('`')?.strip_suffix('`')?;
-            let count = cells.next()?.parse().ok()?;
-            Some((file.to_string(), count))
-        })
-        .collect();
+    let mut listed = table_rows(section);
     listed.sort();
     let mut expected: Vec<(String, usize)> = coverage
         .iter()
@@ -588,6 +580,50 @@ fn the_final_servers_lines_are_shown_by_steps_or_on_the_handover_list() {
         listed, expected,
         "the handover's list against the lines no step shows, by file"
     );
+}
+
+/// The browser page's files, which the browser chapter hands over whole,
+/// are on its list with their lines (not blank, not anchor markers), and
+/// every file of `final/static` is.
+#[test]
+fn the_pages_files_are_on_the_browser_chapters_list() {
+    let chapter = fs::read_to_string(cargo::root().join("book/src/final-browser.md"))
+        .expect("the chapter is readable");
+    let mut listed: Vec<(String, usize)> = table_rows(&chapter)
+        .into_iter()
+        .filter(|(file, _)| file.starts_with("static/"))
+        .collect();
+    listed.sort();
+    let dir = cargo::root().join("final/static");
+    let mut expected = Vec::new();
+    for entry in fs::read_dir(&dir).expect("final/static is readable") {
+        let path = entry.expect("an entry of final/static").path();
+        let text = fs::read_to_string(&path).expect("a page file is text");
+        let lines = text
+            .lines()
+            .filter(|line| !line.trim().is_empty() && !anchors::is_marker(line))
+            .count();
+        let name = path.file_name().expect("a name").to_string_lossy();
+        expected.push((format!("static/{name}"), lines));
+    }
+    expected.sort();
+    assert_eq!(
+        listed, expected,
+        "the browser chapter's list against final/static"
+    );
+}
+
+/// The rows of the Markdown tables in `text` that start with a file in
+/// backquotes and a count: `` | `src/cli.rs` | 138 | what | why | ``.
+fn table_rows(text: &str) -> Vec<(String, usize)> {
+    text.lines()
+        .filter_map(|row| {
+            let mut cells = row.split('|').skip(1).map(str::trim);
+            let file = cells.next()?.strip_prefix('`')?.strip_suffix('`')?;
+            let count = cells.next()?.parse().ok()?;
+            Some((file.to_string(), count))
+        })
+        .collect()
 }
 
 /// The step sections of `chapter`: each step of `stage` with its text,
