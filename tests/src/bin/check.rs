@@ -435,7 +435,7 @@ fn new_before(name: &str, chapter: &str) -> Result<(), String> {
     }
     progress.save();
     println!(
-        "\nIt is the crate the first step of book/src/{chapter}.md starts from.\n\
+        "\nIt is the crate that the first step of the book's chapter {chapter} starts from.\n\
          Follow its steps; each ends with the command that checks it. Then:\n\n    \
          cargo run -p tests --bin check -- next --crate {name}"
     );
